@@ -1,0 +1,141 @@
+"""The aiohttp application factory: one ``create_app(settings)`` for tests and ``serve``.
+
+The app is a thin shell. It owns the database and the scheduler (opened and closed in
+``cleanup_ctx``), turns every error into a JSON body with a stable code, and lets each feature
+area plug in through its own ``setup(app)``: staff web pages, the player and staff gateways,
+and the ethics board.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from server import auth, content_api
+from server.settings import Settings
+from server.storage.db import Database
+
+log = logging.getLogger("crossroads.server")
+
+SETTINGS: web.AppKey[Settings] = web.AppKey("crossroads_settings", Settings)
+DB: web.AppKey[Database] = web.AppKey("crossroads_db", Database)
+
+#: Feature areas, in the order they are set up. Each module exposes ``setup(app)``.
+FEATURES = ("server.web", "server.gateways", "server.board")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
+    """The one JSON error shape every HTTP endpoint uses."""
+    return {"error": {"code": code, "message": message, **extra}}
+
+
+def json_error(status: int, code: str, message: str, **extra: Any) -> web.Response:
+    """A JSON error response with a stable, documented ``code``."""
+    return web.json_response(error_body(code, message, **extra), status=status)
+
+
+def json_error_exception(status: int, code: str, message: str) -> web.HTTPException:
+    """The same error as an exception, for raising from deep inside a handler."""
+    exc = web.HTTPException(
+        text=web.json_response(error_body(code, message)).text, content_type="application/json"
+    )
+    exc.set_status(status)
+    return exc
+
+
+_STATUS_CODES = {
+    400: "bad_request",
+    401: "not_signed_in",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    429: "too_many_requests",
+}
+
+
+def _wants_json(request: web.Request) -> bool:
+    return request.path.startswith(("/api/", "/ws/", "/auth/", "/healthz")) or (
+        "application/json" in request.headers.get("Accept", "")
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Answer every failure with a specific JSON error; never leak a traceback."""
+    try:
+        return await handler(request)
+    except web.HTTPException as exc:
+        if exc.content_type == "application/json" or not _wants_json(request):
+            raise
+        if exc.status < 400:
+            raise
+        code = _STATUS_CODES.get(exc.status, "http_error")
+        return json_error(exc.status, code, exc.reason or code, **({"path": request.path}))
+    except Exception:
+        reference = uuid.uuid4().hex[:12]
+        log.exception("unhandled error %s on %s %s", reference, request.method, request.path)
+        if not _wants_json(request):
+            return web.Response(
+                status=500,
+                text=f"Something went wrong on our side (reference {reference}).",
+            )
+        return json_error(
+            500, "internal_error", "Something went wrong on our side.", reference=reference
+        )
+
+
+async def health_handler(request: web.Request) -> web.Response:
+    """``GET /healthz``: 200 when the database answers, 503 otherwise."""
+    ok = await request.app[DB].ping()
+    return web.json_response(
+        {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unreachable"},
+        status=200 if ok else 503,
+    )
+
+
+def _database_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def ctx(app: web.Application) -> AsyncIterator[None]:
+        db = Database(settings.database_url)
+        app[DB] = db
+        yield
+        await db.dispose()
+
+    return ctx
+
+
+def _scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    from server.scheduler import scheduler_ctx
+
+    return scheduler_ctx(app)
+
+
+def create_app(settings: Settings | None = None) -> web.Application:
+    """Build the whole server for ``settings`` (read from the environment when omitted)."""
+    settings = settings or Settings()
+    settings.check_production_ready()
+    app = web.Application(
+        middlewares=[error_middleware], client_max_size=max(settings.max_frame_bytes, 1024**2)
+    )
+    app[SETTINGS] = settings
+    app.cleanup_ctx.append(_database_ctx(settings))
+    app.router.add_get("/healthz", health_handler, name="healthz")
+    auth.setup(app)
+    content_api.setup(app)
+    for name in FEATURES:
+        if importlib.util.find_spec(name) is not None:
+            module = importlib.import_module(name)
+            setup = getattr(module, "setup", None)
+            if setup is not None:
+                setup(app)
+    if settings.scheduler_enabled:
+        app.cleanup_ctx.append(_scheduler_ctx)
+    return app

@@ -1,0 +1,327 @@
+"""Who is calling: staff sign-in with server-side sessions, and anonymous player tokens.
+
+Staff passwords are argon2id hashes (argon2-cffi); the session cookie holds a random token
+whose SHA-256 is the session row's id, so a stolen database cannot be replayed as cookies.
+Players get a random bearer token and nothing else; only its SHA-256 is stored.
+The staff web area (``server.web``) adds throttling, TOTP and CSRF on top of these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from server.storage.db import Database
+from server.storage.models import PlayerSession, StaffAccount, StaffSession
+from server.storage.types import utcnow
+
+SESSION_COOKIE = "crossroads_session"
+CSRF_HEADER = "X-CSRF-Token"
+CSRF_FIELD = "csrf_token"
+
+_hasher = PasswordHasher()  # argon2id with the library's current RFC 9106 defaults
+# A real hash of a random password, so unknown usernames cost as much as wrong passwords.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+STAFF_KEY: web.RequestKey[StaffAccount | None] = web.RequestKey("crossroads_staff", object)  # type: ignore[arg-type]
+STAFF_SESSION_KEY: web.RequestKey[StaffSession | None] = web.RequestKey(
+    "crossroads_staff_session",
+    object,  # type: ignore[arg-type]
+)
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str, password: str) -> bool:
+    """True when ``password`` matches; never raises on a malformed hash."""
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    """The SHA-256 hex digest under which a bearer or cookie token is stored."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class AuthenticationFailed(Exception):
+    """The caller gave a wrong username or password (the caller's fault)."""
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    """A fresh staff session: the account, the cookie token and its CSRF token."""
+
+    account: StaffAccount
+    cookie_token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+async def authenticate(session: AsyncSession, username: str, password: str) -> StaffAccount:
+    """The active account for these credentials, or :class:`AuthenticationFailed`."""
+    account = (
+        await session.exec(select(StaffAccount).where(StaffAccount.username == username))
+    ).first()
+    if account is None or not account.active:
+        verify_password(_DUMMY_HASH, password)  # same cost as a real check
+        raise AuthenticationFailed("unknown username or wrong password")
+    if not verify_password(account.password_hash, password):
+        raise AuthenticationFailed("unknown username or wrong password")
+    if _hasher.check_needs_rehash(account.password_hash):
+        account.password_hash = hash_password(password)
+        session.add(account)
+    return account
+
+
+async def open_staff_session(
+    session: AsyncSession, account: StaffAccount, *, now: datetime, hours: int
+) -> LoginResult:
+    """Create a server-side session for ``account`` (the caller commits)."""
+    assert account.id is not None
+    cookie_token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + timedelta(hours=hours)
+    session.add(
+        StaffSession(
+            id=token_digest(cookie_token),
+            staff_id=account.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=expires,
+            last_seen_at=now,
+        )
+    )
+    return LoginResult(account, cookie_token, csrf, expires)
+
+
+async def login(
+    db: Database, username: str, password: str, now: datetime, *, hours: int = 12
+) -> LoginResult:
+    """Check credentials and open a session, or raise :class:`AuthenticationFailed`."""
+    async with db.session() as session:
+        account = await authenticate(session, username, password)
+        result = await open_staff_session(session, account, now=now, hours=hours)
+        await session.commit()
+        return result
+
+
+async def staff_session_for_cookie(
+    db: Database, cookie_token: str | None, now: datetime
+) -> tuple[StaffSession, StaffAccount] | None:
+    """The live session and active account behind a cookie token, if any."""
+    if not cookie_token or len(cookie_token) > 128:
+        return None
+    async with db.session() as session:
+        row = await session.get(StaffSession, token_digest(cookie_token))
+        if row is None or row.expires_at <= now:
+            return None
+        account = await session.get(StaffAccount, row.staff_id)
+        if account is None or not account.active:
+            return None
+        if (now - row.last_seen_at) > timedelta(minutes=1):
+            row.last_seen_at = now
+            session.add(row)
+            await session.commit()
+        return row, account
+
+
+async def end_staff_sessions(db: Database, *, staff_id: int, only: str | None = None) -> int:
+    """Sign out one session (``only`` = its id) or all of a staff member's sessions."""
+    async with db.session() as session:
+        statement = delete(StaffSession).where(col(StaffSession.staff_id) == staff_id)
+        if only is not None:
+            statement = statement.where(col(StaffSession.id) == only)
+        result = await session.exec(statement)  # type: ignore[call-overload]
+        await session.commit()
+        return int(result.rowcount or 0)
+
+
+def _db(request: web.Request) -> Database:
+    from server.app import DB
+
+    return request.app[DB]
+
+
+async def resolve_staff(request: web.Request) -> tuple[StaffSession, StaffAccount] | None:
+    """Look up (once per request) the staff session behind the request's cookie."""
+    if STAFF_KEY in request:
+        account = request[STAFF_KEY]
+        row = request[STAFF_SESSION_KEY]
+        return (row, account) if account is not None and row is not None else None
+    found = await staff_session_for_cookie(
+        _db(request), request.cookies.get(SESSION_COOKIE), utcnow()
+    )
+    request[STAFF_KEY] = found[1] if found else None
+    request[STAFF_SESSION_KEY] = found[0] if found else None
+    return found
+
+
+async def current_staff(request: web.Request) -> StaffAccount | None:
+    """The signed-in staff member, or None."""
+    found = await resolve_staff(request)
+    return found[1] if found else None
+
+
+async def current_csrf(request: web.Request) -> str | None:
+    """The CSRF token bound to the caller's staff session, or None when signed out."""
+    found = await resolve_staff(request)
+    return found[0].csrf_token if found else None
+
+
+def _json_error(status: int, code: str, message: str) -> web.HTTPException:
+    from server.app import json_error_exception
+
+    return json_error_exception(status, code, message)
+
+
+async def require_role(request: web.Request, *roles: str) -> StaffAccount:
+    """The signed-in staff member holding one of ``roles``; 401 or 403 otherwise."""
+    account = await current_staff(request)
+    if account is None:
+        raise _json_error(401, "not_signed_in", "Sign in first.")
+    if roles and not account.has_role(*roles):
+        raise _json_error(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}.")
+    return account
+
+
+def set_session_cookie(
+    response: web.StreamResponse, request: web.Request, result: LoginResult
+) -> None:
+    """Attach the session cookie with the flags the threat model asks for."""
+    from server.app import SETTINGS
+
+    settings = request.app[SETTINGS]
+    response.set_cookie(
+        SESSION_COOKIE,
+        result.cookie_token,
+        max_age=settings.session_hours * 3600,
+        path="/",
+        secure=settings.secure_cookies,
+        httponly=True,
+        samesite="Strict",
+    )
+
+
+# --- anonymous players ---------------------------------------------------------------------
+
+
+async def create_player_session(db: Database, now: datetime) -> tuple[PlayerSession, str]:
+    """A new anonymous player session and its bearer token (shown once, stored hashed)."""
+    token = secrets.token_urlsafe(32)
+    row = PlayerSession(
+        id=str(uuid.uuid4()), token_hash=token_digest(token), created_at=now, last_seen_at=now
+    )
+    async with db.session() as session:
+        session.add(row)
+        await session.commit()
+    return row, token
+
+
+async def player_session_for_token(db: Database, token: str | None) -> PlayerSession | None:
+    """The player session a bearer token belongs to, or None for unknown or malformed tokens."""
+    if not token or not isinstance(token, str) or len(token) > 128:
+        return None
+    async with db.session() as session:
+        return (
+            await session.exec(
+                select(PlayerSession).where(PlayerSession.token_hash == token_digest(token))
+            )
+        ).first()
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of an ``Authorization: Bearer ...`` header, if present."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+# --- HTTP handlers ---------------------------------------------------------------------------
+
+
+async def _credentials(request: web.Request) -> dict[str, Any]:
+    if request.content_type == "application/json":
+        try:
+            data = await request.json()
+        except ValueError as exc:
+            raise _json_error(400, "invalid_json", "The body is not valid JSON.") from exc
+    else:
+        data = dict(await request.post())
+    if not isinstance(data, dict):
+        raise _json_error(400, "invalid_body", "Send an object with username and password.")
+    username, password = data.get("username"), data.get("password")
+    if not isinstance(username, str) or not isinstance(password, str) or not username:
+        raise _json_error(400, "missing_credentials", "Both username and password are required.")
+    if len(username) > 64 or len(password) > 1024:
+        raise _json_error(400, "credentials_too_long", "Username or password is too long.")
+    return {"username": username, "password": password}
+
+
+async def login_handler(request: web.Request) -> web.Response:
+    """``POST /auth/login``: JSON or form credentials -> session cookie and CSRF token."""
+    from server.app import SETTINGS
+
+    creds = await _credentials(request)
+    try:
+        result = await login(
+            _db(request),
+            creds["username"],
+            creds["password"],
+            utcnow(),
+            hours=request.app[SETTINGS].session_hours,
+        )
+    except AuthenticationFailed as exc:
+        raise _json_error(
+            401, "invalid_credentials", "Unknown username or wrong password."
+        ) from exc
+    from server.storage.models import public_staff
+
+    response = web.json_response(
+        {"staff": public_staff(result.account), "csrf_token": result.csrf_token}
+    )
+    set_session_cookie(response, request, result)
+    return response
+
+
+async def logout_handler(request: web.Request) -> web.Response:
+    """``POST /auth/logout``: end this session (``?everywhere=1``: all of them)."""
+    found = await resolve_staff(request)
+    if found is None:
+        raise _json_error(401, "not_signed_in", "Sign in first.")
+    row, account = found
+    assert account.id is not None
+    everywhere = request.query.get("everywhere") in ("1", "true")
+    ended = await end_staff_sessions(
+        _db(request), staff_id=account.id, only=None if everywhere else row.id
+    )
+    response = web.json_response({"ended_sessions": ended})
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def create_player_session_handler(request: web.Request) -> web.Response:
+    """``POST /api/v1/sessions``: a new anonymous player session. No body, no personal data."""
+    row, token = await create_player_session(_db(request), utcnow())
+    return web.json_response({"session_id": row.id, "token": token}, status=201)
+
+
+def setup(app: web.Application) -> None:
+    """Register the sign-in and anonymous session routes."""
+    app.router.add_post("/auth/login", login_handler, name="auth_login")
+    app.router.add_post("/auth/logout", logout_handler, name="auth_logout")
+    app.router.add_post("/api/v1/sessions", create_player_session_handler, name="player_sessions")

@@ -1,0 +1,117 @@
+"""Runtime settings, read once from ``CROSSROADS_*`` environment variables.
+
+One object for the whole process (pydantic-settings). Outside development mode it refuses to
+start with default or missing secrets, so a production deployment can never run on demo keys.
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+#: Development defaults. Public on purpose: they are refused unless ``dev_mode`` is on.
+DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0000000000"
+DEV_TRANSCRIPT_KEY = base64.urlsafe_b64encode(b"dev-only-transcript-key-32-bytes").decode()
+
+
+class InsecureSettingsError(RuntimeError):
+    """The operator started a non-development server with a default or missing secret."""
+
+
+class Settings(BaseSettings):
+    """Everything the server needs to know about its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="CROSSROADS_", extra="ignore")
+
+    database_url: str = "sqlite+aiosqlite:///var/crossroads.db"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    dev_mode: bool = False
+    public_url: str = ""
+    secret_key: str = ""
+    transcript_key: str = ""
+    allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    retention_days: int = Field(default=30, ge=1, le=3650)
+    ethics_quorum: int = Field(default=2, ge=1, le=20)
+    ethics_key_dir: Path = Path("var/ethics-keys")
+    ethics_log_origin: str = "crossroads.example/ethics-log"
+    session_hours: int = Field(default=12, ge=1, le=24 * 14)
+    max_frame_bytes: int = Field(default=16 * 1024, ge=1024)
+    max_message_chars: int = Field(default=4000, ge=1)
+    messages_per_second: float = Field(default=10.0, gt=0)
+    max_connections_per_token: int = Field(default=3, ge=1)
+    offer_timeout_seconds: float = Field(default=45.0, gt=0)
+    grace_period_seconds: float = Field(default=60.0, gt=0)
+    scheduler_enabled: bool = True
+    log_level: str = "INFO"
+
+    @field_validator("allowed_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        """Accept a comma-separated list in the environment."""
+        if isinstance(value, str):
+            return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
+
+    def model_post_init(self, __context: object) -> None:
+        """Fill development secrets, or refuse to run without real ones."""
+        if self.dev_mode:
+            if not self.secret_key:
+                self.secret_key = DEV_SECRET_KEY
+            if not self.transcript_key:
+                self.transcript_key = DEV_TRANSCRIPT_KEY
+            if not self.public_url:
+                self.public_url = f"http://{self.host}:{self.port}"
+            if not self.allowed_origins:
+                self.allowed_origins = [
+                    f"http://{self.host}:{self.port}",
+                    f"http://localhost:{self.port}",
+                    f"http://127.0.0.1:{self.port}",
+                ]
+
+    def check_production_ready(self) -> None:
+        """Raise :class:`InsecureSettingsError` naming every secret that must be set."""
+        if self.dev_mode:
+            return
+        problems: list[str] = []
+        if not self.secret_key or self.secret_key == DEV_SECRET_KEY or len(self.secret_key) < 32:
+            problems.append(
+                "CROSSROADS_SECRET_KEY must be set to a random value of at least 32 characters"
+            )
+        if not self.transcript_key or self.transcript_key == DEV_TRANSCRIPT_KEY:
+            problems.append(
+                "CROSSROADS_TRANSCRIPT_KEY must be set to a Fernet key "
+                "(python -c 'from cryptography.fernet import Fernet; "
+                "print(Fernet.generate_key().decode())')"
+            )
+        else:
+            try:
+                raw = base64.urlsafe_b64decode(self.transcript_key.encode())
+            except ValueError:
+                raw = b""
+            if len(raw) != 32:
+                problems.append("CROSSROADS_TRANSCRIPT_KEY is not a valid Fernet key")
+        if not self.public_url:
+            problems.append(
+                "CROSSROADS_PUBLIC_URL must be set (for example https://chat.example.org)"
+            )
+        if problems:
+            raise InsecureSettingsError(
+                "Refusing to start outside development mode:\n  - "
+                + "\n  - ".join(problems)
+                + "\nSet CROSSROADS_DEV_MODE=true only on a developer machine."
+            )
+
+    @property
+    def is_sqlite(self) -> bool:
+        """True when the database is the embedded SQLite default."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Cookies carry ``Secure`` except on plain-http development servers."""
+        return not (self.dev_mode and self.public_url.startswith("http://"))
