@@ -1,0 +1,63 @@
+"""Settings: development defaults, and refusing to run production on default secrets."""
+
+from __future__ import annotations
+
+import pytest
+from cryptography.fernet import Fernet
+
+from server.settings import DEV_SECRET_KEY, InsecureSettingsError, Settings
+
+
+def test_environment_variables_configure_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An operator configures address, database and origins through CROSSROADS_* variables."""
+    monkeypatch.setenv("CROSSROADS_HOST", "0.0.0.0")
+    monkeypatch.setenv("CROSSROADS_PORT", "9000")
+    monkeypatch.setenv("CROSSROADS_DATABASE_URL", "postgresql+asyncpg://u:p@db/crossroads")
+    monkeypatch.setenv("CROSSROADS_ALLOWED_ORIGINS", "https://a.example, https://b.example/")
+    settings = Settings()
+    assert (settings.host, settings.port) == ("0.0.0.0", 9000)
+    assert settings.database_url.startswith("postgresql+asyncpg")
+    assert settings.allowed_origins == ["https://a.example", "https://b.example"]
+
+
+def test_production_refuses_missing_secrets_and_names_each_one() -> None:
+    """Starting outside development mode without secrets fails with a message naming them."""
+    with pytest.raises(InsecureSettingsError) as info:
+        Settings(dev_mode=False).check_production_ready()
+    message = str(info.value)
+    assert "CROSSROADS_SECRET_KEY" in message
+    assert "CROSSROADS_TRANSCRIPT_KEY" in message
+    assert "CROSSROADS_PUBLIC_URL" in message
+
+
+def test_production_refuses_the_public_development_secret() -> None:
+    """The development secret, which is public, is never accepted in production."""
+    settings = Settings(
+        dev_mode=False,
+        secret_key=DEV_SECRET_KEY,
+        transcript_key=Fernet.generate_key().decode(),
+        public_url="https://chat.example.org",
+    )
+    with pytest.raises(InsecureSettingsError, match="CROSSROADS_SECRET_KEY"):
+        settings.check_production_ready()
+
+
+def test_production_accepts_real_secrets_and_sets_secure_cookies() -> None:
+    """With real secrets the server starts, and its cookies are marked Secure."""
+    settings = Settings(
+        dev_mode=False,
+        secret_key="x" * 48,
+        transcript_key=Fernet.generate_key().decode(),
+        public_url="https://chat.example.org",
+    )
+    settings.check_production_ready()
+    assert settings.secure_cookies
+
+
+def test_development_mode_fills_safe_local_defaults() -> None:
+    """A developer gets working secrets, local origins and plain-http cookies without setup."""
+    settings = Settings(dev_mode=True, port=8123)
+    settings.check_production_ready()
+    assert settings.secret_key and settings.transcript_key
+    assert "http://127.0.0.1:8123" in settings.allowed_origins
+    assert not settings.secure_cookies
