@@ -48,7 +48,7 @@ def test_invalid_hours_are_rejected_with_a_reason(hours: dict[str, list[list[str
 
 @given(st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 1, 1)))
 def test_next_opening_is_always_in_the_future_and_open(naive: datetime) -> None:
-    """Whenever the player asks, the announced next opening lies ahead and the service is open then."""
+    """The announced next opening always lies ahead, and the service is open then."""
     now = naive.replace(tzinfo=UTC)
     opening = next_opening(WEEKDAY_HOURS, "Europe/Berlin", now)
     assert opening is not None and opening > now
