@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -128,3 +128,33 @@ async def staff_login(client: TestClient, username: str, password: str | None = 
     )
     assert response.status == 200, await response.text()
     return str((await response.json())["csrf_token"])
+
+
+@pytest.fixture(scope="session")
+def postgres_base_url() -> Iterator[str]:
+    """A private PostgreSQL cluster for this test session (skipped where unavailable)."""
+    from tests.postgres import postgres_cluster, unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is not None:
+        pytest.skip(reason)
+    with postgres_cluster() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, migrated database URL: once SQLite, once PostgreSQL (the storage contract)."""
+    import uuid
+
+    from server.storage.migrate import upgrade
+
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'contract.db'}"
+    else:
+        from tests.postgres import create_database
+
+        base = request.getfixturevalue("postgres_base_url")
+        url = create_database(base, f"t_{uuid.uuid4().hex[:12]}")
+    upgrade(url)
+    return url
