@@ -1,0 +1,508 @@
+"""Review rules of the ethics board: who may approve, veto, acknowledge, publish and unpublish.
+
+Theory of operation
+-------------------
+The board is a state machine driven by log entries (``ethics.entries``). ``Board.apply(entry)``
+first evaluates every rule of ``RULES`` that names the entry's kind; if any is broken it raises
+``ReviewRuleError`` with the rule's stable code and nothing changes. Otherwise the entry's effect
+is applied. The server calls ``apply`` before it appends an entry, so a forbidden step never
+reaches the log; ``ethics.verify`` replays an exported log through a fresh ``Board``, so a log
+that contains a forbidden step (say, a publish without quorum) is reported.
+
+The rules, in words (each is a row of ``RULES``):
+
+* Every step names a staff member, and proposals, reviews, acknowledgements and unpublishes carry
+  a written rationale (at least ``Policy.min_rationale`` characters).
+* A proposal's first revision opens it; each later revision must change the bundle and becomes
+  the current revision. A published proposal is closed.
+* The automated checks are recorded once per revision, for its exact bundle hash, and before
+  anyone reviews that revision.
+* A review names the exact bundle hash of the current revision; a stale hash is refused. Each
+  reviewer's latest review counts. Approvals are bound to that hash, so a new revision dismisses
+  them. A reviewer answers every checklist item; an approval needs every item ticked.
+* The proposer and the last person to revise a proposal can never approve it, acknowledge its
+  flags or publish it.
+* ``reject`` (request changes) blocks publishing the revision it names. ``veto`` blocks the whole
+  proposal, across revisions, until the same member records a later non-veto review.
+* A flagged check result needs an explicit acknowledgement (bound to the hash, check id and
+  location) by an eligible member. Error-level check results block publishing.
+* Publishing needs approvals from at least ``Policy.quorum`` (never fewer than 2) eligible,
+  distinct members on the current hash, no standing veto, no rejection of this revision, no
+  check error and no unacknowledged flag. The publish entry lists exactly those approvers: one
+  person can never publish alone.
+* One member may unpublish in an emergency: the current bundle is withdrawn and the previously
+  published bundle is served again.
+* A key rotation names the key it replaces (none for the first key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ethics.entries import (
+    AcknowledgementEntry,
+    CheckResultEntry,
+    Entry,
+    KeyRotationEntry,
+    ProposalEntry,
+    PublishEntry,
+    ReviewEntry,
+    UnpublishEntry,
+)
+from ethics.exceptions import ReviewRuleError
+
+#: Checklist every reviewer answers; an approval needs all of them ticked.
+CHECKLIST: dict[str, str] = {
+    "read_diff": "I read the whole diff in every locale.",
+    "read_checks": "I read every automated check result.",
+    "no_deception": "Nothing hides who runs this service or pretends to be a fellow player.",
+    "no_pressure": "Nothing pressures, rushes or nudges the player towards talking.",
+    "safe_for_audience": "The content is safe and respectful for young players.",
+}
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Board configuration: quorum (at least 2), checklist items, minimum rationale length."""
+
+    quorum: int = 2
+    checklist: tuple[str, ...] = tuple(CHECKLIST)
+    min_rationale: int = 10
+
+    def __post_init__(self) -> None:
+        if self.quorum < 2:
+            raise ValueError("quorum must be at least 2: nobody may ever publish alone")
+        if not self.checklist:
+            raise ValueError("the checklist must have at least one item")
+
+
+@dataclass
+class Revision:
+    """One version of a proposal's bundle."""
+
+    number: int
+    bundle_hash: str
+    by: int
+    message: str
+    base_bundle_hash: str | None
+
+
+@dataclass
+class ProposalState:
+    """Everything the board knows about one proposal."""
+
+    id: str
+    proposer: int
+    revisions: list[Revision] = field(default_factory=list)
+    reviews: list[ReviewEntry] = field(default_factory=list)
+    checks: dict[int, list[dict[str, str]]] = field(default_factory=dict)
+    acknowledged: dict[tuple[int, str, str], int] = field(default_factory=dict)
+    published: bool = False
+
+    @property
+    def current(self) -> Revision:
+        """The latest revision."""
+        return self.revisions[-1]
+
+    @property
+    def last_reviser(self) -> int:
+        """Who made the current revision."""
+        return self.current.by
+
+    def conflicted(self, staff_id: int | None) -> bool:
+        """True for the proposer and the last reviser (separation of duties)."""
+        return staff_id in (self.proposer, self.last_reviser)
+
+    def latest_reviews(self) -> dict[int, ReviewEntry]:
+        """Each reviewer's latest review on this proposal."""
+        latest: dict[int, ReviewEntry] = {}
+        for review in self.reviews:
+            if review.actor is not None:
+                latest[review.actor] = review
+        return latest
+
+    def approvers(self) -> list[int]:
+        """Eligible members whose latest review approves the current bundle hash."""
+        cur = self.current
+        return sorted(
+            who
+            for who, r in self.latest_reviews().items()
+            if r.decision == "approve"
+            and r.bundle_hash == cur.bundle_hash
+            and r.revision == cur.number
+            and not self.conflicted(who)
+        )
+
+    def vetoes(self) -> list[int]:
+        """Members whose latest review is a veto (vetoes survive new revisions)."""
+        return sorted(w for w, r in self.latest_reviews().items() if r.decision == "veto")
+
+    def rejections(self) -> list[int]:
+        """Members whose latest review rejects the current revision."""
+        cur = self.current.number
+        return sorted(
+            w
+            for w, r in self.latest_reviews().items()
+            if r.decision == "reject" and r.revision == cur
+        )
+
+    def check_results(self) -> list[dict[str, str]] | None:
+        """Check results of the current revision, or None if the checks have not run."""
+        return self.checks.get(self.current.number)
+
+    def unacknowledged_flags(self) -> list[dict[str, str]]:
+        """Flag results of the current revision that no eligible member acknowledged."""
+        cur = self.current.number
+        return [
+            r
+            for r in self.check_results() or []
+            if r["severity"] == "flag" and (cur, r["id"], r["location"]) not in self.acknowledged
+        ]
+
+    def errors(self) -> list[dict[str, str]]:
+        """Error results of the current revision."""
+        return [r for r in self.check_results() or [] if r["severity"] == "error"]
+
+    def blockers(self, policy: Policy) -> list[str]:
+        """Why the current revision cannot be published now (empty when it can)."""
+        reasons = []
+        if self.published:
+            reasons.append("already published")
+        if self.check_results() is None:
+            reasons.append("the automated checks have not run on this revision")
+        approvals = len(self.approvers())
+        if approvals < policy.quorum:
+            reasons.append(f"{approvals} of {policy.quorum} required approvals")
+        if self.vetoes():
+            reasons.append(f"vetoed by {len(self.vetoes())} member(s)")
+        if self.rejections():
+            reasons.append(f"changes requested by {len(self.rejections())} member(s)")
+        if self.errors():
+            reasons.append(f"{len(self.errors())} check error(s)")
+        if self.unacknowledged_flags():
+            reasons.append(f"{len(self.unacknowledged_flags())} unacknowledged flag(s)")
+        return reasons
+
+
+@dataclass
+class Board:
+    """All proposals, the stack of published bundles and the current signing key."""
+
+    policy: Policy = field(default_factory=Policy)
+    proposals: dict[str, ProposalState] = field(default_factory=dict)
+    published: list[str] = field(default_factory=list)
+    signing_key: str | None = None
+
+    def violations(self, entry: Entry) -> list[tuple[str, str]]:
+        """Every broken rule for ``entry`` as (code, message); empty if it is allowed."""
+        found = []
+        for rule in RULES:
+            if isinstance(entry, rule.kinds):
+                message = rule.check(self, entry)
+                if message:
+                    found.append((rule.code, message))
+                    if rule.stop:
+                        break
+        return found
+
+    def apply(self, entry: Entry) -> None:
+        """Apply one entry, or raise ReviewRuleError naming the first broken rule."""
+        broken = self.violations(entry)
+        if broken:
+            code, message = broken[0]
+            raise ReviewRuleError(code, message)
+        _EFFECTS[type(entry)](self, entry)
+
+    def proposal_for(self, entry: Entry) -> ProposalState | None:
+        """The proposal an entry refers to, if it has one and it exists."""
+        pid = getattr(entry, "proposal", None)
+        return self.proposals.get(pid) if isinstance(pid, str) else None
+
+
+# --- the rule table -------------------------------------------------------------------------
+
+Check = Callable[[Board, Entry], str | None]
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One governance rule: which entry kinds it governs and how it is checked."""
+
+    code: str
+    kinds: tuple[type[Entry], ...]
+    text: str
+    check: Check
+    stop: bool = False  # later rules make no sense if this one fails
+
+
+def _needs_actor(board: Board, e: Entry) -> str | None:
+    return "this step must name the staff member who takes it" if e.actor is None else None
+
+
+def _rationale(board: Board, e: Entry) -> str | None:
+    text = str(getattr(e, "rationale", None) or getattr(e, "message", None) or "")
+    if len(text.strip()) < board.policy.min_rationale:
+        return f"a rationale of at least {board.policy.min_rationale} characters is required"
+    return None
+
+
+def _proposal_known(board: Board, e: Entry) -> str | None:
+    if board.proposal_for(e) is None:
+        return f"unknown proposal {getattr(e, 'proposal', None)!r}"
+    return None
+
+
+def _revision_order(board: Board, e: Entry) -> str | None:
+    assert isinstance(e, ProposalEntry)
+    prop = board.proposals.get(e.proposal)
+    if e.revision == 1:
+        return None if prop is None else f"proposal {e.proposal!r} already exists"
+    if prop is None:
+        return f"unknown proposal {e.proposal!r}"
+    if e.revision != prop.current.number + 1:
+        return f"revision {e.revision} does not follow revision {prop.current.number}"
+    return None
+
+
+def _revision_changes_bundle(board: Board, e: Entry) -> str | None:
+    assert isinstance(e, ProposalEntry)
+    prop = board.proposals.get(e.proposal)
+    if prop is not None and e.revision > 1:
+        if prop.published:
+            return "a published proposal is closed; propose a new one"
+        if prop.current.bundle_hash == e.bundle_hash:
+            return "a new revision must change the bundle"
+    return None
+
+
+def _current_hash(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None
+    cur = prop.current
+    revision, bundle_hash = getattr(e, "revision", None), str(getattr(e, "bundle_hash", ""))
+    if revision != cur.number or bundle_hash != cur.bundle_hash:
+        return (
+            f"names revision {revision} / bundle {bundle_hash[:12]} but the current "
+            f"revision is {cur.number} / {cur.bundle_hash[:12]} (stale)"
+        )
+    return None
+
+
+def _checks_once(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None and isinstance(e, CheckResultEntry)
+    return "checks already recorded for this revision" if e.revision in prop.checks else None
+
+
+def _checks_first(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None
+    if prop.check_results() is None:
+        return "the automated checks must be recorded before this revision is reviewed"
+    return None
+
+
+def _not_published(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None
+    return "this proposal is already published and closed" if prop.published else None
+
+
+def _not_conflicted(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None
+    if isinstance(e, ReviewEntry) and e.decision != "approve":
+        return None
+    if prop.conflicted(e.actor):
+        return "the proposer and the last reviser can never approve, acknowledge or publish it"
+    return None
+
+
+def _checklist(board: Board, e: Entry) -> str | None:
+    assert isinstance(e, ReviewEntry)
+    expected = set(board.policy.checklist)
+    given = set(e.checklist)
+    if given != expected:
+        missing, unknown = sorted(expected - given), sorted(given - expected)
+        return f"checklist must answer exactly: missing {missing}, unknown {unknown}"
+    if e.decision == "approve" and not all(e.checklist.values()):
+        unticked = sorted(k for k, v in e.checklist.items() if not v)
+        return f"an approval needs every checklist item ticked; unticked: {unticked}"
+    return None
+
+
+def _flag_exists(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None and isinstance(e, AcknowledgementEntry)
+    flags = [
+        r
+        for r in prop.checks.get(e.revision, [])
+        if r["severity"] == "flag" and r["id"] == e.check and r["location"] == e.location
+    ]
+    if not flags:
+        return f"there is no flag {e.check} at {e.location!r} on this revision"
+    if (e.revision, e.check, e.location) in prop.acknowledged:
+        return "this flag is already acknowledged"
+    return None
+
+
+def _publishable(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None and isinstance(e, PublishEntry)
+    blockers = prop.blockers(board.policy)
+    if blockers:
+        return "cannot publish: " + "; ".join(blockers)
+    if sorted(e.approvals) != prop.approvers():
+        return f"publish lists approvers {sorted(e.approvals)} but the log shows {prop.approvers()}"
+    return None
+
+
+def _unpublish_target(board: Board, e: Entry) -> str | None:
+    assert isinstance(e, UnpublishEntry)
+    if not board.published:
+        # Content published before the log started (e.g. first installation) may be withdrawn.
+        return None
+    if e.bundle_hash != board.published[-1]:
+        return f"bundle {e.bundle_hash[:12]} is not the one currently published"
+    previous = board.published[-2] if len(board.published) > 1 else None
+    if previous is not None and e.restored_bundle_hash != previous:
+        return "unpublish must restore the previously published bundle"
+    return None
+
+
+def _key_chain(board: Board, e: Entry) -> str | None:
+    assert isinstance(e, KeyRotationEntry)
+    if e.old_key != board.signing_key:
+        return "a key rotation must name the key it replaces"
+    if e.new_key == e.old_key:
+        return "a key rotation must introduce a different key"
+    return None
+
+
+_ON_PROPOSAL = (ReviewEntry, AcknowledgementEntry, PublishEntry, CheckResultEntry)
+_BY_MEMBER = (ProposalEntry, ReviewEntry, AcknowledgementEntry, PublishEntry, UnpublishEntry)
+
+RULES: tuple[Rule, ...] = (
+    Rule("actor_required", _BY_MEMBER, "every human step names who took it", _needs_actor),
+    Rule(
+        "rationale_required",
+        (ProposalEntry, ReviewEntry, AcknowledgementEntry, UnpublishEntry),
+        "a written rationale",
+        _rationale,
+    ),
+    Rule(
+        "revision_order",
+        (ProposalEntry,),
+        "revisions are numbered 1, 2, ...",
+        _revision_order,
+        stop=True,
+    ),
+    Rule(
+        "revision_changes_bundle",
+        (ProposalEntry,),
+        "a revision must change the bundle of an open proposal",
+        _revision_changes_bundle,
+    ),
+    Rule("unknown_proposal", _ON_PROPOSAL, "the proposal must exist", _proposal_known, stop=True),
+    Rule(
+        "stale_revision",
+        _ON_PROPOSAL,
+        "bound to the current revision's exact bundle hash",
+        _current_hash,
+        stop=True,
+    ),
+    Rule("checks_once", (CheckResultEntry,), "checks recorded once per revision", _checks_once),
+    Rule(
+        "checks_first",
+        (ReviewEntry, AcknowledgementEntry),
+        "checks are recorded before review",
+        _checks_first,
+    ),
+    Rule(
+        "proposal_closed",
+        (ReviewEntry, AcknowledgementEntry, PublishEntry),
+        "a published proposal is closed",
+        _not_published,
+        stop=True,
+    ),
+    Rule(
+        "own_proposal",
+        (ReviewEntry, AcknowledgementEntry, PublishEntry),
+        "the proposer and last reviser never approve, acknowledge or publish",
+        _not_conflicted,
+    ),
+    Rule("checklist_incomplete", (ReviewEntry,), "every checklist item answered", _checklist),
+    Rule(
+        "no_such_flag",
+        (AcknowledgementEntry,),
+        "only an unacknowledged flag can be acknowledged",
+        _flag_exists,
+    ),
+    Rule(
+        "not_publishable",
+        (PublishEntry,),
+        "quorum, no veto, no rejection, no error, no unacknowledged flag",
+        _publishable,
+    ),
+    Rule(
+        "unpublish_target",
+        (UnpublishEntry,),
+        "unpublish withdraws the current bundle and restores the previous one",
+        _unpublish_target,
+    ),
+    Rule("key_chain", (KeyRotationEntry,), "key rotations form a chain", _key_chain),
+)
+
+
+# --- effects (only run when no rule is broken) ---------------------------------------------
+
+
+def _on_proposal(board: Board, e: Entry) -> None:
+    assert isinstance(e, ProposalEntry) and e.actor is not None
+    rev = Revision(e.revision, e.bundle_hash, e.actor, e.message, e.base_bundle_hash)
+    if e.revision == 1:
+        board.proposals[e.proposal] = ProposalState(id=e.proposal, proposer=e.actor)
+    board.proposals[e.proposal].revisions.append(rev)
+
+
+def _on_checks(board: Board, e: Entry) -> None:
+    assert isinstance(e, CheckResultEntry)
+    board.proposals[e.proposal].checks[e.revision] = list(e.results)
+
+
+def _on_review(board: Board, e: Entry) -> None:
+    assert isinstance(e, ReviewEntry)
+    board.proposals[e.proposal].reviews.append(e)
+
+
+def _on_ack(board: Board, e: Entry) -> None:
+    assert isinstance(e, AcknowledgementEntry) and e.actor is not None
+    board.proposals[e.proposal].acknowledged[(e.revision, e.check, e.location)] = e.actor
+
+
+def _on_publish(board: Board, e: Entry) -> None:
+    assert isinstance(e, PublishEntry)
+    board.proposals[e.proposal].published = True
+    board.published.append(e.bundle_hash)
+
+
+def _on_unpublish(board: Board, e: Entry) -> None:
+    if board.published:
+        board.published.pop()
+
+
+def _on_key(board: Board, e: Entry) -> None:
+    assert isinstance(e, KeyRotationEntry)
+    board.signing_key = e.new_key
+
+
+_EFFECTS: dict[type[Entry], Callable[[Board, Entry], None]] = {
+    ProposalEntry: _on_proposal,
+    CheckResultEntry: _on_checks,
+    ReviewEntry: _on_review,
+    AcknowledgementEntry: _on_ack,
+    PublishEntry: _on_publish,
+    UnpublishEntry: _on_unpublish,
+    KeyRotationEntry: _on_key,
+}
