@@ -135,7 +135,7 @@ class Signer:
 
 
 def _split_key(text: str, what: str) -> tuple[str, bytes, bytes]:
-    parts = text.split("+")
+    parts = text.split("+", 2)
     if len(parts) != 3:
         raise SigningKeyError(f"{what} must look like name+hexid+base64")
     name, hexid, blob = parts
