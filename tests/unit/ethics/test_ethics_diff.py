@@ -1,0 +1,70 @@
+"""The board reads a node-level diff per locale between the published and proposed bundle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ethics.diff import BundleDiff, diff_bundles
+from tests.unit.ethics.story_variants import make_bundle
+
+
+def test_first_proposal_shows_everything_added(tmp_path: Path) -> None:
+    """Without a published bundle every node is listed as added."""
+    new = make_bundle(tmp_path)
+    diff = diff_bundles(None, new)
+    kinds = {(c.kind, c.section, c.id) for c in diff.locales["en"]}
+    assert ("added", "node", "chat") in kinds and ("added", "offer", "offer.main") in kinds
+    assert diff.old_hash is None and diff.new_hash == new.sha256
+
+
+def test_changed_line_shows_old_and_new_text_in_its_locale(tmp_path: Path) -> None:
+    """A changed English line appears in the English diff with old and new text."""
+    old = make_bundle(tmp_path)
+    new = make_bundle(tmp_path, {"nodes.yaml": [("Kind of weird, right?", "Strange, no?")]})
+    diff = diff_bundles(old, new)
+    (change,) = diff.locales["en"]
+    assert (change.kind, change.section, change.id) == ("changed", "node", "group")
+    (field,) = change.fields
+    assert field.name == "text"
+    assert field.old is not None and "Kind of weird" in field.old
+    assert field.new is not None and "Strange, no?" in field.new
+    assert diff.locales["de"] == []  # the German text did not change
+    assert diff.summary() == {"added": 0, "removed": 0, "changed": 1}
+
+
+def test_changed_route_is_visible(tmp_path: Path) -> None:
+    """Changing where a choice leads shows in the choice's rendering."""
+    old = make_bundle(tmp_path)
+    new = make_bundle(
+        tmp_path,
+        {
+            "nodes.yaml": [
+                (
+                    '        text: "Change the subject"\n        to: chat',
+                    '        text: "Change the subject"\n        to: talk',
+                )
+            ]
+        },
+    )
+    change = next(c for c in diff_bundles(old, new).locales["de"] if c.id == "group")
+    field = next(f for f in change.fields if f.name == "choice back_to_chat")
+    assert field.old is not None and field.old.endswith("-> chat")
+    assert field.new is not None and field.new.endswith("-> talk")
+
+
+def test_identical_bundles_have_an_empty_diff(tmp_path: Path) -> None:
+    """Proposing the published bundle again shows no change."""
+    a, b = make_bundle(tmp_path), make_bundle(tmp_path)
+    assert diff_bundles(a, b).empty
+
+
+def test_diff_round_trips_through_json(tmp_path: Path) -> None:
+    """A stored diff reads back identically."""
+    old = make_bundle(tmp_path)
+    new = make_bundle(
+        tmp_path, {"service.yaml": [('not_now: "Not now"', 'not_now: "Maybe later"')]}
+    )
+    diff = diff_bundles(old, new)
+    again = BundleDiff.from_dict(diff.to_dict())
+    assert again.to_dict() == diff.to_dict()
+    assert again.locales["en"][0].section == "offer"
