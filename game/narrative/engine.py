@@ -159,6 +159,19 @@ class Engine:
             self._choices_made.pop()
         return self.node
 
+    def clone(self) -> Engine:
+        """An independent copy of this playthrough (used by exhaustive autoplay)."""
+        other = Engine.__new__(Engine)
+        other.bundle = self.bundle
+        other.locale = self.locale
+        other._vars = dict(self._vars)
+        other._visits = dict(self._visits)
+        other._history = list(self._history)
+        other._choices_made = list(self._choices_made)
+        other._undo = list(self._undo)
+        other._node_id = self._node_id
+        return other
+
     # -- saves -----------------------------------------------------------------------------
     def to_save(self) -> dict[str, Any]:
         """A JSON-able save; tagged with the bundle hash so updates can be detected."""

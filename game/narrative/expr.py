@@ -9,11 +9,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 from .exceptions import ExpressionError
 
-Value = Union[bool, int, str]
+Value = bool | int | str
 TypeName = Literal["bool", "int", "str"]
 
 MAX_EXPR_CHARS = 500
@@ -71,7 +71,7 @@ class Binary:
     right: Expr
 
 
-Expr = Union[Const, Var, Visits, Unary, Binary]
+Expr = Const | Var | Visits | Unary | Binary
 
 
 @dataclass(frozen=True)
@@ -451,7 +451,7 @@ class Unknown:
 
 
 UNKNOWN = Unknown()
-PartialValue = Union[bool, int, str, Unknown]
+PartialValue = bool | int | str | Unknown
 
 
 def partial_evaluate(

@@ -1,0 +1,615 @@
+"""Imports a Twine story in Twee 3 (Harlowe or SugarCube) into the Crossroads YAML format.
+
+Links, link macros and simple variable assignments are converted; every construct that cannot
+be converted (conditionals, scripts, styles, printed variables, markup, ...) is reported with
+its passage and line - nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .exceptions import TweeImportError
+from .model import KNOWN_TAGS, NAME_RE
+from .yamlout import yaml_list, yaml_str
+
+MAX_TWEE_BYTES = 4 * 1024 * 1024
+
+SPECIAL_PASSAGES = {
+    "StoryInit",
+    "StoryCaption",
+    "StoryMenu",
+    "StoryBanner",
+    "StorySubtitle",
+    "StoryAuthor",
+    "StoryInterface",
+    "StoryShare",
+    "PassageReady",
+    "PassageDone",
+    "PassageHeader",
+    "PassageFooter",
+}
+SPECIAL_TAGS = {
+    "script",
+    "stylesheet",
+    "startup",
+    "debug-startup",
+    "header",
+    "footer",
+    "debug-header",
+    "debug-footer",
+    "widget",
+    "Twine.image",
+    "init",
+}
+
+
+@dataclass(frozen=True)
+class Note:
+    """One reported construct: where it is and what happened to it."""
+
+    passage: str
+    line: int  # line in the .twee file (1-based)
+    message: str
+    converted: bool  # True: converted with a change worth checking; False: not converted
+
+    def __str__(self) -> str:
+        what = "converted" if self.converted else "NOT converted"
+        return f"line {self.line}, passage {self.passage!r}: {what}: {self.message}"
+
+
+@dataclass
+class _Link:
+    text: str
+    target: str
+    line: int
+    effects: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Passage:
+    name: str
+    tags: list[str]
+    line: int  # header line
+    body: list[str]
+    metadata: str = ""
+
+
+@dataclass
+class ImportResult:
+    """The converted story files (relative path -> text) and every report note."""
+
+    title: str
+    story_format: str
+    files: dict[str, str] = field(default_factory=dict)
+    notes: list[Note] = field(default_factory=list)
+    nodes: int = 0
+
+    def write(self, out_dir: Path) -> list[Path]:
+        written = []
+        for rel, text in self.files.items():
+            path = out_dir / rel
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            written.append(path)
+        return written
+
+
+# ---- Twee 3 parsing ---------------------------------------------------------------------------
+
+_HEADER_RE = re.compile(r"^::(?P<rest>.*)$")
+
+
+def _split_header(rest: str) -> tuple[str, list[str], str]:
+    """Split `Name [tags] {meta}` honouring backslash escapes in the name."""
+    name_chars: list[str] = []
+    i = 0
+    rest = rest.strip()
+    while i < len(rest):
+        ch = rest[i]
+        if ch == "\\" and i + 1 < len(rest):
+            name_chars.append(rest[i + 1])
+            i += 2
+            continue
+        if ch in "[{":
+            break
+        name_chars.append(ch)
+        i += 1
+    tail = rest[i:].strip()
+    tags: list[str] = []
+    meta = ""
+    if tail.startswith("["):
+        close = tail.find("]")
+        if close == -1:
+            raise TweeImportError("unclosed tag list '[' in passage header")
+        tags = tail[1:close].split()
+        tail = tail[close + 1 :].strip()
+    if tail.startswith("{"):
+        meta = tail
+    elif tail:
+        raise TweeImportError(f"unexpected text after passage name: {tail!r}")
+    return "".join(name_chars).strip(), tags, meta
+
+
+def parse_twee(text: str) -> list[_Passage]:
+    passages: list[_Passage] = []
+    current: _Passage | None = None
+    for number, raw in enumerate(text.splitlines(), start=1):
+        m = _HEADER_RE.match(raw)
+        if m is not None:
+            try:
+                name, tags, meta = _split_header(m.group("rest"))
+            except TweeImportError as exc:
+                raise TweeImportError(f"line {number}: {exc}") from None
+            if not name:
+                raise TweeImportError(f"line {number}: passage header without a name")
+            current = _Passage(name, tags, number, [], meta)
+            passages.append(current)
+        elif current is not None:
+            current.body.append(raw)
+        elif raw.strip():
+            raise TweeImportError(
+                f"line {number}: text before the first passage header (is this Twee 3?)"
+            )
+    for p in passages:
+        while p.body and not p.body[-1].strip():
+            p.body.pop()
+    return passages
+
+
+# ---- conversion -------------------------------------------------------------------------------
+
+_LINK_RE = re.compile(r"\[\[(?P<inner>[^\]]*)\](?:\[(?P<setter>[^\]]*)\])?\]")
+_HARLOWE_LINK_GOTO = re.compile(
+    r"\(link-goto:\s*(?P<a>\"[^\"]*\"|'[^']*')\s*(?:,\s*(?P<b>\"[^\"]*\"|'[^']*')\s*)?\)",
+    re.IGNORECASE,
+)
+_HARLOWE_GOTO = re.compile(r"\(go-?to:\s*(?P<a>\"[^\"]*\"|'[^']*')\s*\)", re.IGNORECASE)
+_HARLOWE_SET = re.compile(r"\(set:\s*\$(?P<var>\w+)\s+to\s+(?P<value>[^)]*)\)", re.IGNORECASE)
+_HARLOWE_MACRO = re.compile(r"\((?P<name>[\w-]+):[^)]*\)(?P<hook>\[)?")
+_SC_LINK = re.compile(
+    r"<<link\s+(?P<a>\"[^\"]*\"|'[^']*')\s+(?P<b>\"[^\"]*\"|'[^']*')\s*>>(?P<body>.*?)<</link>>"
+)
+_SC_LINK_WIKI = re.compile(r"<<link\s+\[\[(?P<inner>[^\]]*)\]\]\s*>>(?P<body>.*?)<</link>>")
+_SC_GOTO = re.compile(r"<<goto\s+(?:(?P<a>\"[^\"]*\"|'[^']*')|\[\[(?P<w>[^\]]*)\]\])\s*>>")
+_SC_SET = re.compile(r"<<set\s+\$(?P<var>\w+)\s+(?:to|=)\s+(?P<value>.*?)>>")
+_SC_MACRO = re.compile(r"<</?(?P<name>[\w-]+)[^>]*>>")
+_HTML = re.compile(r"</?[a-zA-Z][^<>]*>")
+_VAR_PRINT = re.compile(r"(?<![\w$])[$_][A-Za-z_]\w*")
+_MARKUP = re.compile(r"''|//|~~|\^\^|\*\*")
+_HOOK_BRACKETS = re.compile(r"\]\s*$|^\s*\[")
+
+
+def _unquote(s: str) -> str:
+    return s[1:-1]
+
+
+def _split_link(inner: str) -> tuple[str, str]:
+    if "->" in inner:
+        i = inner.rfind("->")
+        return inner[:i].strip(), inner[i + 2 :].strip()
+    if "<-" in inner:
+        i = inner.find("<-")
+        return inner[i + 2 :].strip(), inner[:i].strip()
+    if "|" in inner:
+        i = inner.rfind("|")
+        return inner[:i].strip(), inner[i + 1 :].strip()
+    return inner.strip(), inner.strip()
+
+
+def slug(text: str, fallback: str) -> str:
+    s = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    if not s or not s[0].isalpha():
+        s = f"{fallback}_{s}" if s else fallback
+    return s[:40].rstrip("_")
+
+
+def _literal(value: str, var: str) -> tuple[str, str] | None:
+    """A simple assignment value -> (type, expression source) or None if too complex."""
+    v = value.strip()
+    if re.fullmatch(r"-?\d+", v):
+        return "int", str(int(v))
+    if v in ("true", "false"):
+        return "bool", v
+    if re.fullmatch(r"\"[^\"\\]*\"|'[^'\\]*'", v):
+        return "str", json.dumps(v[1:-1], ensure_ascii=False)
+    m = re.fullmatch(rf"(?:it|\${var})\s*([+-])\s*(\d+)", v)
+    if m:
+        return "int", f"{var} {m.group(1)}= {m.group(2)}"
+    return None
+
+
+class _Converter:
+    def __init__(self, passages: list[_Passage], source_locale: str) -> None:
+        self.passages = passages
+        self.locale = source_locale
+        self.notes: list[Note] = []
+        self.variables: dict[str, tuple[str, str]] = {}  # name -> (type, default source)
+        self.warning_topics: set[str] = set()
+
+    def note(self, p: _Passage, line: int, msg: str, converted: bool = False) -> None:
+        self.notes.append(Note(p.name, line, msg, converted))
+
+    def convert(self) -> ImportResult:
+        title = "Untitled story"
+        data: dict[str, object] = {}
+        story_passages: list[_Passage] = []
+        for p in self.passages:
+            if p.name == "StoryTitle":
+                title = " ".join(line.strip() for line in p.body if line.strip()) or title
+            elif p.name == "StoryData":
+                try:
+                    parsed = json.loads("\n".join(p.body) or "{}")
+                    data = parsed if isinstance(parsed, dict) else {}
+                except ValueError:
+                    self.note(p, p.line, "StoryData is not valid JSON; ignored")
+            elif p.name in SPECIAL_PASSAGES or set(p.tags) & SPECIAL_TAGS:
+                self._special(p)
+            else:
+                story_passages.append(p)
+        fmt = str(data.get("format", "unknown"))
+        if not story_passages:
+            raise TweeImportError("the file has no story passages")
+        ids: dict[str, str] = {}
+        used: set[str] = set()
+        for p in story_passages:
+            base = slug(p.name, "p")
+            nid, n = base, 2
+            while nid in used:
+                nid, n = f"{base}_{n}", n + 1
+            used.add(nid)
+            ids[p.name] = nid
+        start_name = str(data.get("start") or "")
+        if start_name not in ids:
+            if "Start" in ids:
+                start_name = "Start"
+            else:
+                start_name = story_passages[0].name
+                self.notes.append(
+                    Note(
+                        start_name,
+                        story_passages[0].line,
+                        "no start passage in StoryData; using the first passage",
+                        True,
+                    )
+                )
+        if any(p.metadata for p in story_passages):
+            self.notes.append(
+                Note(
+                    "(all)",
+                    1,
+                    "passage positions and sizes (Twine editor layout) "
+                    "are not story content and were not imported",
+                    True,
+                )
+            )
+        node_texts: list[str] = []
+        lines_out: dict[str, str] = {"ui.continue": "Continue"}
+        has_help = False
+        for p in story_passages:
+            node_yaml, is_help = self._passage(p, ids)
+            has_help = has_help or is_help
+            node_texts.append(node_yaml)
+        if not has_help:
+            self.notes.append(
+                Note(
+                    "(story)",
+                    1,
+                    "no passage is tagged help_point; tag the honest "
+                    "moments where a conversation is offered (lint requires one)",
+                    False,
+                )
+            )
+        result = ImportResult(title, fmt, nodes=len(story_passages))
+        result.files["story.yaml"] = self._manifest(title, ids[start_name], data)
+        result.files["nodes.yaml"] = (
+            f"# Imported from Twine ({fmt}). Review every note in import-report.txt.\n"
+            "lines:\n"
+            + "".join(f"  {k}: {yaml_str(v, '  ')}\n" for k, v in lines_out.items())
+            + "\nnodes:\n"
+            + "\n".join(node_texts)
+        )
+        result.files["service.yaml"] = _SERVICE_TEMPLATE.format(locale=self.locale)
+        self.notes.append(
+            Note(
+                "(story)",
+                1,
+                "service.yaml (offer, disclosure, helplines) was "
+                "created from the standard template: check it with your "
+                "organisation before review",
+                True,
+            )
+        )
+        result.notes = sorted(self.notes, key=lambda n: (n.line, n.message))
+        result.files["import-report.txt"] = (
+            f"Import of a {fmt} story: {len(story_passages)} passages, "
+            f"{len(result.notes)} notes\n" + "".join(f"{n}\n" for n in result.notes)
+        )
+        return result
+
+    def _special(self, p: _Passage) -> None:
+        if p.name == "StoryInit" or {"startup", "init"} & set(p.tags):
+            for offset, line in enumerate(p.body, start=1):
+                for m in list(_HARLOWE_SET.finditer(line)) + list(_SC_SET.finditer(line)):
+                    lit = _literal(m.group("value"), m.group("var"))
+                    if lit is None or lit[1].startswith(f"{m.group('var')} "):
+                        self.note(
+                            p,
+                            p.line + offset,
+                            f"start value {m.group(0)!r} is not a simple literal",
+                        )
+                        continue
+                    self.variables[m.group("var").lower()] = lit
+                    self.note(
+                        p,
+                        p.line + offset,
+                        f"{m.group(0)!r} became the default of variable {m.group('var').lower()!r}",
+                        True,
+                    )
+            return
+        kind = ", ".join(sorted(set(p.tags) & SPECIAL_TAGS)) or "special passage"
+        self.note(
+            p,
+            p.line,
+            f"{kind} ({len(p.body)} lines) has no equivalent in the story format "
+            "(the game's look and behaviour are not part of the story)",
+        )
+
+    def _declare(self, p: _Passage, line: int, var: str, typ: str) -> str:
+        name = var.lower()
+        if not NAME_RE.match(name):
+            name = slug(name, "v")
+        if name not in self.variables:
+            default = {"int": "0", "bool": "false", "str": '""'}[typ]
+            self.variables[name] = (typ, default)
+        elif self.variables[name][0] != typ:
+            self.note(
+                p,
+                line,
+                f"variable ${var} is used as {typ} here but as {self.variables[name][0]} elsewhere",
+            )
+        return name
+
+    def _setter(self, p: _Passage, ln: int, setter: str, text: str) -> list[str]:
+        """SugarCube link setter `$x to 1; $y to "a"` -> choice effects (or a note)."""
+        out: list[str] = []
+        for part in setter.split(";"):
+            m = re.fullmatch(r"\s*\$(?P<var>\w+)\s+(?:to|=)\s+(?P<value>.+?)\s*", part)
+            lit = _literal(m.group("value"), m.group("var")) if m else None
+            if m is None or lit is None:
+                self.note(
+                    p,
+                    ln,
+                    f"setter {part.strip()!r} on link {text!r} is too complex to "
+                    "convert; add a `set:` to the choice",
+                )
+                continue
+            name = self._declare(p, ln, m.group("var"), lit[0])
+            src = self._effect_source(m.group("var"), name, lit[1])
+            out.append(src)
+            self.note(p, ln, f"setter {part.strip()!r} on link {text!r} became `set: {src}`", True)
+        return out
+
+    @staticmethod
+    def _effect_source(var: str, name: str, value: str) -> str:
+        # _literal returns either a plain value or "<var> += n" for increments
+        if value.startswith(f"{var} ") and ("+=" in value or "-=" in value):
+            return name + value[len(var) :]
+        return f"{name} = {value}"
+
+    def _passage(self, p: _Passage, ids: dict[str, str]) -> tuple[str, bool]:
+        nid = ids[p.name]
+        links: list[_Link] = []
+        effects: list[str] = []
+        text_lines: list[str] = []
+        for offset, raw in enumerate(p.body, start=1):
+            ln = p.line + offset
+            line = raw
+
+            def take_link(text: str, target: str, line_no: int = ln) -> None:
+                links.append(_Link(text, target, line_no))
+
+            for m in _SC_LINK.finditer(line):
+                take_link(_unquote(m.group("a")), _unquote(m.group("b")))
+                if m.group("body").strip():
+                    self.note(p, ln, f"code inside <<link>> not converted: {m.group('body')!r}")
+            line = _SC_LINK.sub("", line)
+            for m in _SC_LINK_WIKI.finditer(line):
+                take_link(*_split_link(m.group("inner")))
+                if m.group("body").strip():
+                    self.note(p, ln, f"code inside <<link>> not converted: {m.group('body')!r}")
+            line = _SC_LINK_WIKI.sub("", line)
+            for m in _HARLOWE_LINK_GOTO.finditer(line):
+                a = _unquote(m.group("a"))
+                take_link(a, _unquote(m.group("b")) if m.group("b") else a)
+            line = _HARLOWE_LINK_GOTO.sub("", line)
+            for m in list(_HARLOWE_GOTO.finditer(line)) + list(_SC_GOTO.finditer(line)):
+                target = _unquote(m.group("a")) if m.group("a") else _split_link(m.group("w"))[1]
+                take_link("", target)
+                self.note(p, ln, f"automatic jump {m.group(0)!r} became a 'Continue' choice", True)
+            line = _SC_GOTO.sub("", _HARLOWE_GOTO.sub("", line))
+            for m in _LINK_RE.finditer(line):
+                text, target = _split_link(m.group("inner"))
+                take_link(text, target)
+                if m.group("setter"):
+                    links[-1].effects = self._setter(p, ln, m.group("setter"), text)
+            line = _LINK_RE.sub("", line)
+            for m in list(_HARLOWE_SET.finditer(line)) + list(_SC_SET.finditer(line)):
+                var = m.group("var")
+                lit = _literal(m.group("value"), var)
+                if lit is None:
+                    self.note(p, ln, f"assignment {m.group(0)!r} is too complex to convert")
+                    continue
+                name = self._declare(p, ln, var, lit[0])
+                src = self._effect_source(var, name, lit[1])
+                effects.append(src)
+                self.note(p, ln, f"{m.group(0)!r} became on_enter effect {src!r}", True)
+            line = _SC_SET.sub("", _HARLOWE_SET.sub("", line))
+            for m in _HARLOWE_MACRO.finditer(line):
+                hook = " and its [hook] text kept unconditionally" if m.group("hook") else ""
+                self.note(p, ln, f"Harlowe macro {m.group(0).rstrip('[')!r} not converted{hook}")
+            line = _HARLOWE_MACRO.sub("", line)
+            for m in _SC_MACRO.finditer(line):
+                self.note(p, ln, f"SugarCube macro {m.group(0)!r} not converted")
+            line = _SC_MACRO.sub("", line)
+            for m in _HTML.finditer(line):
+                self.note(p, ln, f"HTML {m.group(0)!r} removed (text kept)", True)
+            line = _HTML.sub("", line)
+            for m in _VAR_PRINT.finditer(line):
+                self.note(
+                    p,
+                    ln,
+                    f"printed variable {m.group(0)!r} not converted (the format shows fixed text)",
+                )
+            line = _VAR_PRINT.sub("", line)
+            if _MARKUP.search(line):
+                self.note(p, ln, "text formatting markup ('' // ~~ ^^ **) removed", True)
+                line = _MARKUP.sub("", line)
+            if "[" in line or "]" in line:
+                line = line.replace("[", "").replace("]", "")
+            text_lines.append(line.rstrip())
+        text = re.sub(r"\n{3,}", "\n\n", "\n".join(text_lines)).strip()
+        if not text:
+            text = "..."
+            self.note(p, p.line, "passage has no plain text; wrote '...' as its text")
+
+        tags: list[str] = []
+        for tag in p.tags:
+            if tag in KNOWN_TAGS or (
+                tag.startswith("content_warning:") and NAME_RE.match(tag.split(":", 1)[1])
+            ):
+                tags.append(tag)
+                if tag.startswith("content_warning:"):
+                    self.warning_topics.add(tag.split(":", 1)[1])
+            else:
+                new = "x-" + re.sub(r"[^a-z0-9_-]+", "-", tag.lower()).strip("-")
+                tags.append(new)
+                self.note(p, p.line, f"Twine tag {tag!r} kept as author tag {new!r}", True)
+        is_ending = "ending" in tags or not links
+        if not links and "ending" not in tags:
+            self.note(p, p.line, "passage has no links: it became an ending", True)
+        out = [f"  - id: {nid}", f"    text: {yaml_str(text, '    ')}"]
+        tags = [t for t in tags if t != "ending"]
+        if tags:
+            out.append(f"    tags: {yaml_list(tags)}")
+        if effects:
+            out.append(f"    on_enter: {yaml_list(effects)}")
+        if is_ending:
+            out.append(f"    ending: {nid.replace('.', '_')}")
+            if links:
+                self.note(
+                    p,
+                    p.line,
+                    "passage tagged ending has links; they were dropped from "
+                    "the ending (endings have no choices)",
+                    True,
+                )
+            return "\n".join(out) + "\n", "help_point" in tags
+        out.append("    choices:")
+        seen: set[str] = set()
+        for index, link in enumerate(links, start=1):
+            if link.target not in ids:
+                self.note(
+                    p, link.line, f"link to {link.target!r}, which is not a passage: not converted"
+                )
+                continue
+            label = link.text or "Continue"
+            cid = slug(label, "c") if link.text else "next"
+            base, n = cid, 2
+            while cid in seen or cid in ("text", "speaker"):
+                cid, n = f"{base}_{n}", n + 1
+            seen.add(cid)
+            out.append(f"      - id: {cid}")
+            out.append(f"        text: {yaml_str(label, '        ')}")
+            out.append(f"        to: {ids[link.target]}")
+            if link.effects:
+                out.append(f"        set: {yaml_list(link.effects)}")
+            del index
+        if not seen:
+            out.pop()
+            out.append(f"    ending: {nid}")
+            self.note(
+                p, p.line, "no link of this passage could be converted: it became an ending", True
+            )
+        return "\n".join(out) + "\n", "help_point" in tags
+
+    def _manifest(self, title: str, start: str, data: dict[str, object]) -> str:
+        lines = [
+            f"# Imported from Twine (IFID {data.get('ifid', 'unknown')}). Review before use.",
+            "format: 1",
+            f"id: {slug(title, 'story').replace('_', '-')}",
+            f"title: {yaml_str(title, '')}",
+            f"start: {start}",
+            f"source_locale: {self.locale}",
+            f"locales: [{self.locale}]",
+            "age_guidance:",
+            "  min_age: 14",
+            '  note: "Imported story: set the age guidance after review."',
+        ]
+        if self.warning_topics:
+            lines.append("content_warnings:")
+            for topic in sorted(self.warning_topics):
+                lines.append(f'  {topic}: "This part is about {topic.replace("_", " ")}."')
+        if self.variables:
+            lines.append("variables:")
+            for name, (typ, default) in sorted(self.variables.items()):
+                lines.append(f"  {name}: {{type: {typ}, default: {default}}}")
+        else:
+            lines.append("variables: {}")
+        lines.append("files: [nodes.yaml, service.yaml]")
+        return "\n".join(lines) + "\n"
+
+
+_SERVICE_TEMPLATE = """\
+# Service texts from the standard template. The ethics board reviews these with the story.
+offers:
+  - id: offer.main
+    version: 1
+    title: "Talk to a real person"
+    body: "This service is run by {{organisation}}. A trained human counsellor answers, not a bot."
+    stored: "Your messages are kept for 30 days and then deleted. You can erase them any time."
+    confidentiality: "What you say stays confidential unless someone's life is in danger."
+    yes: "Yes, I want to talk"
+    not_now: "Not now"
+
+disclosure:
+  who_runs: "This game is made by {{organisation}}."
+  funded_by: "It is funded by {{funder}}."
+  why: "It helps young people think about online groups, and talk to someone if they want."
+  kept: "Your progress stays on this device. Nothing is sent unless you choose to talk."
+  help_now: "In danger right now? Call the emergency number 112."
+
+helplines:
+  {locale}:
+    - name: "Emergency services"
+      phone: "112"
+      url: ""
+      hours: "24/7"
+      description: "For immediate danger."
+"""
+
+
+def import_twee_text(text: str, *, source_locale: str = "en") -> ImportResult:
+    """Convert Twee 3 source text; raises TweeImportError if it is not Twee at all."""
+    return _Converter(parse_twee(text), source_locale).convert()
+
+
+def import_twee(path: Path, *, source_locale: str = "en") -> ImportResult:
+    """Read and convert a .twee file (UTF-8, at most 4 MiB)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TweeImportError(f"{path}: cannot read: {exc.strerror}") from exc
+    if len(data) > MAX_TWEE_BYTES:
+        raise TweeImportError(f"{path}: larger than {MAX_TWEE_BYTES} bytes")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TweeImportError(f"{path}: not valid UTF-8 at byte {exc.start}") from exc
+    try:
+        return import_twee_text(text, source_locale=source_locale)
+    except TweeImportError as exc:
+        raise TweeImportError(f"{path}: {exc}") from None
