@@ -77,6 +77,10 @@ class AutoplayReport:
             lines.append(f"states explored: {self.states}, paths cut off by depth: {self.cut_off}")
             if self.truncated:
                 lines.append("state limit reached: exploration incomplete")
+        untaken = sorted(f"{n}.{c}" for n, c in self.choices_total - self.choices_taken)
+        if untaken:
+            shown = ", ".join(untaken[:15]) + (" ..." if len(untaken) > 15 else "")
+            lines.append(f"choices never taken: {shown}")
         missed = sorted(self.nodes_total - self.nodes_seen)
         if missed:
             shown = ", ".join(missed[:15]) + (" ..." if len(missed) > 15 else "")
@@ -94,7 +98,11 @@ class AutoplayReport:
                 "total": len(self.nodes_total),
                 "missed": sorted(self.nodes_total - self.nodes_seen),
             },
-            "choices": {"taken": len(self.choices_taken), "total": len(self.choices_total)},
+            "choices": {
+                "taken": len(self.choices_taken),
+                "total": len(self.choices_total),
+                "missed": sorted(f"{n}.{c}" for n, c in self.choices_total - self.choices_taken),
+            },
             "endings": {
                 "reached": dict(sorted(self.endings_reached.items())),
                 "missed": sorted(self.endings_missed),
@@ -210,6 +218,9 @@ def play_exhaustive(
     """Every distinct path up to `max_depth` choices (states are deduplicated)."""
     report = _new_report(bundle, "exhaustive")
     visit_nodes = _visit_sensitive_nodes(bundle)
+    # visit counts above every number the story compares with behave the same: cap them so
+    # loops do not multiply states
+    cap = _largest_int_constant(bundle) + 1
     best: dict[tuple[Any, ...], int] = {}
     start = Engine(bundle)
     stack: list[tuple[Engine, tuple[str, ...]]] = [(start, ())]
@@ -226,7 +237,7 @@ def play_exhaustive(
         key = (
             node.id,
             tuple(sorted(engine.variables.items())),
-            tuple(engine.visits.get(n, 0) for n in visit_nodes),
+            tuple(min(engine.visits.get(n, 0), cap) for n in visit_nodes),
         )
         if best.get(key, -1) >= max_depth - depth:
             continue
@@ -249,6 +260,26 @@ def play_exhaustive(
             report.steps += 1
             stack.append((child, (*route, choice.id)))
     return report
+
+
+def _largest_int_constant(bundle: Bundle) -> int:
+    from .expr import Binary, Const, Expr, Unary
+
+    def walk(e: Expr) -> int:
+        if isinstance(e, Const) and isinstance(e.value, int) and not isinstance(e.value, bool):
+            return abs(e.value)
+        if isinstance(e, Unary):
+            return walk(e.operand)
+        if isinstance(e, Binary):
+            return max(walk(e.left), walk(e.right))
+        return 0
+
+    best = 0
+    for node in bundle.nodes.values():
+        for ch in node.choices:
+            if ch.condition is not None:
+                best = max(best, walk(bundle.condition(ch.condition)))
+    return best
 
 
 def _visit_sensitive_nodes(bundle: Bundle) -> tuple[str, ...]:
