@@ -1,0 +1,215 @@
+"""Where the story bundle and the organisation profile come from, offline first.
+
+Order at start: the last good bundle cached on disk (verified by its SHA-256), else the story
+shipped in assets/story compiled on the spot and labelled as an offline copy. A bundle fetched
+from the server replaces the cache only if its body hashes to the X-Content-Hash header. The
+organisation profile (who runs and funds the service) is cached the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from game.exceptions import ContentIntegrityError, ContentUnavailable
+from game.paths import STORY, atomic_write
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def verify_bundle(body: bytes, header_hash: str | None) -> Any:
+    """Parse a bundle and check that its SHA-256 equals the server's X-Content-Hash.
+
+    Returns the Bundle. Raises ContentIntegrityError on a mismatch or a malformed body.
+    """
+    from game.narrative import Bundle
+    from game.narrative.exceptions import ContentError
+
+    if not header_hash:
+        raise ContentIntegrityError("the server sent no X-Content-Hash")
+    digest = hashlib.sha256(body).hexdigest()
+    if digest != header_hash.strip().strip('"').lower():
+        raise ContentIntegrityError("the bundle does not match its X-Content-Hash")
+    try:
+        bundle = Bundle.from_bytes(body)
+    except (ContentError, ValueError) as exc:
+        raise ContentIntegrityError(f"the bundle is not valid: {exc}") from exc
+    if bundle.sha256 != digest:
+        raise ContentIntegrityError("the bundle is not in canonical form")
+    return bundle
+
+
+@dataclass
+class LoadedContent:
+    bundle: Any
+    source: str  # "server", "cache" or "shipped"
+
+    @property
+    def offline_copy(self) -> bool:
+        return self.source != "server"
+
+
+class ContentStore:
+    """Loads, verifies and caches the story bundle in the user data directory."""
+
+    def __init__(self, home: Path, story_path: Path | None = None) -> None:
+        self.folder = home / "content"
+        self.story_path = story_path or STORY
+        self.bundle_file = self.folder / "bundle.json"
+        self.hash_file = self.folder / "bundle.sha256"
+
+    def load_cached(self) -> Any | None:
+        from game.narrative import Bundle
+
+        try:
+            body = self.bundle_file.read_bytes()
+            expected = self.hash_file.read_text(encoding="ascii").strip()
+        except OSError:
+            return None
+        if hashlib.sha256(body).hexdigest() != expected:
+            return None
+        try:
+            return Bundle.from_bytes(body)
+        except Exception:  # noqa: BLE001 - a corrupt cache is ignored, never fatal
+            return None
+
+    def load_shipped(self) -> Any:
+        from game.narrative import Bundle, load_story
+        from game.narrative.exceptions import ContentError
+
+        try:
+            return Bundle.from_story(load_story(self.story_path))
+        except (ContentError, OSError) as exc:
+            raise ContentUnavailable(f"the shipped story could not be loaded: {exc}") from exc
+
+    def load_offline(self, prefer_shipped: bool = False) -> LoadedContent:
+        """The best bundle available without the network."""
+        if not prefer_shipped:
+            cached = self.load_cached()
+            if cached is not None:
+                return LoadedContent(cached, "cache")
+        return LoadedContent(self.load_shipped(), "shipped")
+
+    def store(self, body: bytes, bundle_hash: str) -> None:
+        atomic_write(self.bundle_file, body)
+        atomic_write(self.hash_file, bundle_hash.encode("ascii"))
+
+    @property
+    def cached_hash(self) -> str | None:
+        try:
+            return self.hash_file.read_text(encoding="ascii").strip() or None
+        except OSError:
+            return None
+
+
+@dataclass
+class Organisation:
+    """Who runs and funds the service, when it is open, and which counsellor kinds are on."""
+
+    name: str
+    funder: str
+    contact_url: str = ""
+    timezone: str = "UTC"
+    service_hours: dict[str, list[list[str]]] = field(default_factory=dict)
+    description: str = ""
+    open_now: bool | None = None
+    kinds_available_now: list[str] = field(default_factory=list)
+    fetched_at: str = ""
+    from_cache: bool = False
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], fetched_at: str = "") -> Organisation:
+        hours = data.get("service_hours") or {}
+        return cls(
+            name=str(data.get("name") or ""),
+            funder=str(data.get("funder") or ""),
+            contact_url=str(data.get("contact_url") or ""),
+            timezone=str(data.get("timezone") or "UTC"),
+            service_hours=hours if isinstance(hours, dict) else {},
+            description=str(data.get("description") or ""),
+            open_now=data.get("open_now") if isinstance(data.get("open_now"), bool) else None,
+            kinds_available_now=[str(k) for k in data.get("kinds_available_now") or []],
+            fetched_at=str(data.get("fetched_at") or fetched_at),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "funder": self.funder,
+            "contact_url": self.contact_url,
+            "timezone": self.timezone,
+            "service_hours": self.service_hours,
+            "description": self.description,
+            "open_now": self.open_now,
+            "kinds_available_now": self.kinds_available_now,
+            "fetched_at": self.fetched_at,
+        }
+
+
+class OrganisationCache:
+    """The last organisation profile the server sent, kept for offline starts."""
+
+    def __init__(self, home: Path) -> None:
+        self.path = home / "organisation.json"
+
+    def load(self) -> Organisation | None:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        if not isinstance(data, dict) or not data.get("name"):
+            return None
+        org = Organisation.from_json(data)
+        org.from_cache = True
+        # availability from an old copy is not true now
+        org.open_now = None
+        org.kinds_available_now = []
+        return org
+
+    def store(self, org: Organisation) -> None:
+        atomic_write(self.path, json.dumps(org.to_json(), indent=2).encode("utf-8"))
+
+
+def _zone(name: str) -> tzinfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def hours_in_local_time(
+    service_hours: dict[str, list[list[str]]],
+    org_timezone: str,
+    local_tz: tzinfo,
+    today: date,
+) -> list[tuple[str, str, str]]:
+    """Convert weekly opening hours from the organisation's zone to the player's.
+
+    Returns (weekday, start, end) in local time for the seven days from `today`, so daylight
+    saving differences between the zones are applied for the actual dates.
+    """
+    org_tz = _zone(org_timezone)
+    out: list[tuple[datetime, str, str, str]] = []
+    for offset in range(7):
+        day = today + timedelta(days=offset)
+        key = DAYS[day.weekday()]
+        for interval in service_hours.get(key, []):
+            try:
+                start_s, end_s = interval[0], interval[1]
+                sh, sm = (int(x) for x in start_s.split(":"))
+                eh, em = (int(x) for x in end_s.split(":"))
+            except (ValueError, IndexError, AttributeError):
+                continue
+            start = datetime.combine(day, time(sh % 24, sm), org_tz).astimezone(local_tz)
+            end_day = day if (eh, em) > (sh, sm) else day + timedelta(days=1)
+            end = datetime.combine(end_day, time(eh % 24, em), org_tz).astimezone(local_tz)
+            out.append(
+                (start, DAYS[start.weekday()], start.strftime("%H:%M"), end.strftime("%H:%M"))
+            )
+    out.sort(key=lambda x: x[0])
+    return [(d, s, e) for _, d, s, e in out]

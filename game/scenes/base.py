@@ -1,0 +1,139 @@
+"""Base classes for scenes: `Scene` (the contract) and `PageScene` (a titled scrolling page).
+
+A scene is given the app (for theme, strings, settings, content and network state) and
+rebuilds its layout whenever the theme changes (text size, font, contrast, language).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pygame
+
+from game.ui import Item, Panel
+
+if TYPE_CHECKING:
+    from game.app import GameApp
+
+
+class Scene:
+    """One screen. Subclasses override build/handle_event/update/draw."""
+
+    name = "scene"
+    opaque = True  # False for overlays drawn over the scene below
+    sensitive = False  # True if the scene shows chat text (quick exit must remove it)
+
+    def __init__(self, app: GameApp) -> None:
+        self.app = app
+        self._built_for = -1
+
+    @property
+    def theme(self):  # noqa: ANN201 - Theme, imported lazily to keep this module light
+        return self.app.theme
+
+    def tr(self, key: str, **values: object) -> str:
+        return self.app.tr(key, **values)
+
+    def ensure_built(self) -> None:
+        if self._built_for != self.app.theme_version:
+            self._built_for = self.app.theme_version
+            self.build()
+
+    def build(self) -> None:
+        """(Re)create widgets and layout for the current theme and language."""
+
+    def on_enter(self) -> None:
+        """Called when pushed on the stack."""
+
+    def on_resume(self) -> None:
+        """Called when the scene above it was popped."""
+
+    def on_leave(self) -> None:
+        """Called when removed from the stack."""
+
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        return False
+
+    def update(self, dt: float) -> None:
+        pass
+
+    def draw(self, surface: pygame.Surface) -> None:
+        pass
+
+    def speech(self) -> str:
+        """What self-voicing reads for this screen."""
+        return ""
+
+    def panels(self) -> list[Panel]:
+        """Panels of this scene (tests check their items never overflow)."""
+        return []
+
+
+class PageScene(Scene):
+    """A page with a heading and a scrolling column of text and controls.
+
+    Escape (or the Back button) closes the page. Subclasses implement `items()`.
+    """
+
+    title_key = ""
+    closable = True
+    initial_focus: str | None = None
+
+    def __init__(self, app: GameApp) -> None:
+        super().__init__(app)
+        self.panel = Panel(pygame.Rect(0, 0, 10, 10), [])
+        self._initial_done = False
+
+    def items(self) -> list[Item]:
+        raise NotImplementedError
+
+    def content_rect(self) -> pygame.Rect:
+        w, h = self.app.size
+        top = self.app.top_bar_height
+        margin = self.theme.px(24)
+        width = min(w - 2 * margin, max(760, int(900 * min(1.35, self.theme.scale))))
+        return pygame.Rect((w - width) // 2, top, width, h - top - margin // 2)
+
+    def build(self) -> None:
+        old_scroll = self.panel.scroll
+        focused_ident = self.panel.focused.ident if self.panel.focused else None
+        self.panel = Panel(self.content_rect(), self.items())
+        self.panel.layout(self.theme)
+        self.panel.scroll = old_scroll
+        self.panel.clamp_scroll()
+        if focused_ident:
+            self.panel.focus_by_ident(focused_ident)
+        elif self.initial_focus and not self._initial_done:
+            # the page opens at its top so the first thing read is the heading
+            self.panel.focus_by_ident(self.initial_focus, scroll=False)
+        self._initial_done = True
+
+    def refresh(self) -> None:
+        """Re-layout after a change in text (e.g. network data arrived)."""
+        self._built_for = -1
+
+    def close(self) -> None:
+        self.app.pop(self)
+
+    def handle_event(self, event: pygame.event.Event) -> bool:
+        if self.panel.handle_event(event):
+            return True
+        if event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_BACKSPACE):
+            if self.closable:
+                self.close()
+                return True
+        return False
+
+    def draw(self, surface: pygame.Surface) -> None:
+        surface.fill(self.theme.palette.bg)
+        self.panel.draw(surface, self.theme)
+
+    def speech(self) -> str:
+        focused = self.panel.focused
+        parts = self.panel.texts()
+        if focused is not None:
+            parts.append(self.tr("voice.focused", label=" ".join(focused.texts())))
+        return "\n".join(parts)
+
+    def panels(self) -> list[Panel]:
+        return [self.panel]
