@@ -14,7 +14,7 @@ from aiohttp import web
 from sqlmodel import col, or_, select
 
 from server.storage.models import StaffAccount
-from server.web.access import can_read_conversation
+from server.web.access import can_read_conversation, open_supervisor_request
 from server.web.common import (
     JSONError,
     api_staff,
@@ -27,7 +27,13 @@ from server.web.common import (
     render,
     settings_of,
 )
-from server.web.models import CannedResponse, ConversationNote, PartnerOrganisation, utcnow
+from server.web.models import (
+    CannedResponse,
+    ConversationNote,
+    PartnerOrganisation,
+    SupervisorRequest,
+    utcnow,
+)
 
 SHORTCUT_RE = re.compile(r"^[a-z0-9_-]{1,40}$")
 MAX_NOTE_CHARS = 4000
@@ -333,6 +339,37 @@ async def referral(request: web.Request) -> web.Response:
     )
 
 
+async def request_supervisor(request: web.Request) -> web.Response:
+    """``POST /console/api/conversations/{id}/supervisor``: record a supervisor request.
+
+    The console also sends ``request_supervisor`` on the socket (which tells the player and
+    the connected supervisors); this record is what lets a supervisor read the conversation
+    and keeps it on the board until a supervisor marks it handled.
+    """
+    account = await api_staff(request, "counsellor")
+    conversation_id = await _conversation_or_403(request, account)
+    assert account.id is not None
+    now = utcnow()
+    async with db_of(request).session() as session:
+        existing = await open_supervisor_request(session, conversation_id=conversation_id)
+        if existing is None:
+            session.add(
+                SupervisorRequest(
+                    conversation_id=conversation_id, requested_by=account.id, requested_at=now
+                )
+            )
+            await audit(
+                session,
+                now=now,
+                staff_id=account.id,
+                action="supervisor_requested",
+                target=conversation_id,
+                ip=client_ip(request),
+            )
+            await session.commit()
+    return web.json_response({"conversation_id": conversation_id, "requested": True}, status=201)
+
+
 def setup_routes(app: web.Application) -> None:
     """Register the console page and its API."""
     app.router.add_get("/console", console_page, name="web_console")
@@ -342,5 +379,8 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/console/api/conversations/{conversation_id}/notes", notes_list)
     app.router.add_post("/console/api/conversations/{conversation_id}/notes", notes_create)
     app.router.add_post("/console/api/conversations/{conversation_id}/referral", referral)
+    app.router.add_post(
+        "/console/api/conversations/{conversation_id}/supervisor", request_supervisor
+    )
     app.router.add_get("/console/api/colleagues", colleagues)
     app.router.add_get("/console/api/partners", partners)

@@ -126,3 +126,18 @@ class Debrief(SQLModel, table=True):
     done_at: datetime | None = _ts(nullable=True)
     done_by: int | None = None
     note: str = Field(default="", sa_type=sa.Text)
+
+
+class SupervisorRequest(SQLModel, table=True):
+    """A counsellor asked for a supervisor on a conversation; open until handled or ended."""
+
+    __tablename__ = "supervisor_request"
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: str = Field(max_length=64, index=True)
+    requested_by: int = Field(foreign_key="staff_account.id")
+    requested_at: datetime | None = _ts()
+    seen_at: datetime | None = _ts(nullable=True)
+    seen_by: int | None = None
+    handled_at: datetime | None = _ts(nullable=True)
+    handled_by: int | None = None

@@ -17,6 +17,7 @@ from server.storage.models import StaffAccount
 from server.web.access import (
     can_read_conversation,
     conversation_messages,
+    open_supervisor_request,
     safeguarding_conversations,
     supervisor_requests,
 )
@@ -244,6 +245,11 @@ async def transcript_page(request: web.Request) -> web.Response:
                 .order_by(col(ConversationNote.created_at))
             )
         ).all()
+        pending = await open_supervisor_request(session, conversation_id=conversation_id)
+        if pending is not None and pending.seen_at is None and account.has_role("supervisor"):
+            pending.seen_at = utcnow()
+            pending.seen_by = account.id
+            session.add(pending)
         await audit(
             session,
             now=utcnow(),
@@ -265,6 +271,29 @@ async def transcript_page(request: web.Request) -> web.Response:
     )
 
 
+async def request_handled(request: web.Request) -> web.StreamResponse:
+    """``POST /supervisor/requests/{conversation_id}/handled``: take it off the board."""
+    account = await api_staff(request, "supervisor")
+    conversation_id = request.match_info["conversation_id"][:64]
+    async with db_of(request).session() as session:
+        pending = await open_supervisor_request(session, conversation_id=conversation_id)
+        if pending is None:
+            raise JSONError(404, "unknown_request", "No open supervisor request for that chat.")
+        pending.handled_at = utcnow()
+        pending.handled_by = account.id
+        session.add(pending)
+        await audit(
+            session,
+            now=utcnow(),
+            staff_id=account.id,
+            action="supervisor_request_handled",
+            target=conversation_id,
+            ip=client_ip(request),
+        )
+        await session.commit()
+    return web.json_response({"conversation_id": conversation_id, "handled": True})
+
+
 def setup_routes(app: web.Application) -> None:
     """Register the supervisor board routes."""
     app.router.add_get("/supervisor", board_page, name="web_supervisor")
@@ -272,3 +301,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/supervisor/caps/{staff_id}", set_capacity)
     app.router.add_post("/supervisor/debriefs/{conversation_id}/done", debrief_done)
     app.router.add_get("/supervisor/conversations/{conversation_id}", transcript_page)
+    app.router.add_post("/supervisor/requests/{conversation_id}/handled", request_handled)

@@ -36,6 +36,7 @@ def ensure_web_tables(settings: Settings) -> None:
             models.PartnerOrganisation,
             models.StaffShift,
             models.Debrief,
+            models.SupervisorRequest,
         )
     ]
     SQLModel.metadata.create_all(engine, tables=tables)

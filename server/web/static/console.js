@@ -771,10 +771,15 @@ async function convAction(conv, action) {
     } catch (err) { systemLine(conv, `Could not load partners: ${err.message}`); return; }
     referDialog.showModal();
   } else if (action === "supervisor") {
-    if (send({ type: "request_supervisor", conversation_id: conv.id })) {
-      show(conv.panel.querySelector(".sup-chip"), true);
-      systemLine(conv, "You asked for a supervisor. A supervisor may now read this conversation; the player is told.");
+    try {
+      await api("POST", `/console/api/conversations/${encodeURIComponent(conv.id)}/supervisor`, {});
+    } catch (err) {
+      systemLine(conv, `Could not request a supervisor: ${err.message}`);
+      return;
     }
+    send({ type: "request_supervisor", conversation_id: conv.id });
+    show(conv.panel.querySelector(".sup-chip"), true);
+    systemLine(conv, "You asked for a supervisor. A supervisor may now read this conversation; the player is told.");
   } else if (action === "close") {
     closeTab(conv);
   }

@@ -98,7 +98,16 @@ function render(state) {
     li.append(el("span", "small muted", `asked ${fmtWait(r.waiting_seconds)} ago`));
     const link = el("a", "btn btn-small", "Read conversation");
     link.href = `/supervisor/conversations/${encodeURIComponent(r.conversation_id)}`;
-    li.append(link);
+    const handled = el("button", "btn btn-small", "Mark handled");
+    handled.type = "button";
+    handled.addEventListener("click", async () => {
+      try {
+        await post(`/supervisor/requests/${encodeURIComponent(r.conversation_id)}/handled`, {});
+        refresh();
+      } catch (err) { handled.textContent = err.message; }
+    });
+    if (r.seen) li.append(el("span", "chip chip-ok", "read"));
+    li.append(link, handled);
     requests.append(li);
   }
   if (!state.supervisor_requests.length) requests.append(el("li", "empty", "No requests."));

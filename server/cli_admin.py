@@ -1,0 +1,222 @@
+"""``crossroads admin ...``: staff accounts and sign-in policy from the command line.
+
+For the first admin account on a new deployment and for scripted operations:
+``create-staff``, ``set-password``, ``list-staff``, ``require-totp``, ``deactivate``.
+Input errors print one clear line and exit 1 (``CliError``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from server.storage.models import AGE_BANDS, COUNSELLOR_KINDS, GENDERS, STAFF_ROLES
+
+PASSWORD_ENV = "CROSSROADS_ADMIN_PASSWORD"
+
+
+class AdminInputError(Exception):
+    """The operator's input is wrong; printed as one line, exit status 1."""
+
+
+def _fail(message: str) -> int:
+    # Printed here rather than raised as server.cli.CliError: under `python -m server.cli`
+    # that module is __main__, so its except clause would not catch our import of the class.
+    print(f"crossroads: {message}", file=sys.stderr)
+    return 1
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from server.cli import _settings as settings_from_args
+
+    return settings_from_args(args)
+
+
+def _run(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
+    """Open the database, run ``work(session)``; input errors print one line and return 1."""
+    from server.storage.db import Database
+    from server.storage.migrate import schema_is_current
+    from server.web.staff_service import StaffInputError
+
+    settings = _settings(args)
+    if not schema_is_current(settings.database_url):
+        return _fail("The database schema is not up to date. Run `crossroads db upgrade` first.")
+
+    async def main() -> int:
+        db = Database(settings.database_url)
+        try:
+            async with db.session() as session:
+                return await work(session)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (StaffInputError, AdminInputError) as exc:
+        return _fail(str(exc))
+
+
+def _password(args: argparse.Namespace) -> str:
+    """From --password-stdin, the environment, or an interactive prompt (never argv)."""
+    if getattr(args, "password_stdin", False):
+        value = sys.stdin.readline().rstrip("\n")
+    elif os.environ.get(PASSWORD_ENV):
+        value = os.environ[PASSWORD_ENV]
+    elif sys.stdin.isatty():
+        value = getpass.getpass("Password (12+ characters): ")
+        if getpass.getpass("Again: ") != value:
+            raise AdminInputError("The two passwords differ.")
+    else:
+        raise AdminInputError(
+            f"Give the password with --password-stdin or in {PASSWORD_ENV} "
+            "(never on the command line)."
+        )
+    return value
+
+
+def cmd_create_staff(args: argparse.Namespace) -> int:
+    """Create a staff account."""
+    from server.storage.types import utcnow
+    from server.web import staff_service
+
+    try:
+        password = _password(args)
+    except AdminInputError as exc:
+        return _fail(str(exc))
+
+    async def work(session: Any) -> int:
+        account = await staff_service.create_staff(
+            session,
+            username=args.username,
+            display_name=args.display_name or args.username,
+            password=password,
+            roles=args.roles.split(","),
+            kind=args.kind,
+            languages=(args.languages or "").split(","),
+            gender=args.gender,
+            age_band=args.age_band,
+            capacity=args.capacity,
+            now=utcnow(),
+        )
+        await session.commit()
+        print(f"created {account.username} ({', '.join(account.roles)})")
+        return 0
+
+    return _run(args, work)
+
+
+def cmd_set_password(args: argparse.Namespace) -> int:
+    """Set a staff member's password and end their sessions."""
+    from server.web import staff_service
+
+    try:
+        password = _password(args)
+    except AdminInputError as exc:
+        return _fail(str(exc))
+
+    async def work(session: Any) -> int:
+        account = await staff_service.find_staff(session, username=args.username)
+        if account is None:
+            raise AdminInputError(f"No staff account named '{args.username}'.")
+        await staff_service.set_password(session, account=account, password=password)
+        await session.commit()
+        print(f"password set for {account.username}; their sessions were ended")
+        return 0
+
+    return _run(args, work)
+
+
+def cmd_list_staff(args: argparse.Namespace) -> int:
+    """Print every staff account."""
+    from server.web import staff_service
+
+    async def work(session: Any) -> int:
+        rows = await staff_service.list_staff(session)
+        policies = await staff_service.role_policies(session)
+        print(f"{'username':<16} {'display name':<24} {'roles':<30} {'cap':>3}  totp  active")
+        for s in rows:
+            print(
+                f"{s.username:<16} {s.display_name[:24]:<24} {','.join(s.roles)[:30]:<30} "
+                f"{s.capacity:>3}  {'on ' if s.totp_secret else 'off'}   "
+                f"{'yes' if s.active else 'no'}"
+            )
+        required = [role for role, on in policies.items() if on]
+        print(f"\nTOTP required for: {', '.join(required) if required else 'no role'}")
+        return 0
+
+    return _run(args, work)
+
+
+def cmd_require_totp(args: argparse.Namespace) -> int:
+    """Require (or stop requiring) TOTP for a role."""
+    from server.storage.types import utcnow
+    from server.web import staff_service
+
+    async def work(session: Any) -> int:
+        await staff_service.set_role_totp(
+            session, role=args.role, required=not args.off, now=utcnow()
+        )
+        await session.commit()
+        state = "no longer required" if args.off else "required"
+        print(f"two-step sign-in is {state} for role {args.role}")
+        return 0
+
+    return _run(args, work)
+
+
+def cmd_deactivate(args: argparse.Namespace) -> int:
+    """Deactivate an account and end its sessions."""
+    from server.web import staff_service
+
+    async def work(session: Any) -> int:
+        account = await staff_service.find_staff(session, username=args.username)
+        if account is None:
+            raise AdminInputError(f"No staff account named '{args.username}'.")
+        account.active = False
+        session.add(account)
+        await staff_service.end_sessions(session, staff_id=account.id or 0)
+        await session.commit()
+        print(f"{account.username} deactivated; their sessions were ended")
+        return 0
+
+    return _run(args, work)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the ``admin`` actions to ``crossroads admin``."""
+    create = subparsers.add_parser("create-staff", help="create a staff account")
+    create.add_argument("username")
+    create.add_argument("--roles", required=True, help=f"comma-separated: {','.join(STAFF_ROLES)}")
+    create.add_argument("--display-name", help="name players/colleagues see")
+    create.add_argument("--kind", choices=COUNSELLOR_KINDS, help="counsellor kind")
+    create.add_argument("--languages", help="comma-separated codes, e.g. en,de")
+    create.add_argument("--gender", choices=GENDERS)
+    create.add_argument("--age-band", choices=AGE_BANDS)
+    create.add_argument("--capacity", type=int, default=2, help="caseload cap (default 2)")
+    create.add_argument(
+        "--password-stdin", action="store_true", help="read the password from standard input"
+    )
+    create.set_defaults(func=cmd_create_staff)
+
+    setpw = subparsers.add_parser("set-password", help="set a password (ends their sessions)")
+    setpw.add_argument("username")
+    setpw.add_argument("--password-stdin", action="store_true")
+    setpw.set_defaults(func=cmd_set_password)
+
+    subparsers.add_parser("list-staff", help="list staff accounts").set_defaults(
+        func=cmd_list_staff
+    )
+
+    totp = subparsers.add_parser("require-totp", help="require two-step sign-in for a role")
+    totp.add_argument("role", choices=STAFF_ROLES)
+    totp.add_argument("--off", action="store_true", help="stop requiring it")
+    totp.set_defaults(func=cmd_require_totp)
+
+    deactivate = subparsers.add_parser("deactivate", help="deactivate an account")
+    deactivate.add_argument("username")
+    deactivate.set_defaults(func=cmd_deactivate)
