@@ -689,7 +689,8 @@ def raise_for(diags: list[Diagnostic]) -> None:
     if not errors:
         return
     first = errors[0]
-    more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
+    extra = len(errors) - 1
+    more = f" (and {extra} more error{'s' if extra > 1 else ''})" if extra else ""
     message = f"{first}{more}"
     cls: type[ContentError]
     if first.code in ("E001", "E002", "E003"):
