@@ -176,7 +176,7 @@ async def set_capacity(request: web.Request) -> web.StreamResponse:
             detail={"from": before, "to": capacity},
         )
         await session.commit()
-    apply_capacity(request.app, staff_id, capacity)
+    await apply_capacity(request.app, staff_id, capacity, utcnow())
     if request.content_type == "application/json":
         return web.json_response({"staff_id": staff_id, "capacity": capacity})
     raise web.HTTPSeeOther("/supervisor")
