@@ -214,6 +214,14 @@ class Board:
             raise ReviewRuleError(code, message)
         _EFFECTS[type(entry)](self, entry)
 
+    def replay(self, entry: Entry) -> None:
+        """Apply an entry already accepted into the log, without re-checking the rules.
+
+        Storage shells use this to rebuild just the state one decision needs (one proposal's
+        entries plus every publish, unpublish and key rotation).
+        """
+        _EFFECTS[type(entry)](self, entry)
+
     def proposal_for(self, entry: Entry) -> ProposalState | None:
         """The proposal an entry refers to, if it has one and it exists."""
         pid = getattr(entry, "proposal", None)
@@ -483,7 +491,9 @@ def _on_ack(board: Board, e: Entry) -> None:
 
 def _on_publish(board: Board, e: Entry) -> None:
     assert isinstance(e, PublishEntry)
-    board.proposals[e.proposal].published = True
+    prop = board.proposals.get(e.proposal)
+    if prop is not None:
+        prop.published = True
     board.published.append(e.bundle_hash)
 
 

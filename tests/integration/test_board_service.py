@@ -1,0 +1,204 @@
+"""The board service: propose, check, review, publish and unpublish, all in the signed log."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ethics import merkle
+from ethics.exportdir import read_export
+from ethics.review import CHECKLIST
+from ethics.verify import verify_export
+from server import content_api
+from server.board import service
+from server.board.service import BoardError
+from server.settings import Settings
+from server.storage.db import Database
+from tests.integration.board_helpers import bundle_bytes, staff
+
+NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+TICKED = dict.fromkeys(CHECKLIST, True)
+
+
+@pytest.fixture
+async def sdb(seeded_settings: Settings) -> Database:
+    database = Database(seeded_settings.database_url)
+    yield database  # type: ignore[misc]
+    await database.dispose()
+
+
+async def _approve(db: Database, settings: Settings, pid: int, who: str, at: datetime) -> None:
+    view = await service.proposal_view(db, settings, pid)
+    await service.review(
+        db,
+        settings,
+        actor=await staff(db, who),
+        proposal_id=pid,
+        bundle_hash=view.current.bundle_hash,
+        decision="approve",
+        rationale="Read every locale; honest and calm.",
+        checklist=dict(TICKED),
+        now=at,
+    )
+
+
+async def test_full_governed_publication(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """An author's proposal reaches players only after two board approvals, and it is logged."""
+    settings = seeded_settings
+    author = await staff(sdb, "author1")
+    body = bundle_bytes(tmp_path, ("Kind of weird, right?", "Strange, isn't it?"))
+    prop = await service.propose(
+        sdb,
+        settings,
+        actor=author,
+        bundle_bytes=body,
+        message="Softer wording in the group scene",
+        now=NOW,
+    )
+    assert prop.id is not None
+    view = await service.proposal_view(sdb, settings, prop.id)
+    assert view.current.diff["summary"]["changed"] >= 1
+    assert "0 of 2 required approvals" in view.blockers
+
+    with pytest.raises(BoardError) as exc:
+        await service.publish(
+            sdb, settings, actor=await staff(sdb, "board1"), proposal_id=prop.id, now=NOW
+        )
+    assert exc.value.code == "not_publishable"
+
+    await _approve(sdb, settings, prop.id, "board1", NOW + timedelta(minutes=1))
+    await _approve(sdb, settings, prop.id, "board2", NOW + timedelta(minutes=2))
+    entry = await service.publish(
+        sdb,
+        settings,
+        actor=await staff(sdb, "board1"),
+        proposal_id=prop.id,
+        now=NOW + timedelta(minutes=3),
+    )
+    async with sdb.session() as session:
+        assert await content_api.published_hash(session) == view.current.bundle_hash
+        cp = await service.latest_checkpoint(session)
+        assert cp is not None and cp.size == await service.log_size(session)
+    proof = await service.inclusion(sdb, entry.entry_index)
+    assert proof.verified
+
+    out = tmp_path / "export"
+    await service.export(sdb, settings, out, NOW + timedelta(minutes=4))
+    report = verify_export(read_export(out))
+    assert report.ok, [str(p) for p in report.problems]
+    assert report.publishes == 1
+
+
+async def test_author_cannot_approve_own_proposal(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """An author who is also a reviewer still cannot approve their own proposal."""
+    admin = await staff(sdb, "admin1")
+    prop = await service.propose(
+        sdb,
+        seeded_settings,
+        actor=admin,
+        bundle_bytes=bundle_bytes(tmp_path),
+        message="Admin's change",
+        now=NOW,
+    )
+    assert prop.id is not None
+    with pytest.raises(BoardError) as exc:
+        await _approve(sdb, seeded_settings, prop.id, "admin1", NOW)
+    assert exc.value.code == "own_proposal"
+
+
+async def test_emergency_unpublish_rolls_back(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """One board member can withdraw the current bundle; players get the previous one."""
+    async with sdb.session() as session:
+        before = await content_api.published_hash(session)
+    prop = await service.propose(
+        sdb,
+        seeded_settings,
+        actor=await staff(sdb, "author1"),
+        bundle_bytes=bundle_bytes(tmp_path, ("Tomorrow is another day.", "See you.")),
+        message="Shorter ending",
+        now=NOW,
+    )
+    assert prop.id is not None
+    await _approve(sdb, seeded_settings, prop.id, "board1", NOW)
+    await _approve(sdb, seeded_settings, prop.id, "board2", NOW)
+    await service.publish(
+        sdb, seeded_settings, actor=await staff(sdb, "board2"), proposal_id=prop.id, now=NOW
+    )
+    _, restored = await service.unpublish(
+        sdb,
+        seeded_settings,
+        actor=await staff(sdb, "board1"),
+        rationale="Wrong helpline number found",
+        now=NOW,
+    )
+    assert restored == before
+    async with sdb.session() as session:
+        assert await content_api.published_hash(session) == before
+
+
+async def test_log_rows_cannot_be_changed_or_deleted(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """The database itself refuses UPDATE and DELETE on the log."""
+    await service.propose(
+        sdb,
+        seeded_settings,
+        actor=await staff(sdb, "author1"),
+        bundle_bytes=bundle_bytes(tmp_path),
+        message="Any change",
+        now=NOW,
+    )
+    for statement in (
+        "UPDATE ethics_log_entry SET kind = 'x'",
+        "DELETE FROM ethics_log_entry",
+    ):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"):
+            async with sdb.session() as session:
+                conn = await session.connection()
+                await conn.execute(sa.text(statement))
+                await session.commit()
+
+
+async def test_invalid_bundle_is_refused(sdb: Database, seeded_settings: Settings) -> None:
+    """Proposing bytes that are not a bundle gives a clear error and logs nothing."""
+    with pytest.raises(BoardError) as exc:
+        await service.propose(
+            sdb,
+            seeded_settings,
+            actor=await staff(sdb, "author1"),
+            bundle_bytes=b"{}",
+            message="x" * 12,
+            now=NOW,
+        )
+    assert exc.value.code == "invalid_bundle"
+    async with sdb.session() as session:
+        assert await service.log_size(session) == 0
+
+
+async def test_key_rotation_is_logged_and_verifiable(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """After a key rotation the export still verifies and names both keys."""
+    first = await service.keygen(sdb, seeded_settings, NOW)
+    with pytest.raises(BoardError) as exc:
+        await service.keygen(sdb, seeded_settings, NOW)
+    assert exc.value.code == "key_exists"
+    second = await service.rotate_key(
+        sdb, seeded_settings, NOW, reason="yearly rotation of the key"
+    )
+    assert first != second
+    out = tmp_path / "export"
+    await service.export(sdb, seeded_settings, out, NOW)
+    report = verify_export(read_export(out))
+    assert report.ok, [str(p) for p in report.problems]
+    assert len(list((out / "keys").iterdir())) == 2
+    assert merkle.DIGEST_SIZE == 32
