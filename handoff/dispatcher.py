@@ -565,17 +565,31 @@ class Dispatcher:
             return None
         if position is None:
             position = self.position(request_id)
-        capacity = free = 0
-        for c in self.counsellors.values():
-            if (
-                c.connected
-                and c.status == "available"
-                and c.profile.can_serve(req.prefs, req.organisation)
-            ):
-                capacity += c.profile.capacity
-                free += max(0, c.profile.capacity - c.load)
+        capacity, free = self.shift_capacity(req.prefs, req.organisation)
         return self.estimator.estimate(
             now=now, position=position, capacity_on_shift=capacity, free_slots=free
+        )
+
+    def shift_capacity(self, prefs: Preferences, organisation: str) -> tuple[int, int]:
+        """(summed capacity, free slots) of available counsellors who could take ``prefs``."""
+        capacity = free = 0
+        for c in self.counsellors.values():
+            if c.connected and c.status == "available" and c.profile.can_serve(prefs, organisation):
+                capacity += c.profile.capacity
+                free += max(0, c.profile.capacity - c.load)
+        return capacity, free
+
+    def kinds_available(self, organisation: str = HOME_ORG) -> list[str]:
+        """Counsellor kinds connected, available and with capacity in an organisation."""
+        return sorted(
+            {
+                c.profile.kind
+                for c in self.counsellors.values()
+                if c.connected
+                and c.status == "available"
+                and c.profile.capacity > 0
+                and c.profile.organisation == organisation
+            }
         )
 
     def waiting(self, limit: int | None = None) -> list[Request]:

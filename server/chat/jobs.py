@@ -1,0 +1,65 @@
+"""Scheduled jobs of the handoff (APScheduler via ``server.scheduler``).
+
+``handoff.bookings_due`` (every minute) puts bookings whose slot has started into the queue
+at the front; ``handoff.retention_purge`` (daily) deletes ended conversations older than
+``retention_days``. ``schedule_jobs(scheduler, app)`` adds both (idempotent, persistent ids).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from server.scheduler import add_job, job
+
+log = logging.getLogger("crossroads.chat.jobs")
+
+
+def _hub(app: web.Application) -> Any:
+    from server.gateways.common import HUB
+
+    return app[HUB] if HUB in app else None
+
+
+@job("handoff.bookings_due")
+async def bookings_due_job(app: web.Application) -> int:
+    """Enter due bookings into the queue; returns how many entered."""
+    from server.gateways.hub import utcnow
+
+    hub = _hub(app)
+    if hub is None:
+        return 0
+    entered: int = await hub.enqueue_due_bookings(utcnow())
+    if entered:
+        log.info("%d booked conversations entered the queue", entered)
+    return entered
+
+
+@job("handoff.retention_purge")
+async def retention_purge_job(app: web.Application) -> dict[str, int]:
+    """Delete ended conversations and their messages past the retention period."""
+    from server.gateways.hub import utcnow
+
+    hub = _hub(app)
+    if hub is None:
+        return {}
+    counts: dict[str, int] = await hub.purge(utcnow())
+    log.info("retention purge: %s", counts)
+    return counts
+
+
+def schedule_jobs(scheduler: Any, app: web.Application) -> None:
+    """Add the handoff's recurring jobs to the (persistent) scheduler."""
+    add_job(
+        scheduler, "handoff.bookings_due", "interval", job_id="handoff.bookings_due", seconds=60
+    )
+    add_job(
+        scheduler,
+        "handoff.retention_purge",
+        "cron",
+        job_id="handoff.retention_purge",
+        hour=3,
+        minute=17,
+    )

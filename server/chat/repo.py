@@ -1,0 +1,288 @@
+"""Keyword-only write and read functions on the handoff tables (SQLAlchemy Core).
+
+Writes take an ``AsyncConnection`` so the group-commit writer can run them inside its batch
+transaction; reads open their own connection.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.chat.models import (
+    Booking,
+    ChatMessage,
+    ConsentRecord,
+    Conversation,
+    HelpRequest,
+    PartnerMembership,
+)
+from server.storage.db import Database
+from server.storage.models import PlayerSession
+
+REQ = HelpRequest.__table__  # type: ignore[attr-defined]
+CONV = Conversation.__table__  # type: ignore[attr-defined]
+MSG = ChatMessage.__table__  # type: ignore[attr-defined]
+CONSENT = ConsentRecord.__table__  # type: ignore[attr-defined]
+BOOKING = Booking.__table__  # type: ignore[attr-defined]
+MEMBER = PartnerMembership.__table__  # type: ignore[attr-defined]
+SESSION = PlayerSession.__table__  # type: ignore[attr-defined]
+
+
+async def insert_consent(
+    conn: AsyncConnection,
+    *,
+    session_id: str,
+    at: datetime,
+    bundle_hash: str,
+    offer_id: str,
+    offer_version: int,
+    choices: dict[str, Any],
+) -> None:
+    """Record an explicit opt-in (and nothing else about the player)."""
+    await conn.execute(
+        CONSENT.insert().values(
+            session_id=session_id,
+            at=at,
+            bundle_hash=bundle_hash,
+            offer_id=offer_id,
+            offer_version=offer_version,
+            choices=choices,
+        )
+    )
+
+
+async def insert_request(
+    conn: AsyncConnection,
+    *,
+    request_id: str,
+    session_id: str,
+    organisation: str,
+    preferences: dict[str, Any],
+    priority: int,
+    queue_seq: int,
+    created_at: datetime,
+    booking_id: str | None = None,
+) -> None:
+    """A new waiting request."""
+    await conn.execute(
+        REQ.insert().values(
+            id=request_id,
+            session_id=session_id,
+            organisation=organisation,
+            preferences=preferences,
+            priority=priority,
+            queue_seq=queue_seq,
+            state="waiting",
+            created_at=created_at,
+            booking_id=booking_id,
+        )
+    )
+
+
+async def update_request(conn: AsyncConnection, *, request_id: str, **values: Any) -> None:
+    """Change columns of a request."""
+    await conn.execute(REQ.update().where(REQ.c.id == request_id).values(**values))
+
+
+async def upsert_conversation(
+    conn: AsyncConnection,
+    *,
+    conversation_id: str,
+    request_id: str,
+    session_id: str,
+    organisation: str,
+    counsellor_id: int,
+    started_at: datetime,
+) -> None:
+    """Create the conversation at its first match, or hand it to a new counsellor."""
+    updated = await conn.execute(
+        CONV.update()
+        .where(CONV.c.id == conversation_id)
+        .values(counsellor_id=counsellor_id, state="active")
+    )
+    if updated.rowcount == 0:
+        await conn.execute(
+            CONV.insert().values(
+                id=conversation_id,
+                request_id=request_id,
+                session_id=session_id,
+                organisation=organisation,
+                counsellor_id=counsellor_id,
+                state="active",
+                started_at=started_at,
+            )
+        )
+
+
+async def update_conversation(
+    conn: AsyncConnection, *, conversation_id: str, **values: Any
+) -> None:
+    """Change columns of a conversation."""
+    await conn.execute(CONV.update().where(CONV.c.id == conversation_id).values(**values))
+
+
+async def insert_booking(
+    conn: AsyncConnection,
+    *,
+    booking_id: str,
+    session_id: str,
+    organisation: str,
+    slot_at: datetime,
+    preferences: dict[str, Any],
+    created_at: datetime,
+) -> None:
+    """An anonymous booking bound to the session."""
+    await conn.execute(
+        BOOKING.insert().values(
+            id=booking_id,
+            session_id=session_id,
+            organisation=organisation,
+            slot_at=slot_at,
+            preferences=preferences,
+            state="booked",
+            created_at=created_at,
+        )
+    )
+
+
+async def update_booking(conn: AsyncConnection, *, booking_id: str, **values: Any) -> None:
+    """Change columns of a booking."""
+    await conn.execute(BOOKING.update().where(BOOKING.c.id == booking_id).values(**values))
+
+
+async def erase_session(
+    conn: AsyncConnection, *, session_id: str, delete_session: bool = True
+) -> dict[str, int]:
+    """Delete everything tied to a player session; returns how many rows of each kind."""
+    conv_ids = sa.select(CONV.c.id).where(CONV.c.session_id == session_id)
+    counts: dict[str, int] = {}
+    counts["messages"] = (
+        await conn.execute(MSG.delete().where(MSG.c.conversation_id.in_(conv_ids)))
+    ).rowcount
+    counts["conversations"] = (
+        await conn.execute(CONV.delete().where(CONV.c.session_id == session_id))
+    ).rowcount
+    counts["requests"] = (
+        await conn.execute(REQ.delete().where(REQ.c.session_id == session_id))
+    ).rowcount
+    counts["consent_records"] = (
+        await conn.execute(CONSENT.delete().where(CONSENT.c.session_id == session_id))
+    ).rowcount
+    counts["bookings"] = (
+        await conn.execute(BOOKING.delete().where(BOOKING.c.session_id == session_id))
+    ).rowcount
+    if delete_session:
+        await conn.execute(SESSION.delete().where(SESSION.c.id == session_id))
+    return counts
+
+
+async def purge_before(conn: AsyncConnection, *, cutoff: datetime) -> dict[str, int]:
+    """Retention: delete conversations (and messages) ended before ``cutoff``, finished
+    requests, old bookings, and consent records of sessions with nothing left."""
+    old = sa.select(CONV.c.id).where(CONV.c.state == "ended").where(CONV.c.ended_at < cutoff)
+    counts: dict[str, int] = {}
+    counts["messages"] = (
+        await conn.execute(MSG.delete().where(MSG.c.conversation_id.in_(old)))
+    ).rowcount
+    counts["conversations"] = (
+        await conn.execute(
+            CONV.delete().where(CONV.c.state == "ended").where(CONV.c.ended_at < cutoff)
+        )
+    ).rowcount
+    counts["requests"] = (
+        await conn.execute(
+            REQ.delete()
+            .where(REQ.c.state.in_(("ended", "left", "referred")))
+            .where(REQ.c.ended_at < cutoff)
+        )
+    ).rowcount
+    counts["bookings"] = (
+        await conn.execute(
+            BOOKING.delete()
+            .where(BOOKING.c.state.in_(("cancelled", "expired", "queued")))
+            .where(BOOKING.c.slot_at < cutoff)
+        )
+    ).rowcount
+    live = sa.select(REQ.c.session_id).where(REQ.c.state.notin_(("ended", "left", "referred")))
+    counts["consent_records"] = (
+        await conn.execute(
+            CONSENT.delete().where(CONSENT.c.at < cutoff).where(CONSENT.c.session_id.notin_(live))
+        )
+    ).rowcount
+    return counts
+
+
+async def live_requests(db: Database) -> list[Any]:
+    """Requests that were waiting or in a conversation when the server stopped, in order."""
+    async with db.engine.connect() as conn:
+        return list(
+            (
+                await conn.execute(
+                    sa.select(REQ, CONV.c.started_at)
+                    .select_from(REQ.outerjoin(CONV, CONV.c.id == REQ.c.conversation_id))
+                    .where(REQ.c.state.in_(("waiting", "active")))
+                    .order_by(REQ.c.priority, REQ.c.queue_seq)
+                )
+            ).all()
+        )
+
+
+async def partner_of(db: Database, staff_id: int) -> str | None:
+    """The partner organisation key a staff account counsels for, if any."""
+    async with db.engine.connect() as conn:
+        value = (
+            await conn.execute(sa.select(MEMBER.c.partner_key).where(MEMBER.c.staff_id == staff_id))
+        ).scalar()
+    return str(value) if value is not None else None
+
+
+async def session_conversation(db: Database, conversation_id: str) -> Any | None:
+    """The conversation row (any state), for ownership checks on resume."""
+    async with db.engine.connect() as conn:
+        return (await conn.execute(sa.select(CONV).where(CONV.c.id == conversation_id))).first()
+
+
+async def active_booking(db: Database, session_id: str) -> Any | None:
+    """The session's booking that is still to come (booked or due)."""
+    async with db.engine.connect() as conn:
+        return (
+            await conn.execute(
+                sa.select(BOOKING)
+                .where(BOOKING.c.session_id == session_id)
+                .where(BOOKING.c.state.in_(("booked", "due")))
+                .order_by(BOOKING.c.slot_at)
+            )
+        ).first()
+
+
+async def bookings_due(db: Database, *, now: datetime) -> list[Any]:
+    """Bookings whose slot has started and that have not entered the queue yet."""
+    async with db.engine.connect() as conn:
+        return list(
+            (
+                await conn.execute(
+                    sa.select(BOOKING)
+                    .where(BOOKING.c.state.in_(("booked", "due")))
+                    .where(BOOKING.c.slot_at <= now)
+                    .order_by(BOOKING.c.slot_at)
+                )
+            ).all()
+        )
+
+
+async def bookings_at(db: Database, *, slot_at: datetime) -> int:
+    """How many live bookings a slot already has."""
+    async with db.engine.connect() as conn:
+        value = (
+            await conn.execute(
+                sa.select(sa.func.count())
+                .select_from(BOOKING)
+                .where(BOOKING.c.slot_at == slot_at)
+                .where(BOOKING.c.state.in_(("booked", "due")))
+            )
+        ).scalar()
+    return int(value or 0)

@@ -1,0 +1,65 @@
+"""What both sockets share: app keys, the Origin allow-list, the frame loop's error handling."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from handoff.exceptions import HandoffError
+from handoff.protocol import CloseCode, ErrorCode, error_frame
+from server.gateways.connections import Connection
+from server.gateways.hub import Hub
+from server.settings import Settings
+
+log = logging.getLogger("crossroads.gateways")
+
+HUB: web.AppKey[Hub] = web.AppKey("crossroads_handoff_hub", Hub)
+HEARTBEAT_SECONDS = 20.0
+
+
+def origin_allowed(request: web.Request, settings: Settings) -> bool:
+    """Browsers send Origin: it must be ours or allow-listed. No Origin = not a browser."""
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return True
+    origin = origin.rstrip("/")
+    if origin in {o.rstrip("/") for o in settings.allowed_origins}:
+        return True
+    return origin == f"{request.scheme}://{request.host}"
+
+
+def rate(settings: Settings) -> tuple[float, int]:
+    """(frames per second, burst) for one connection."""
+    per_second = float(settings.messages_per_second)
+    return per_second, max(1, int(per_second))
+
+
+async def refuse(
+    conn: Connection, code: str, message: str, close: int | None, ref: Any = None
+) -> bool:
+    """Answer a bad frame with an error frame; close when ``close`` is set. True if closed."""
+    await conn.send(error_frame(code, message, ref if isinstance(ref, str) else None))
+    if close is not None:
+        await conn.close(close, code)
+        return True
+    return False
+
+
+async def answer_error(conn: Connection, exc: HandoffError) -> None:
+    """An error frame for a core or protocol error (the peer's fault)."""
+    await conn.send(error_frame(exc.code, exc.message, exc.ref))
+
+
+async def rate_limited(conn: Connection) -> bool:
+    """Handle a frame over the rate limit. True when the connection was closed (flood)."""
+    if conn.flooding:
+        log.warning("closing flooding connection %s", conn.id)
+        await conn.send(error_frame(ErrorCode.RATE_LIMITED, "too many frames; closing", None))
+        await conn.close(CloseCode.RATE_LIMITED, "rate_limited")
+        return True
+    await conn.send(
+        error_frame(ErrorCode.RATE_LIMITED, "too many frames per second; frame dropped", None)
+    )
+    return False

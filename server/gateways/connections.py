@@ -1,0 +1,133 @@
+"""One WebSocket connection: encoding, rate limit, and exactly-once delivery of chat messages.
+
+A connection is keyed by a random id, never by a name. ``deliver`` never sends the same
+``seq`` twice on one connection, and while a ``resume`` replays a conversation, live messages
+of that conversation are held back and sent after the replay.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from typing import Any
+
+import msgpack
+from aiohttp import web
+
+log = logging.getLogger("crossroads.gateways")
+
+
+class Connection:
+    """Base for player and staff sockets."""
+
+    binary = True
+
+    def __init__(self, ws: web.WebSocketResponse, *, rate: float, burst: int) -> None:
+        self.id = uuid.uuid4().hex
+        self.ws = ws
+        self.rate = rate
+        self.burst = burst
+        self._tokens = float(burst)
+        self._stamp = time.monotonic()
+        self.dropped = 0
+        self.resuming: dict[str, list[dict[str, Any]]] = {}
+        self.delivered: dict[str, set[int]] = {}
+
+    def allow(self) -> bool:
+        """Token bucket: True when this frame is within the per-connection rate."""
+        now = time.monotonic()
+        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
+        self._stamp = now
+        if self._tokens >= 1.0:
+            self._tokens -= 1.0
+            if self._tokens >= self.burst - 1:
+                self.dropped = 0
+            return True
+        self.dropped += 1
+        return False
+
+    @property
+    def flooding(self) -> bool:
+        """Far above the allowance: close rather than keep answering."""
+        return self.dropped > 3 * self.burst
+
+    def encode(self, frame: dict[str, Any]) -> bytes | str:
+        if self.binary:
+            data: bytes = msgpack.packb(frame, use_bin_type=True)
+            return data
+        return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """Send one frame; a dead socket is ignored (its reader cleans up)."""
+        if self.ws.closed:
+            return
+        try:
+            data = self.encode(frame)
+            if isinstance(data, bytes):
+                await self.ws.send_bytes(data)
+            else:
+                await self.ws.send_str(data)
+        except (ConnectionError, RuntimeError) as exc:
+            log.debug("send to %s failed: %s", self.id, exc)
+
+    def mark(self, conversation_id: str, seq: int) -> None:
+        """Remember that this connection has ``seq`` (sent, or its own acked message)."""
+        self.delivered.setdefault(conversation_id, set()).add(seq)
+
+    async def deliver(self, frame: dict[str, Any]) -> None:
+        """Send a chat ``message`` frame at most once, after any replay in progress."""
+        conv = frame["conversation_id"]
+        held = self.resuming.get(conv)
+        if held is not None:
+            held.append(frame)
+            return
+        seen = self.delivered.setdefault(conv, set())
+        if frame["seq"] in seen:
+            return
+        seen.add(frame["seq"])
+        await self.send(frame)
+
+    async def close(self, code: int, message: str = "") -> None:
+        """Close with a WebSocket close code."""
+        if not self.ws.closed:
+            try:
+                await self.ws.close(code=code, message=message.encode()[:120])
+            except (ConnectionError, RuntimeError):
+                pass
+
+
+class PlayerConnection(Connection):
+    """A player's msgpack socket, bound to an anonymous session after ``hello``."""
+
+    binary = True
+
+    def __init__(self, ws: web.WebSocketResponse, *, rate: float, burst: int) -> None:
+        super().__init__(ws, rate=rate, burst=burst)
+        self.session_id: str = ""
+
+
+class StaffConnection(Connection):
+    """A signed-in staff member's JSON socket."""
+
+    binary = False
+
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        *,
+        rate: float,
+        burst: int,
+        staff_id: int,
+        display_name: str,
+        roles: frozenset[str],
+    ) -> None:
+        super().__init__(ws, rate=rate, burst=burst)
+        self.staff_id = staff_id
+        self.display_name = display_name
+        self.roles = roles
+
+    @property
+    def is_supervisor(self) -> bool:
+        return "supervisor" in self.roles or "admin" in self.roles

@@ -1,0 +1,766 @@
+"""The hub: the one place where the handoff core meets sockets and the database.
+
+It owns the core :class:`handoff.Dispatcher`, the chat store and the live connections. Every
+core call returns events; :meth:`Hub.execute` submits their database writes to the
+group-commit writer *synchronously* (so the database sees changes in core order), awaits the
+commit, and only then sends frames. A tick drives the core's timers with ``now``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Iterable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from handoff import (
+    HOME_ORG,
+    CounsellorBack,
+    CounsellorLost,
+    CounsellorProfile,
+    Dispatcher,
+    Ended,
+    HandoffEvent,
+    Left,
+    Matched,
+    OfferExpired,
+    OfferMade,
+    Preferences,
+    Queued,
+    Referred,
+    Requeued,
+    State,
+    StatusChanged,
+)
+from handoff.exceptions import StateError
+from handoff.model import AGE_BANDS, GENDERS, KINDS
+from server.chat import repo
+from server.chat.service import Service
+from server.chat.store import ChatStore
+from server.gateways.connections import PlayerConnection, StaffConnection
+from server.settings import Settings
+from server.storage.db import Database
+from server.storage.models import StaffAccount
+
+log = logging.getLogger("crossroads.gateways.hub")
+
+TICK_SECONDS = 0.2
+QUEUE_PUSH_SECONDS = 1.0
+QUEUE_ITEMS = 50
+BOOKING_LATE = timedelta(minutes=30)
+
+
+def utcnow() -> datetime:
+    """The shell's clock (the core never reads one)."""
+    return datetime.now(UTC)
+
+
+def new_id() -> str:
+    return uuid.uuid4().hex
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def profile_for(account: StaffAccount, organisation: str = HOME_ORG) -> CounsellorProfile:
+    """The matching profile of a staff account; non-counsellors get capacity 0."""
+    kind = account.kind if account.kind in KINDS else None
+    counsels = "counsellor" in account.roles and kind is not None and account.active
+    assert account.id is not None
+    return CounsellorProfile(
+        id=account.id,
+        display_name=account.display_name,
+        kind=kind or "professional",  # type: ignore[arg-type]
+        languages=frozenset(account.languages or ["en"]),
+        gender=account.gender if account.gender in GENDERS else None,  # type: ignore[arg-type]
+        age_band=account.age_band if account.age_band in AGE_BANDS else None,  # type: ignore[arg-type]
+        capacity=max(0, account.capacity) if counsels else 0,
+        organisation=organisation,
+        roles=frozenset(account.roles),
+    )
+
+
+class Hub:
+    """Live state of one server process."""
+
+    def __init__(self, settings: Settings, db: Database) -> None:
+        self.settings = settings
+        self.db = db
+        self.core = Dispatcher(
+            offer_timeout=timedelta(seconds=settings.offer_timeout_seconds),
+            grace=timedelta(seconds=settings.grace_period_seconds),
+        )
+        self.store = ChatStore(db, settings.transcript_key)
+        self.service = Service(db)
+        self.players: dict[str, dict[str, PlayerConnection]] = {}
+        self.staff: dict[int, dict[str, StaffConnection]] = {}
+        self._sent_positions: dict[str, tuple[int, int | None]] = {}
+        self._queue_dirty = True
+        self._last_queue_push = 0.0
+        self._booking_for: dict[str, str] = {}
+        self.offer_versions: dict[str, dict[str, int]] = {}
+        self._tick_task: asyncio.Task[None] | None = None
+        self.closing = False
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Start the writer, restore queue and conversations, start the tick."""
+        self.store.start()
+        await self.restore(utcnow())
+        self._tick_task = asyncio.get_running_loop().create_task(self._ticker(), name="hub-tick")
+
+    async def stop(self) -> None:
+        """Stop the tick and flush the writer."""
+        if self._tick_task is not None:
+            self._tick_task.cancel()
+            try:
+                await self._tick_task
+            except asyncio.CancelledError:
+                pass
+            self._tick_task = None
+        await self.store.stop()
+
+    async def close_all(self, code: int, message: str) -> None:
+        """Close every socket (server shutdown: 1001)."""
+        self.closing = True
+        conns = [c for d in self.players.values() for c in d.values()]
+        conns += [c for d in self.staff.values() for c in d.values()]
+        await asyncio.gather(*(c.close(code, message) for c in conns), return_exceptions=True)
+
+    async def restore(self, now: datetime) -> None:
+        """Put back what was waiting or live when the server stopped."""
+        rows = await repo.live_requests(self.db)
+        accounts: dict[int, StaffAccount | None] = {}
+        for row in rows:
+            try:
+                prefs = Preferences.from_dict(row.preferences)
+                if row.state == "waiting":
+                    self.core.restore_waiting(
+                        row.id,
+                        row.session_id,
+                        prefs,
+                        created_at=row.created_at,
+                        seq=row.queue_seq,
+                        organisation=row.organisation,
+                        conversation_id=row.conversation_id,
+                        matched_at=row.matched_at,
+                    )
+                    continue
+                cid = row.counsellor_id
+                if cid not in accounts:
+                    async with self.db.session() as session:
+                        accounts[cid] = await session.get(StaffAccount, cid)
+                account = accounts[cid]
+                if account is None:
+                    raise LookupError(f"counsellor {cid} no longer exists")
+                partner = await repo.partner_of(self.db, cid)
+                self.core.restore_conversation(
+                    row.id,
+                    row.session_id,
+                    prefs,
+                    created_at=row.created_at,
+                    seq=row.queue_seq,
+                    conversation_id=row.conversation_id,
+                    counsellor=profile_for(account, partner or HOME_ORG),
+                    matched_at=row.matched_at or now,
+                    now=now,
+                    organisation=row.organisation,
+                )
+            except Exception:
+                log.exception("could not restore request %s; it stays in the database", row.id)
+        if rows:
+            log.info("restored %d requests and conversations", len(rows))
+
+    async def _ticker(self) -> None:
+        while True:
+            await asyncio.sleep(TICK_SECONDS)
+            try:
+                await self.execute(self.core.tick(utcnow()))
+                if self._queue_dirty and (
+                    time.monotonic() - self._last_queue_push >= QUEUE_PUSH_SECONDS
+                ):
+                    await self.push_queue(utcnow())
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("tick failed")
+
+    # ------------------------------------------------------------------ connections
+    def add_player(self, conn: PlayerConnection) -> None:
+        self.players.setdefault(conn.session_id, {})[conn.id] = conn
+
+    def remove_player(self, conn: PlayerConnection) -> None:
+        conns = self.players.get(conn.session_id)
+        if conns is not None:
+            conns.pop(conn.id, None)
+            if not conns:
+                del self.players[conn.session_id]
+
+    def player_connections(self, session_id: str) -> int:
+        return len(self.players.get(session_id, {}))
+
+    def add_staff(self, conn: StaffConnection) -> bool:
+        """Register; True when this is the staff member's first connection."""
+        conns = self.staff.setdefault(conn.staff_id, {})
+        conns[conn.id] = conn
+        return len(conns) == 1
+
+    def remove_staff(self, conn: StaffConnection) -> bool:
+        """Unregister; True when it was the staff member's last connection."""
+        conns = self.staff.get(conn.staff_id)
+        if conns is None:
+            return False
+        conns.pop(conn.id, None)
+        if conns:
+            return False
+        del self.staff[conn.staff_id]
+        return True
+
+    async def to_player(self, session_id: str, frame: dict[str, Any]) -> None:
+        conns = list(self.players.get(session_id, {}).values())
+        if conns:
+            await asyncio.gather(*(c.send(frame) for c in conns))
+
+    async def to_staff(self, staff_id: int, frame: dict[str, Any]) -> None:
+        conns = list(self.staff.get(staff_id, {}).values())
+        if conns:
+            await asyncio.gather(*(c.send(frame) for c in conns))
+
+    async def to_supervisors(self, frame: dict[str, Any]) -> None:
+        conns = [c for d in self.staff.values() for c in d.values() if c.is_supervisor]
+        if conns:
+            await asyncio.gather(*(c.send(frame) for c in conns))
+
+    def kinds_available(self) -> list[str]:
+        """Counsellor kinds a player could reach now (for ``GET /api/v1/organisation``)."""
+        return self.core.kinds_available(HOME_ORG)
+
+    def presence(self) -> dict[int, dict[str, Any]]:
+        """Who is connected, their status and load (for the console and supervisor pages)."""
+        out: dict[int, dict[str, Any]] = {}
+        for cid, c in self.core.counsellors.items():
+            out[cid] = {
+                "connected": c.connected,
+                "status": c.status if c.connected else "offline",
+                "load": c.load,
+                "capacity": c.profile.capacity,
+                "kind": c.profile.kind,
+                "languages": sorted(c.profile.languages),
+                "display_name": c.profile.display_name,
+            }
+        return out
+
+    # ------------------------------------------------------------------ events -> db -> frames
+    async def execute(self, events: list[HandoffEvent]) -> None:
+        """Persist the events' changes (in core order), wait for the commit, then notify."""
+        if not events:
+            return
+        futures = self._persist(events)
+        if futures:
+            await asyncio.gather(*futures)
+        for event in events:
+            await self._notify(event)
+
+    def _persist(self, events: Iterable[HandoffEvent]) -> list[Awaitable[Any]]:
+        """Submit the database writes for ``events``. Must not await (keeps the order)."""
+        submit = self.store.submit
+        out: list[Awaitable[Any]] = []
+        now = utcnow()
+        for e in events:
+            if isinstance(e, Queued):
+                req = self.core.requests.get(e.request_id)
+                if req is None:
+                    continue
+                values = {
+                    "request_id": e.request_id,
+                    "session_id": e.session_id,
+                    "organisation": e.organisation,
+                    "preferences": req.prefs.to_dict(),
+                    "priority": e.priority,
+                    "queue_seq": e.seq,
+                    "created_at": req.created_at,
+                    "booking_id": self._booking_for.get(e.request_id),
+                }
+                out.append(submit(lambda c, v=values: repo.insert_request(c, **v)))
+            elif isinstance(e, Matched):
+                req = self.core.requests.get(e.request_id)
+                started = req.matched_at if req is not None and req.matched_at else now
+                org = req.organisation if req is not None else HOME_ORG
+                out.append(
+                    submit(
+                        lambda c, e=e, started=started: repo.update_request(
+                            c,
+                            request_id=e.request_id,
+                            state="active",
+                            counsellor_id=e.counsellor_id,
+                            conversation_id=e.conversation_id,
+                            matched_at=started,
+                        )
+                    )
+                )
+                out.append(
+                    submit(
+                        lambda c, e=e, started=started, org=org: repo.upsert_conversation(
+                            c,
+                            conversation_id=e.conversation_id,
+                            request_id=e.request_id,
+                            session_id=e.session_id,
+                            organisation=org,
+                            counsellor_id=e.counsellor_id,
+                            started_at=started,
+                        )
+                    )
+                )
+            elif isinstance(e, CounsellorLost | CounsellorBack):
+                state = "grace" if isinstance(e, CounsellorLost) else "active"
+                out.append(
+                    submit(
+                        lambda c, e=e, s=state: repo.update_conversation(
+                            c, conversation_id=e.conversation_id, state=s
+                        )
+                    )
+                )
+            elif isinstance(e, Requeued):
+                out.append(
+                    submit(
+                        lambda c, e=e: repo.update_request(
+                            c,
+                            request_id=e.request_id,
+                            state="waiting",
+                            queue_seq=e.seq,
+                            counsellor_id=None,
+                        )
+                    )
+                )
+                out.append(
+                    submit(
+                        lambda c, e=e: repo.update_conversation(
+                            c, conversation_id=e.conversation_id, state="waiting"
+                        )
+                    )
+                )
+            elif isinstance(e, Ended | Referred):
+                outcome = e.outcome if isinstance(e, Ended) else "referred"
+                by = e.by if isinstance(e, Ended) else "counsellor"
+                state = "ended" if isinstance(e, Ended) else "referred"
+                out.append(
+                    submit(
+                        lambda c, e=e, o=outcome, s=state: repo.update_request(
+                            c, request_id=e.request_id, state=s, ended_at=now, outcome=o
+                        )
+                    )
+                )
+                out.append(
+                    submit(
+                        lambda c, e=e, o=outcome, b=by: repo.update_conversation(
+                            c,
+                            conversation_id=e.conversation_id,
+                            state="ended",
+                            ended_at=now,
+                            outcome=o,
+                            ended_by=b,
+                        )
+                    )
+                )
+            elif isinstance(e, Left):
+                out.append(
+                    submit(
+                        lambda c, e=e: repo.update_request(
+                            c, request_id=e.request_id, state="left", ended_at=now, outcome="left"
+                        )
+                    )
+                )
+                if e.conversation_id is not None:
+                    out.append(
+                        submit(
+                            lambda c, e=e: repo.update_conversation(
+                                c,
+                                conversation_id=e.conversation_id,
+                                state="ended",
+                                ended_at=now,
+                                outcome="left",
+                                ended_by="player",
+                            )
+                        )
+                    )
+        return out
+
+    async def _notify(self, e: HandoffEvent) -> None:
+        now = utcnow()
+        if isinstance(e, Queued):
+            self._queue_dirty = True
+            frame = await self.queued_frame(e.request_id, now, requeued=False)
+            if frame is not None:
+                await self.to_player(e.session_id, frame)
+        elif isinstance(e, Requeued):
+            self._queue_dirty = True
+            frame = await self.queued_frame(e.request_id, now, requeued=True)
+            if frame is not None:
+                await self.to_player(e.session_id, frame)
+        elif isinstance(e, OfferMade):
+            self._queue_dirty = True
+            await self.to_staff(
+                e.counsellor_id,
+                {
+                    "type": "offer",
+                    "offer_id": e.offer_id,
+                    "request_id": e.request_id,
+                    "preferences": e.preferences.to_dict(),
+                    "waited_seconds": int(e.waited_seconds),
+                    "expires_at": e.expires_at.isoformat(),
+                },
+            )
+        elif isinstance(e, OfferExpired):
+            self._queue_dirty = True
+            await self.to_staff(
+                e.counsellor_id,
+                {"type": "offer_expired", "offer_id": e.offer_id, "reason": e.reason},
+            )
+        elif isinstance(e, Matched):
+            self._queue_dirty = True
+            c = self.core.counsellors[e.counsellor_id]
+            await self.to_player(
+                e.session_id,
+                {
+                    "type": "matched",
+                    "conversation_id": e.conversation_id,
+                    "counsellor": {"display_name": c.profile.display_name, "kind": c.profile.kind},
+                    "transferred": e.transferred_from is not None,
+                },
+            )
+            await self.to_staff(
+                e.counsellor_id,
+                {
+                    "type": "matched",
+                    "conversation_id": e.conversation_id,
+                    "request_id": e.request_id,
+                    "preferences": e.preferences.to_dict(),
+                    "transferred_from": e.transferred_from,
+                },
+            )
+            if e.transferred_from is not None:
+                await self.to_staff(
+                    e.transferred_from,
+                    {
+                        "type": "transferred",
+                        "conversation_id": e.conversation_id,
+                        "to_staff_id": e.counsellor_id,
+                    },
+                )
+        elif isinstance(e, CounsellorLost):
+            await self.to_player(
+                e.session_id,
+                {
+                    "type": "counsellor_lost",
+                    "conversation_id": e.conversation_id,
+                    "until": e.until.isoformat(),
+                },
+            )
+        elif isinstance(e, CounsellorBack):
+            await self.to_player(
+                e.session_id, {"type": "counsellor_back", "conversation_id": e.conversation_id}
+            )
+        elif isinstance(e, Ended):
+            self.store.forget(e.conversation_id)
+            frame = {
+                "type": "ended",
+                "conversation_id": e.conversation_id,
+                "by": e.by,
+                "outcome": e.outcome,
+            }
+            await self.to_player(e.session_id, frame)
+            await self.to_staff(e.counsellor_id, frame)
+        elif isinstance(e, Referred):
+            self.store.forget(e.conversation_id)
+            frame = {
+                "type": "ended",
+                "conversation_id": e.conversation_id,
+                "by": "counsellor",
+                "outcome": "referred",
+            }
+            await self.to_player(e.session_id, frame)
+            await self.to_player(
+                e.session_id,
+                {
+                    "type": "referred",
+                    "conversation_id": e.conversation_id,
+                    "organisation": await self.partner_info(e.organisation),
+                },
+            )
+            await self.to_staff(e.counsellor_id, frame)
+        elif isinstance(e, Left):
+            self._queue_dirty = True
+            await self.to_player(e.session_id, {"type": "left"})
+        elif isinstance(e, StatusChanged):
+            await self.to_staff(e.counsellor_id, {"type": "status", "status": e.status})
+
+    # ------------------------------------------------------------------ queue reporting
+    async def queued_frame(
+        self, request_id: str, now: datetime, *, requeued: bool
+    ) -> dict[str, Any] | None:
+        req = self.core.requests.get(request_id)
+        if req is None:
+            return None
+        position = self.core.position(request_id)
+        estimate = self.core.estimate(request_id, now, position=position)
+        self._sent_positions[request_id] = (position, estimate)
+        frame: dict[str, Any] = {
+            "type": "queued",
+            "request_id": request_id,
+            "position": position,
+            "estimate_seconds": estimate,
+            "requeued": requeued,
+            "organisation": None,
+        }
+        if req.organisation != HOME_ORG:
+            frame["organisation"] = await self.partner_info(req.organisation)
+        return frame
+
+    async def push_queue(self, now: datetime) -> None:
+        """Send changed positions/estimates to waiting players and the queue to staff."""
+        self._queue_dirty = False
+        self._last_queue_push = time.monotonic()
+        positions = self.core.positions()
+        capacity_cache: dict[tuple[str, str, str | None], tuple[int, int]] = {}
+        sends: list[Awaitable[None]] = []
+        for rid, position in positions.items():
+            req = self.core.requests[rid]
+            if req.session_id not in self.players:
+                continue
+            key = req.bucket
+            cap = capacity_cache.get(key)
+            if cap is None:
+                cap = capacity_cache[key] = self.core.shift_capacity(req.prefs, req.organisation)
+            estimate = self.core.estimator.estimate(
+                now=now, position=position, capacity_on_shift=cap[0], free_slots=cap[1]
+            )
+            if self._sent_positions.get(rid) != (position, estimate):
+                self._sent_positions[rid] = (position, estimate)
+                sends.append(
+                    self.to_player(
+                        req.session_id,
+                        {
+                            "type": "queue_update",
+                            "position": position,
+                            "estimate_seconds": estimate,
+                        },
+                    )
+                )
+        for rid in [r for r in self._sent_positions if r not in positions]:
+            del self._sent_positions[rid]
+        if self.staff:
+            frame = {"type": "queue", **self.queue_snapshot(now)}
+            for conns in list(self.staff.values()):
+                for c in list(conns.values()):
+                    sends.append(c.send(frame))
+        if sends:
+            await asyncio.gather(*sends)
+
+    def queue_snapshot(self, now: datetime) -> dict[str, Any]:
+        """The anonymous queue as staff see it: first items and the total."""
+        waiting = self.core.waiting()
+        return {
+            "items": [
+                {
+                    "request_id": r.id,
+                    "organisation": r.organisation,
+                    "preferences": r.prefs.to_dict(),
+                    "waited_seconds": int((now - r.created_at).total_seconds()),
+                    "offered": r.state is State.OFFERED,
+                }
+                for r in waiting[:QUEUE_ITEMS]
+            ],
+            "total": len(waiting),
+        }
+
+    async def partner_info(self, key: str) -> dict[str, Any]:
+        """Name and contact of a partner organisation (from the staff area's table)."""
+        try:
+            async with self.db.engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        sa.text("SELECT key, name, url FROM partner_organisation WHERE key = :k"),
+                        {"k": key},
+                    )
+                ).first()
+        except Exception:  # the staff area's table may not exist in a bare database
+            row = None
+        if row is None:
+            return {"id": key, "name": key, "contact_url": None}
+        return {"id": row.key, "name": row.name, "contact_url": row.url or None}
+
+    async def partner_exists(self, key: str) -> bool:
+        try:
+            async with self.db.engine.connect() as conn:
+                row = (
+                    await conn.execute(
+                        sa.text("SELECT key FROM partner_organisation WHERE key = :k AND active"),
+                        {"k": key},
+                    )
+                ).first()
+        except Exception:
+            return False
+        return row is not None
+
+    # ------------------------------------------------------------------ chat
+    async def post_message(
+        self,
+        *,
+        conversation_id: str,
+        sender: str,
+        client_id: str,
+        text: str,
+        origin: PlayerConnection | StaffConnection,
+    ) -> None:
+        """Commit a message, ack the sender, relay it to everyone else in the conversation."""
+        req = self.core.request_for_conversation(conversation_id)
+        if req is None:
+            raise StateError("the conversation is over", code="not_in_conversation")
+        stored = await self.store.append(
+            conversation_id=conversation_id,
+            sender=sender,
+            client_id=client_id,
+            text=text,
+            at=utcnow(),
+        )
+        origin.mark(conversation_id, stored.seq)
+        await origin.send(
+            {
+                "type": "ack",
+                "conversation_id": conversation_id,
+                "client_id": client_id,
+                "seq": stored.seq,
+            }
+        )
+        if stored.duplicate:
+            return
+        frame = {
+            "type": "message",
+            "conversation_id": conversation_id,
+            "seq": stored.seq,
+            "sender": sender,
+            "text": text,
+            "at": stored.at.isoformat(),
+            "client_id": client_id,
+        }
+        targets: list[PlayerConnection | StaffConnection] = list(
+            self.players.get(req.session_id, {}).values()
+        )
+        if req.counsellor_id is not None:
+            targets += list(self.staff.get(req.counsellor_id, {}).values())
+        await asyncio.gather(*(t.deliver(frame) for t in targets if t is not origin))
+
+    async def resume(
+        self, conn: PlayerConnection | StaffConnection, conversation_id: str, last_seq: int
+    ) -> None:
+        """Send exactly the committed messages after ``last_seq``, then ``resumed``."""
+        held: list[dict[str, Any]] = []
+        conn.resuming[conversation_id] = held
+        try:
+            rows = await self.store.messages_after(conversation_id, last_seq)
+            seen = conn.delivered.setdefault(conversation_id, set())
+            top = last_seq
+            for frame in rows:
+                top = max(top, frame["seq"])
+                if frame["seq"] not in seen:
+                    seen.add(frame["seq"])
+                    await conn.send(frame)
+        finally:
+            conn.resuming.pop(conversation_id, None)
+        for frame in held:
+            top = max(top, frame["seq"])
+            await conn.deliver(frame)
+        await conn.send({"type": "resumed", "conversation_id": conversation_id, "last_seq": top})
+
+    async def relay_transient(
+        self, conversation_id: str, frame: dict[str, Any], *, to_player: bool
+    ) -> None:
+        """Typing and read marks: relayed, never stored."""
+        req = self.core.request_for_conversation(conversation_id)
+        if req is None or req.state not in (State.ACTIVE, State.GRACE):
+            raise StateError("not in a live conversation", code="not_in_conversation")
+        if to_player:
+            await self.to_player(req.session_id, frame)
+        elif req.counsellor_id is not None:
+            await self.to_staff(req.counsellor_id, frame)
+
+    # ------------------------------------------------------------------ bookings and erasure
+    async def slot_capacity(self) -> int:
+        """How many bookings one slot takes: the counsellors' summed capacity (at least 1)."""
+        async with self.db.session() as session:
+            from sqlmodel import select
+
+            rows = (await session.exec(select(StaffAccount))).all()
+        total = sum(a.capacity for a in rows if a.active and a.kind and "counsellor" in a.roles)
+        return max(1, total)
+
+    async def enqueue_due_bookings(self, now: datetime, session_id: str | None = None) -> int:
+        """Put bookings whose slot has started into the queue at the front."""
+        entered = 0
+        for b in await repo.bookings_due(self.db, now=now):
+            if session_id is not None and b.session_id != session_id:
+                continue
+            if b.slot_at + BOOKING_LATE < now:
+                await self.store.submit(
+                    lambda c, b=b: repo.update_booking(c, booking_id=b.id, state="expired")
+                )
+                continue
+            if b.session_id not in self.players or self.core.request_for_session(b.session_id):
+                if b.state != "due":
+                    await self.store.submit(
+                        lambda c, b=b: repo.update_booking(c, booking_id=b.id, state="due")
+                    )
+                continue
+            rid = new_id()
+            self._booking_for[rid] = b.id
+            try:
+                events = self.core.request(
+                    rid,
+                    b.session_id,
+                    Preferences.from_dict(b.preferences),
+                    now,
+                    organisation=b.organisation,
+                    front=True,
+                )
+            except StateError:
+                continue
+            update = self.store.submit(
+                lambda c, b=b, rid=rid: repo.update_booking(
+                    c, booking_id=b.id, state="queued", request_id=rid
+                )
+            )
+            await self.execute(events)
+            await update
+            self._booking_for.pop(rid, None)
+            entered += 1
+        return entered
+
+    async def erase(self, session_id: str) -> dict[str, int]:
+        """Delete everything tied to a player session; end what is live first."""
+        now = utcnow()
+        req = self.core.request_for_session(session_id)
+        if req is not None:
+            if req.state in (State.ACTIVE, State.GRACE) and req.conversation_id is not None:
+                await self.execute(
+                    self.core.end(req.conversation_id, now, by="player", outcome="erased")
+                )
+            elif req.state in (State.WAITING, State.OFFERED):
+                await self.execute(self.core.leave(req.id, now))
+        counts: dict[str, int] = await self.store.submit(
+            lambda c: repo.erase_session(c, session_id=session_id)
+        )
+        return counts
+
+    async def purge(self, now: datetime) -> dict[str, int]:
+        """Retention: delete ended conversations older than ``retention_days``."""
+        cutoff = now - timedelta(days=self.settings.retention_days)
+        counts: dict[str, int] = await self.store.submit(
+            lambda c: repo.purge_before(c, cutoff=cutoff)
+        )
+        return counts

@@ -1,0 +1,263 @@
+"""``WS /ws/staff``: the counsellor/supervisor JSON socket (offers, chat, transfer, end).
+
+Authenticated by the staff session cookie before the upgrade (401/403 as JSON). A
+counsellor's first connection registers them with the core; when the last one closes their
+conversations get the grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from handoff import HOME_ORG, State
+from handoff.exceptions import HandoffError, RemoteProtocolError, StateError
+from handoff.protocol import (
+    PROTOCOL_VERSION,
+    Accept,
+    CloseCode,
+    Decline,
+    ErrorCode,
+    Refer,
+    RequestSupervisor,
+    StaffEnd,
+    StaffMessage,
+    StaffRead,
+    StaffResume,
+    StaffStatus,
+    StaffTyping,
+    Transfer,
+    decode_json,
+    parse_staff_frame,
+)
+from server import auth
+from server.app import SETTINGS, json_error
+from server.chat import repo
+from server.gateways.common import (
+    HEARTBEAT_SECONDS,
+    HUB,
+    answer_error,
+    origin_allowed,
+    rate,
+    rate_limited,
+    refuse,
+)
+from server.gateways.connections import StaffConnection
+from server.gateways.hub import Hub, new_id, profile_for, utcnow
+
+log = logging.getLogger("crossroads.gateways.staff")
+
+STAFF_ROLES = ("counsellor", "supervisor")
+
+
+async def staff_ws(request: web.Request) -> web.StreamResponse:
+    """The staff socket."""
+    settings = request.app[SETTINGS]
+    if not origin_allowed(request, settings):
+        return json_error(403, "origin_not_allowed", "This origin may not open the staff socket.")
+    account = await auth.current_staff(request)
+    if account is None:
+        return json_error(401, "not_signed_in", "Sign in first.")
+    if not any(role in account.roles for role in (*STAFF_ROLES, "admin")):
+        return json_error(403, "forbidden", "Only counsellors and supervisors use the console.")
+    assert account.id is not None
+    hub = request.app[HUB]
+    ws = web.WebSocketResponse(
+        heartbeat=HEARTBEAT_SECONDS, max_msg_size=settings.max_frame_bytes, compress=False
+    )
+    await ws.prepare(request)
+    per_second, burst = rate(settings)
+    conn = StaffConnection(
+        ws,
+        rate=per_second,
+        burst=burst,
+        staff_id=account.id,
+        display_name=account.display_name,
+        roles=frozenset(account.roles),
+    )
+    first = hub.add_staff(conn)
+    try:
+        now = utcnow()
+        partner = await repo.partner_of(hub.db, account.id)
+        profile = profile_for(account, partner or HOME_ORG)
+        events = []
+        if first:
+            events = hub.core.counsellor_connected(profile, now)
+        await conn.send(await _welcome(hub, conn, now))
+        await hub.execute(events)
+        await _loop(hub, conn, settings.max_frame_bytes)
+    finally:
+        if hub.remove_staff(conn) and conn.staff_id in hub.core.counsellors:
+            try:
+                await hub.execute(hub.core.counsellor_disconnected(conn.staff_id, utcnow()))
+            except Exception:
+                log.exception("disconnect of staff %s failed", conn.staff_id)
+    return ws
+
+
+async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, Any]:
+    c = hub.core.counsellors.get(conn.staff_id)
+    conversations = []
+    for req in hub.core.requests.values():
+        if req.counsellor_id == conn.staff_id and req.state in (State.ACTIVE, State.GRACE):
+            assert req.conversation_id is not None
+            conversations.append(
+                {
+                    "conversation_id": req.conversation_id,
+                    "request_id": req.id,
+                    "preferences": req.prefs.to_dict(),
+                    "state": req.state.value,
+                    "started_at": (req.matched_at or req.created_at).isoformat(),
+                    "last_seq": await hub.store.last_seq(req.conversation_id),
+                }
+            )
+    snapshot = hub.queue_snapshot(now)
+    settings = hub.settings
+    return {
+        "type": "welcome",
+        "v": PROTOCOL_VERSION,
+        "staff": {
+            "id": conn.staff_id,
+            "display_name": conn.display_name,
+            "roles": sorted(conn.roles),
+            "kind": c.profile.kind if c is not None and c.profile.capacity > 0 else None,
+            "status": c.status if c is not None else "offline",
+        },
+        "conversations": conversations,
+        "queue": snapshot["items"],
+        "queue_total": snapshot["total"],
+        "limits": {
+            "frame_bytes": settings.max_frame_bytes,
+            "text_chars": settings.max_message_chars,
+            "messages_per_second": settings.messages_per_second,
+        },
+    }
+
+
+async def _loop(hub: Hub, conn: StaffConnection, max_bytes: int) -> None:
+    ws = conn.ws
+    async for msg in ws:
+        if msg.type == WSMsgType.TEXT:
+            if not conn.allow():
+                if await rate_limited(conn):
+                    return
+                continue
+            try:
+                frame = parse_staff_frame(decode_json(msg.data, max_bytes=max_bytes))
+            except RemoteProtocolError as exc:
+                log.info("staff %s sent a bad frame: %s", conn.staff_id, exc.code)
+                if await refuse(conn, exc.code, exc.message, exc.close_code, exc.ref):
+                    return
+                continue
+            try:
+                await _handle(hub, conn, frame)
+            except HandoffError as exc:
+                exc.ref = (
+                    exc.ref or getattr(frame, "client_id", None) or getattr(frame, "offer_id", None)
+                )
+                await answer_error(conn, exc)
+            except Exception:
+                log.exception("staff frame %s failed", frame.type)
+                await refuse(
+                    conn,
+                    ErrorCode.INTERNAL_ERROR,
+                    "something went wrong on our side; retry",
+                    None,
+                    getattr(frame, "client_id", None),
+                )
+            if ws.closed:
+                return
+        elif msg.type == WSMsgType.BINARY:
+            await conn.close(CloseCode.UNSUPPORTED_DATA, "JSON text frames only")
+            return
+        elif msg.type == WSMsgType.ERROR:
+            log.info("staff socket %s error: %s", conn.id, ws.exception())
+            return
+
+
+def _holder(hub: Hub, conn: StaffConnection, conversation_id: str) -> int | None:
+    """The counsellor id to check ownership against (None: a supervisor acting on it)."""
+    req = hub.core.request_for_conversation(conversation_id)
+    if req is None:
+        raise StateError("no such live conversation", code="unknown_conversation")
+    if req.counsellor_id == conn.staff_id:
+        return conn.staff_id
+    if conn.is_supervisor:
+        return None
+    raise StateError("this conversation belongs to a colleague", code="not_your_conversation")
+
+
+async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
+    sid = conn.staff_id
+    now = utcnow()
+    if isinstance(frame, StaffMessage):
+        req = hub.core.request_for_conversation(frame.conversation_id)
+        if req is None:
+            raise StateError("no such live conversation", code="not_in_conversation")
+        if req.counsellor_id != sid:
+            raise StateError("this conversation is not yours", code="not_your_conversation")
+        if len(frame.text) > hub.settings.max_message_chars:
+            raise RemoteProtocolError("text too long", code=ErrorCode.TEXT_TOO_LONG)
+        await hub.post_message(
+            conversation_id=frame.conversation_id,
+            sender="counsellor",
+            client_id=frame.client_id,
+            text=frame.text,
+            origin=conn,
+        )
+    elif isinstance(frame, StaffTyping | StaffRead):
+        req = hub.core.request_for_conversation(frame.conversation_id)
+        if req is None or req.counsellor_id != sid:
+            raise StateError("not your live conversation", code="not_in_conversation")
+        await hub.relay_transient(frame.conversation_id, frame.model_dump(), to_player=True)
+    elif isinstance(frame, StaffStatus):
+        if sid not in hub.core.counsellors:
+            raise StateError("unknown counsellor", code="unknown_counsellor")
+        await hub.execute(hub.core.set_status(sid, frame.status, now))
+    elif isinstance(frame, Accept):
+        await hub.execute(hub.core.accept(frame.offer_id, sid, now))
+    elif isinstance(frame, Decline):
+        await hub.execute(hub.core.decline(frame.offer_id, sid, now))
+    elif isinstance(frame, StaffResume):
+        row = await repo.session_conversation(hub.db, frame.conversation_id)
+        if row is None:
+            raise StateError("no such conversation", code="unknown_conversation")
+        if row.counsellor_id != sid and not conn.is_supervisor:
+            raise StateError("this conversation is not yours", code="not_your_conversation")
+        await hub.resume(conn, frame.conversation_id, frame.last_seq)
+    elif isinstance(frame, StaffEnd):
+        holder = _holder(hub, conn, frame.conversation_id)
+        await hub.execute(
+            hub.core.end(
+                frame.conversation_id,
+                now,
+                by="counsellor",
+                outcome=frame.outcome,
+                counsellor_id=holder,
+            )
+        )
+    elif isinstance(frame, Transfer):
+        holder = _holder(hub, conn, frame.conversation_id)
+        await hub.execute(
+            hub.core.transfer(frame.conversation_id, frame.to_staff_id, now, by=holder)
+        )
+    elif isinstance(frame, Refer):
+        holder = _holder(hub, conn, frame.conversation_id)
+        if not await hub.partner_exists(frame.organisation_id):
+            raise StateError("no such partner organisation", code="unknown_organisation")
+        await hub.execute(
+            hub.core.refer(frame.conversation_id, frame.organisation_id, new_id(), now, by=holder)
+        )
+    elif isinstance(frame, RequestSupervisor):
+        _holder(hub, conn, frame.conversation_id)
+        await hub.to_supervisors(
+            {
+                "type": "supervisor_requested",
+                "conversation_id": frame.conversation_id,
+                "by_staff_id": sid,
+                "by_display_name": conn.display_name,
+            }
+        )
