@@ -257,7 +257,11 @@ def quality(story: Story) -> list[Diagnostic]:
                     loc(f"node:{node.id}"),
                 )
             )
-        elif node.id not in a.can_end and node.id not in dead:
+        elif (
+            node.id not in a.can_end
+            and node.id not in dead
+            and all(ch.target in nodes for ch in node.choices)  # else E111 says it already
+        ):
             out.append(
                 Diagnostic(
                     "E204",
