@@ -85,6 +85,7 @@ class GameApp:
         self.running = True
         self.clock_time = 0.0
         self._last_escape = -10.0
+        self._stack_at_escape: list[Scene] = []
         self.quick_exited = False
         self._saved_stack: list[Scene] = []
         self.notice: str | None = None
@@ -212,6 +213,10 @@ class GameApp:
             if conv.unseen:
                 return self.tr("status.unread", count=conv.unseen)
             return self.tr("status.chatting")
+        if conv.phase == Phase.BOOKED:
+            return self.tr("status.booked")
+        if conv.phase in (Phase.CHOOSE_SLOT, Phase.CLOSED):
+            return self.tr("status.choose_slot")
         return ""
 
     def status_visible(self) -> bool:
@@ -219,7 +224,7 @@ class GameApp:
         return (
             bool(self._status_label())
             and top is not None
-            and top.name not in ("chat", "waiting", "neutral")
+            and top.name not in ("chat", "waiting", "neutral", "story")
         )
 
     def open_conversation(self) -> None:
@@ -233,7 +238,7 @@ class GameApp:
                 if existing is not None:
                     self.scenes.remove(existing)
                 self.push(ChatScene(self))
-        elif conv.phase in (Phase.QUEUED, Phase.REQUESTING):
+        elif conv.active:
             if self.top is None or self.top.name != "waiting":
                 self.push(WaitingScene(self))
 
@@ -243,7 +248,7 @@ class GameApp:
         self.voice.say(text)
 
     # -- quick exit ------------------------------------------------------------------------
-    def quick_exit(self) -> None:
+    def quick_exit(self, restore: list[Scene] | None = None) -> None:
         """Instantly replace the screen with a neutral one and clear chat text from it."""
         from game.scenes.neutral import NeutralScene
 
@@ -252,8 +257,9 @@ class GameApp:
         self.quick_exited = True
         self.voice.stop()
         self.conversation.clear_screen_text()
-        self._saved_stack = [s for s in self.scenes if not s.sensitive]
-        for scene in self.scenes:
+        stack = restore if restore else self.scenes
+        self._saved_stack = [s for s in stack if not s.sensitive]
+        for scene in set(self.scenes) | set(stack):
             scene.on_leave()
         self.scenes = []
         # a fresh theme drops every cached text surface (which held chat lines)
@@ -393,6 +399,16 @@ class GameApp:
             if server:
                 self.net.tokens.put(server, conversation_id=None, last_seq=None)
             self.show_notice(self.tr("notice.chat_ended"))
+        elif event == "booked":
+            from game.scenes.waiting import local_slot
+
+            self.show_notice(
+                self.tr("notice.booked", slot=local_slot(self.tr, conv.booked_slot or ""))
+            )
+        elif event == "erased":
+            self.net.forget_session()
+        elif event in ("service", "error") and conv.phase in (Phase.CLOSED, Phase.CHOOSE_SLOT):
+            self.open_conversation()
         self.refresh_all()
 
     def refresh_all(self) -> None:
@@ -432,9 +448,11 @@ class GameApp:
         if event.type == pygame.KEYDOWN and event.key == pygame.K_ESCAPE:
             if self.clock_time - self._last_escape <= DOUBLE_ESCAPE_SECONDS:
                 self._last_escape = -10.0
-                self.quick_exit()
+                # the first Escape may have closed a page; coming back restores it
+                self.quick_exit(restore=self._stack_at_escape)
                 return
             self._last_escape = self.clock_time
+            self._stack_at_escape = list(self.scenes)
         top = self.top
         if top is None:
             return

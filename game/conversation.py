@@ -23,6 +23,9 @@ class Phase(StrEnum):
     REQUESTING = "requesting"  # consent sent, waiting for `queued`
     QUEUED = "queued"
     MATCHED = "matched"  # chatting with a counsellor
+    CHOOSE_SLOT = "choose_slot"  # booking: waiting for the player to pick a time
+    CLOSED = "closed"  # chat refused because the service is closed; booking possible
+    BOOKED = "booked"
     ENDED = "ended"
 
 
@@ -61,6 +64,14 @@ class Conversation:
     counsellor_typing: bool = False
     service_open: bool | None = None
     service_hours: Any = None
+    service_timezone: str | None = None
+    next_open: str | None = None
+    slots: list[str] = field(default_factory=list)
+    booking_id: str | None = None
+    booked_slot: str | None = None
+    counsellor_present: bool = True
+    referred_to: str | None = None
+    offer_ref: dict[str, Any] = field(default_factory=dict)
     ended_by: str | None = None
     outcome: str | None = None
     error: str | None = None
@@ -72,7 +83,7 @@ class Conversation:
     # -- actions ---------------------------------------------------------------------------
     @property
     def active(self) -> bool:
-        return self.phase in (Phase.REQUESTING, Phase.QUEUED, Phase.MATCHED)
+        return self.phase not in (Phase.NONE, Phase.ENDED)
 
     def request(
         self,
@@ -83,21 +94,47 @@ class Conversation:
         choices: dict[str, Any],
     ) -> dict[str, Any]:
         """Send the explicit consent with the player's choices; returns the frame sent."""
-        frame = {
-            "type": "consent",
+        self.reset()
+        self.choices = dict(choices)
+        self.offer_ref = {
             "bundle_hash": bundle_hash,
             "offer_id": offer_id,
             "offer_version": offer_version,
+        }
+        if self.net is not None:
+            self.net.connect()
+        if choices.get("format") == "booking":
+            # a booking needs a slot; the server lists free slots in its `service` frame
+            self.phase = Phase.CHOOSE_SLOT
+            return {}
+        return self._send_consent(self.choices, None)
+
+    def _send_consent(self, choices: dict[str, Any], slot: str | None) -> dict[str, Any]:
+        frame: dict[str, Any] = {
+            "type": "consent",
+            **self.offer_ref,
             "consent": True,
             "choices": dict(choices),
         }
-        self.reset()
-        self.choices = dict(choices)
+        if slot is not None:
+            frame["slot"] = slot
         self.phase = Phase.REQUESTING
+        self.error = None
         if self.net is not None:
-            self.net.connect()
             self.net.send(frame)
         return frame
+
+    def book(self, slot: str) -> dict[str, Any]:
+        """Ask for a booking at one of the server's offered slots."""
+        choices = dict(self.choices, format="booking")
+        self.choices = choices
+        return self._send_consent(choices, slot)
+
+    def cancel_booking(self) -> None:
+        if self.booking_id and self.net is not None:
+            self.net.send({"type": "cancel_booking", "booking_id": self.booking_id})
+        self.phase = Phase.NONE
+        self.booking_id = self.booked_slot = None
 
     def reset(self) -> None:
         self.phase = Phase.NONE
@@ -110,10 +147,14 @@ class Conversation:
         self.last_seq = self.read_upto = self.unseen = 0
         self.counsellor_typing = False
         self.ended_by = self.outcome = self.error = None
+        self.booking_id = self.booked_slot = self.referred_to = None
+        self.counsellor_present = True
 
     def leave_queue(self) -> None:
         if self.phase in (Phase.REQUESTING, Phase.QUEUED) and self.net is not None:
             self.net.send({"type": "leave_queue"})
+        if self.phase == Phase.BOOKED:
+            self.cancel_booking()
         self.phase = Phase.NONE
         self.position = self.estimate_seconds = None
 
@@ -142,7 +183,7 @@ class Conversation:
     def end(self) -> None:
         if self.phase == Phase.MATCHED and self.net is not None:
             self.net.send({"type": "end"})
-        elif self.phase in (Phase.REQUESTING, Phase.QUEUED):
+        elif self.phase != Phase.ENDED:
             self.leave_queue()
             return
         self.phase = Phase.ENDED
@@ -172,21 +213,31 @@ class Conversation:
     # -- frames from the server --------------------------------------------------------------
     def on_welcome(self, frame: dict[str, Any]) -> None:
         """After (re)connecting: adopt the server's view, resume the chat, resend unacked."""
-        state = frame.get("state")
-        if isinstance(state, dict):
-            conv = state.get("conversation")
-            queued = state.get("queued") or state.get("request")
-            if isinstance(conv, dict) and conv.get("conversation_id"):
-                self.conversation_id = str(conv["conversation_id"])
-                if isinstance(conv.get("counsellor"), dict):
-                    c = conv["counsellor"]
-                    self.counsellor = Counsellor(str(c.get("display_name", "")), c.get("kind"))
-                self.phase = Phase.MATCHED
-            elif isinstance(queued, dict) and self.phase != Phase.REQUESTING:
+        state = frame.get("state") if isinstance(frame.get("state"), dict) else {}
+        phase = state.get("phase")
+        if phase == "conversation" and state.get("conversation_id"):
+            self.conversation_id = str(state["conversation_id"])
+            c = state.get("counsellor")
+            if isinstance(c, dict):
+                self.counsellor = Counsellor(str(c.get("display_name", "")), c.get("kind"))
+            self.counsellor_present = bool(state.get("counsellor_present", True))
+            self.phase = Phase.MATCHED
+        elif phase == "queued":
+            if self.phase != Phase.REQUESTING:
                 self.phase = Phase.QUEUED
-                self.request_id = queued.get("request_id", self.request_id)
-                self.position = queued.get("position", self.position)
-                self.estimate_seconds = queued.get("estimate_seconds", self.estimate_seconds)
+            self.request_id = state.get("request_id", self.request_id)
+            self.position = state.get("position", self.position)
+            self.estimate_seconds = state.get("estimate_seconds", self.estimate_seconds)
+        elif phase == "booked":
+            self.phase = Phase.BOOKED
+            self.booking_id = state.get("booking_id")
+            self.booked_slot = state.get("slot")
+        elif phase == "idle":
+            # the server has nothing live for us: what we thought was live has ended
+            if self.phase == Phase.MATCHED:
+                self.phase = Phase.ENDED
+            elif self.phase in (Phase.QUEUED, Phase.BOOKED):
+                self.phase = Phase.NONE
         if self.net is None:
             return
         if self.phase == Phase.MATCHED and self.conversation_id:
@@ -225,7 +276,41 @@ class Conversation:
         if kind == "service":
             self.service_open = frame.get("open")
             self.service_hours = frame.get("hours")
+            self.service_timezone = frame.get("timezone")
+            self.next_open = frame.get("next_open")
+            self.slots = [str(x) for x in frame.get("slots") or []]
             return "service"
+        if kind == "booked":
+            self.phase = Phase.BOOKED
+            self.booking_id = frame.get("booking_id")
+            self.booked_slot = frame.get("slot")
+            return "booked"
+        if kind == "booking_cancelled":
+            if self.phase == Phase.BOOKED:
+                self.phase = Phase.NONE
+            self.booking_id = self.booked_slot = None
+            return None
+        if kind == "counsellor_lost":
+            self.counsellor_present = False
+            self.lines.append(ChatLine("system", "@counsellor_lost"))
+            return None
+        if kind == "counsellor_back":
+            self.counsellor_present = True
+            self.lines.append(ChatLine("system", "@counsellor_back"))
+            return None
+        if kind == "referred":
+            org = frame.get("organisation") or {}
+            self.referred_to = str(org.get("name") or "")
+            self.lines.append(ChatLine("system", "@referred"))
+            self.phase = Phase.REQUESTING
+            self.conversation_id = None
+            self.counsellor = None
+            return "referred"
+        if kind == "erased":
+            self.reset()
+            return "erased"
+        if kind == "resumed":
+            return None
         if kind == "matched":
             self.phase = Phase.MATCHED
             self.conversation_id = str(frame.get("conversation_id"))
@@ -258,10 +343,18 @@ class Conversation:
             return "ended"
         if kind == "error":
             ref = frame.get("ref")
-            self.error = str(frame.get("message") or frame.get("code"))
+            code = frame.get("code")
+            self.error = str(frame.get("message") or code)
             line = self._by_client.get(str(ref)) if ref else None
             if line is not None:
                 line.failed = self.error
+            elif code == "service_closed":
+                self.phase = Phase.CLOSED  # a `service` frame with bookable slots follows
+                self.error = None
+            elif code == "slot_unavailable":
+                self.phase = Phase.CHOOSE_SLOT
+            elif code == "already_queued":
+                self.error = None  # the server already has our request: keep waiting
             elif self.phase == Phase.REQUESTING:
                 self.phase = Phase.NONE
             return "error"

@@ -32,6 +32,8 @@ BACKOFF_START = 0.25
 BACKOFF_MAX = 15.0
 MAX_BUFFERED = 200
 HTTP_TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
+# close codes after which reconnecting would not help (see docs/PROTOCOL.md)
+STOP_CODES = frozenset({1000, 1003, 1007, 1009, 4001, 4005, 4009, 4010, 4030})
 
 
 class NetState(StrEnum):
@@ -258,6 +260,7 @@ class NetClient:
         self._ws_task: asyncio.Task[None] | None = None
         self._wake = asyncio.Event()
         self._welcomed = False
+        self._auth_retried = False
         # no total timeout on the session: a chat socket lives for hours; HTTP calls get one
         timeout = aiohttp.ClientTimeout(total=None, connect=5)
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -393,6 +396,7 @@ class NetClient:
                     self._emit({"type": "net.error", "what": "frame", "message": str(exc)})
                     continue
                 if frame["type"] == "welcome":
+                    self._auth_retried = False
                     if frame.get("session_id"):
                         self.session_id = str(frame["session_id"])
                     self._welcomed = True
@@ -415,8 +419,20 @@ class NetClient:
                 )
             elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
                 break
-        if ws.close_code not in (None, 1000) and ws.close_code >= 4000:
-            self._emit({"type": "net.closed", "code": ws.close_code})
+        code = ws.close_code
+        if code == 4001 and not self._auth_retried:
+            # the server does not know our token (e.g. its database was reset): open a new
+            # anonymous session once and try again; the buffered frames are kept
+            self._auth_retried = True
+            self.forget_session()
+            return
+        if code in STOP_CODES:
+            # the server told us not to come back with this token (erased, refused, bad client)
+            self._want_socket = False
+            if code in (4001, 4010):
+                self.forget_session()
+            self._buffer.clear()
+            self._emit({"type": "net.closed", "code": code})
 
     async def _fetch_content(self, etag: str | None) -> None:
         assert self.server_url is not None

@@ -703,9 +703,23 @@ class TextInput:
                 return i
         return len(self._spans) - 1
 
+    def _refresh_spans(self) -> None:
+        if self._theme is not None and self.rect.width > 0:
+            theme = self._theme
+            inner = self.rect.width - 2 * theme.px(10)
+            self._spans = wrap_spans(self.text, inner, lambda s: theme.measure("body", s))
+        else:  # not laid out yet: one line per paragraph
+            spans, start = [], 0
+            for part in self.text.split("\n"):
+                spans.append((start, start + len(part)))
+                start += len(part) + 1
+            self._spans = spans
+
     def handle_event(self, event: pygame.event.Event) -> bool:
         if not self.enabled:
             return False
+        if event.type == pygame.KEYDOWN:
+            self._refresh_spans()
         if event.type == pygame.TEXTINPUT:
             self.insert(event.text)
             return True

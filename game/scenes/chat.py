@@ -154,6 +154,13 @@ class ChatScene(Scene):
             parts.insert(0, c.display_name if c else tr("chat.counsellor"))
         return " · ".join(p for p in parts if p)
 
+    def line_text(self, line: ChatLine) -> str:
+        """System notes made by the client are i18n keys starting with '@'."""
+        if line.sender == "system" and line.text.startswith("@"):
+            org = self.app.conversation.referred_to or ""
+            return self.tr(f"chat.sys_{line.text[1:]}", organisation=org)
+        return line.text
+
     def _render_bubble(self, line: ChatLine, width: int) -> pygame.Surface:
         key = self._bubble_key(line, width)
         surf = self._bubbles.get(key)
@@ -164,7 +171,7 @@ class ChatScene(Scene):
         pad = theme.px(10)
         max_w = int(width * (0.9 if line.sender == "system" else 0.72))
         role = "small" if line.sender == "system" else "body"
-        lines = theme.wrap(line.text, role, max_w - 2 * pad)
+        lines = theme.wrap(self.line_text(line), role, max_w - 2 * pad)
         meta = self._meta(line)
         meta_lines = theme.wrap(meta, "small", max_w - 2 * pad) if meta else []
         text_w = max(

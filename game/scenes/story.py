@@ -363,7 +363,11 @@ class StoryScene(Scene):
                 return True
         if event.type == pygame.KEYDOWN:
             key = event.key
-            if not self.revealed and key in (pygame.K_SPACE, pygame.K_RETURN, pygame.K_KP_ENTER):
+            if (
+                not self.revealed
+                and self.pending_warning() is None
+                and key in (pygame.K_SPACE, pygame.K_RETURN, pygame.K_KP_ENTER)
+            ):
                 self.reveal = 1e9
                 self.refresh()
                 return True
@@ -378,7 +382,12 @@ class StoryScene(Scene):
                     if n <= len(choices):
                         self.choose(choices[n - 1].id)
                     return True
-        if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1 and not self.revealed:
+        if (
+            event.type == pygame.MOUSEBUTTONDOWN
+            and event.button == 1
+            and not self.revealed
+            and self.pending_warning() is None
+        ):
             self.reveal = 1e9
             self.refresh()
             return True

@@ -1,15 +1,29 @@
 """Waiting for a counsellor: live queue position and the server's estimate, leave at any
 time, or keep playing with the queue shown in the top bar. When the service is closed it shows
-the opening hours in the player's local time and offers to ask for a booking instead.
+the opening hours in the player's local time and the free times to book instead.
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from game.conversation import Phase
 from game.net import NetState
 from game.scenes.base import PageScene
 from game.scenes.offer import hours_text
 from game.ui import Button, Gap, Item, Row, Text
+
+MAX_SLOTS_SHOWN = 12
+
+
+def local_slot(app_tr, iso: str) -> str:  # noqa: ANN001 - the app's translator
+    """An ISO time from the server as weekday and time in the player's own zone."""
+    try:
+        when = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
+    except ValueError:
+        return iso
+    days = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    return f"{app_tr('day.' + days[when.weekday()])} {when.strftime('%d.%m. %H:%M')}"
 
 
 class WaitingScene(PageScene):
@@ -21,10 +35,7 @@ class WaitingScene(PageScene):
         conv = app.conversation
         state = app.net.state
         out: list[Item] = []
-        if state in (NetState.RECONNECTING, NetState.CONNECTING) and conv.phase in (
-            Phase.REQUESTING,
-            Phase.QUEUED,
-        ):
+        if state in (NetState.RECONNECTING, NetState.CONNECTING) and conv.active:
             key = "waiting.connecting" if state == NetState.CONNECTING else "waiting.reconnecting"
             out.append(Text(tr(key), "body", "accent"))
         if conv.phase == Phase.REQUESTING:
@@ -44,34 +55,66 @@ class WaitingScene(PageScene):
                 out.append(Text(tr("waiting.estimate", minutes=minutes), "speaker"))
             else:
                 out.append(Text(tr("waiting.no_estimate"), "speaker"))
-            if conv.choices.get("format") == "booking":
-                out.append(Text(tr("waiting.booking_note")))
-            elif conv.choices.get("format") == "in_person":
+            if conv.choices.get("format") == "in_person":
                 out.append(Text(tr("waiting.in_person_note")))
+        elif conv.phase == Phase.BOOKED:
+            out.append(
+                Text(tr("waiting.booked", slot=local_slot(tr, conv.booked_slot or "")), "speaker")
+            )
+            out.append(Text(tr("waiting.booked_note")))
+            out.append(
+                Button(tr("waiting.cancel_booking"), self.cancel_booking, ident="cancel_booking")
+            )
         elif conv.phase == Phase.NONE and conv.error:
             out.append(Text(tr("waiting.refused", reason=conv.error), "body", "danger"))
-        if conv.error and conv.phase != Phase.NONE:
+        if conv.error and conv.phase not in (Phase.NONE,):
             out.append(Text(tr("waiting.error", reason=conv.error), "small", "danger"))
         return out
 
-    def _closed(self) -> bool:
-        conv, org = self.app.conversation, self.app.organisation
-        if conv.service_open is not None:
-            return not conv.service_open
-        return bool(org is not None and org.open_now is False)
+    def _slots(self) -> list[Item]:
+        conv, tr = self.app.conversation, self.tr
+        out: list[Item] = []
+        if conv.phase == Phase.CLOSED:
+            out.append(Text(tr("waiting.closed"), "speaker", "accent"))
+            if conv.next_open:
+                out.append(Text(tr("waiting.next_open", when=local_slot(tr, conv.next_open))))
+        hours = hours_text(self.app)
+        if hours:
+            out.append(Text(hours, "body", "muted"))
+        out.append(Text(tr("waiting.choose_slot"), "speaker"))
+        if not conv.slots:
+            key = "waiting.no_slots" if conv.service_open is not None else "waiting.loading_slots"
+            out.append(Text(tr(key), "body", "muted"))
+        else:
+            buttons: list[Item] = [
+                Button(
+                    local_slot(tr, slot),
+                    lambda s=slot: self.book(s),
+                    ident=f"slot_{i}",
+                    compact=True,
+                )
+                for i, slot in enumerate(conv.slots[:MAX_SLOTS_SHOWN])
+            ]
+            out.append(Row(buttons, 8))
+        return out
 
     def items(self) -> list[Item]:
         tr = self.tr
-        items: list[Item] = [Text(tr("waiting.title"), "title")]
+        conv = self.app.conversation
+        title = (
+            "waiting.title_booking"
+            if conv.phase in (Phase.CHOOSE_SLOT, Phase.CLOSED, Phase.BOOKED)
+            else "waiting.title"
+        )
+        items: list[Item] = [Text(tr(title), "title")]
         items += self._status()
-        if self._closed():
-            items.append(Gap(4))
-            items.append(Text(tr("waiting.closed"), "speaker", "accent"))
-            hours = hours_text(self.app)
-            if hours:
-                items.append(Text(hours))
-            if self.app.conversation.choices.get("format") != "booking":
-                items.append(Button(tr("waiting.book_instead"), self.book_instead, ident="book"))
+        if conv.phase in (Phase.CHOOSE_SLOT, Phase.CLOSED):
+            items += self._slots()
+        leave_label = (
+            "waiting.leave"
+            if conv.phase in (Phase.REQUESTING, Phase.QUEUED)
+            else ("waiting.cancel")
+        )
         items += [
             Gap(6),
             Text(tr("waiting.keep_playing_note"), "body", "muted"),
@@ -83,7 +126,7 @@ class WaitingScene(PageScene):
                         kind="primary",
                         ident="keep_playing",
                     ),
-                    Button(tr("waiting.leave"), self.leave, ident="leave"),
+                    Button(tr(leave_label), self.leave, ident="leave"),
                     Button(
                         tr("waiting.helplines"),
                         lambda: self.app.open_resources(),
@@ -98,28 +141,26 @@ class WaitingScene(PageScene):
         self.close()
 
     def leave(self) -> None:
-        self.app.conversation.leave_queue()
-        self.app.show_notice(self.tr("notice.left_queue"))
+        conv = self.app.conversation
+        was_queued = conv.phase in (Phase.REQUESTING, Phase.QUEUED)
+        conv.leave_queue()
+        conv.phase = Phase.NONE
+        self.app.show_notice(self.tr("notice.left_queue" if was_queued else "notice.cancelled"))
         self.close()
 
-    def book_instead(self) -> None:
-        conv = self.app.conversation
-        choices = dict(conv.choices, format="booking")
-        offer = self.app.bundle.offers["offer.main"]
-        conv.leave_queue()
-        conv.request(
-            bundle_hash=self.app.bundle.sha256,
-            offer_id=offer.id,
-            offer_version=offer.version,
-            choices=choices,
-        )
+    def book(self, slot: str) -> None:
+        self.app.conversation.book(slot)
         self.refresh()
+
+    def cancel_booking(self) -> None:
+        self.app.conversation.cancel_booking()
+        self.app.show_notice(self.tr("notice.booking_cancelled"))
+        self.close()
 
     def close(self) -> None:
         self.app.pop(self)
 
     def update(self, dt: float) -> None:
-        # position and estimate change with server frames; refresh() is called by the app
         if self.app.conversation.phase == Phase.MATCHED:
             from game.scenes.chat import ChatScene
 

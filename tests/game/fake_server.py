@@ -1,0 +1,324 @@
+"""An in-process stand-in for the Crossroads server, speaking the player protocol (msgpack).
+
+Runs an aiohttp app on a free loopback port in its own thread, so the game's frame loop and
+network thread run for real against it. Tests script the counsellor side: match, say, type,
+read, end, drop every socket. Used where the real gateway would make a test slow or
+non-deterministic (exact reconnect timing, replays); the real server is used in the e2e tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import threading
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import msgpack
+from aiohttp import WSMsgType, web
+
+from game.narrative import Bundle, load_story
+
+STORY_MIN = Path(__file__).resolve().parent.parent / "fixtures" / "story_min"
+
+
+class FakeServer:
+    def __init__(self, *, open_now: bool = True, bundle: Bundle | None = None) -> None:
+        self.bundle = bundle or Bundle.from_story(load_story(STORY_MIN))
+        self.open_now = open_now
+        self.tokens: dict[str, str] = {}
+        self.received: list[dict[str, Any]] = []
+        self.messages: list[dict[str, Any]] = []  # committed chat messages
+        self.by_client_id: dict[str, int] = {}
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.conversation_id: str | None = None
+        self.queued = False
+        self.hellos = 0
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._runner: web.AppRunner | None = None
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        self.url = ""
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> FakeServer:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self._started.wait(5)
+        return self
+
+    def _run(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.loop.run_until_complete(self._setup())
+        self._started.set()
+        self.loop.run_forever()
+        self.loop.run_until_complete(self._teardown())
+        self.loop.close()
+
+    async def _setup(self) -> None:
+        app = web.Application()
+        app.router.add_post("/api/v1/sessions", self.sessions)
+        app.router.add_get("/api/v1/content", self.content)
+        app.router.add_get("/api/v1/organisation", self.organisation)
+        app.router.add_get("/ws/player", self.player_ws)
+        self._runner = web.AppRunner(app, handle_signals=False)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{port}"
+
+    async def _teardown(self) -> None:
+        for ws in list(self.sockets):
+            await ws.close()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    def stop(self) -> None:
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+        if self._thread is not None:
+            self._thread.join(5)
+
+    def call(self, coro: Any) -> Any:
+        assert self.loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(5)
+
+    # -- HTTP -----------------------------------------------------------------------------
+    async def sessions(self, request: web.Request) -> web.Response:
+        token = uuid.uuid4().hex + uuid.uuid4().hex[:11]
+        sid = str(uuid.uuid4())
+        self.tokens[token] = sid
+        return web.json_response({"session_id": sid, "token": token}, status=201)
+
+    async def content(self, request: web.Request) -> web.Response:
+        body = self.bundle.to_bytes()
+        digest = hashlib.sha256(body).hexdigest()
+        if request.headers.get("If-None-Match") == f'"{digest}"':
+            return web.Response(status=304)
+        return web.Response(
+            body=body,
+            content_type="application/json",
+            headers={"X-Content-Hash": digest, "ETag": f'"{digest}"'},
+        )
+
+    async def organisation(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "name": "Crossroads Exit Network (test)",
+                "funder": "Test Foundation",
+                "contact_url": "https://example.org/crossroads",
+                "description": "An exit programme.",
+                "timezone": "Europe/Berlin",
+                "service_hours": {
+                    d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
+                },
+                "open_now": self.open_now,
+                "kinds_available_now": ["former", "professional"] if self.open_now else [],
+                "next_opening": None,
+            }
+        )
+
+    # -- WebSocket ------------------------------------------------------------------------
+    async def send(self, frame: dict[str, Any]) -> None:
+        data = msgpack.packb(frame, use_bin_type=True)
+        for ws in list(self.sockets):
+            if not ws.closed:
+                await ws.send_bytes(data)
+
+    def _state(self) -> dict[str, Any]:
+        if self.conversation_id:
+            return {
+                "phase": "conversation",
+                "conversation_id": self.conversation_id,
+                "counsellor": {"display_name": "Alex", "kind": "former"},
+                "last_seq": len(self.messages),
+            }
+        if self.queued:
+            return {"phase": "queued", "request_id": "r1", "position": 1, "estimate_seconds": 120}
+        return {"phase": "idle"}
+
+    async def player_ws(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        hello = False
+        async for msg in ws:
+            if msg.type != WSMsgType.BINARY:
+                continue
+            frame = msgpack.unpackb(msg.data, raw=False)
+            self.received.append(frame)
+            kind = frame.get("type")
+            if not hello:
+                if kind != "hello" or frame.get("token") not in self.tokens:
+                    await ws.close(code=4001)
+                    break
+                hello = True
+                self.hellos += 1
+                self.sockets.add(ws)
+                await ws.send_bytes(
+                    msgpack.packb(
+                        {
+                            "type": "welcome",
+                            "v": 1,
+                            "session_id": self.tokens[frame["token"]],
+                            "state": self._state(),
+                            "limits": {},
+                        }
+                    )
+                )
+                await ws.send_bytes(
+                    msgpack.packb(
+                        {
+                            "type": "service",
+                            "open": self.open_now,
+                            "hours": {},
+                            "timezone": "Europe/Berlin",
+                            "next_open": None,
+                            "slots": []
+                            if self.open_now
+                            else ["2030-01-07T09:00:00+00:00", "2030-01-07T09:30:00+00:00"],
+                        }
+                    )
+                )
+                continue
+            if kind == "consent":
+                if frame.get("choices", {}).get("format") == "booking":
+                    await ws.send_bytes(
+                        msgpack.packb(
+                            {"type": "booked", "booking_id": "b1", "slot": frame.get("slot")}
+                        )
+                    )
+                elif not self.open_now:
+                    await ws.send_bytes(
+                        msgpack.packb(
+                            {
+                                "type": "error",
+                                "code": "service_closed",
+                                "message": "closed",
+                                "ref": None,
+                            }
+                        )
+                    )
+                else:
+                    self.queued = True
+                    await ws.send_bytes(
+                        msgpack.packb(
+                            {
+                                "type": "queued",
+                                "request_id": "r1",
+                                "position": 2,
+                                "estimate_seconds": 240,
+                                "requeued": False,
+                            }
+                        )
+                    )
+            elif kind == "leave_queue":
+                self.queued = False
+                await ws.send_bytes(msgpack.packb({"type": "left"}))
+            elif kind == "message":
+                cid = frame["client_id"]
+                seq = self.by_client_id.get(cid)
+                if seq is None:
+                    seq = len(self.messages) + 1
+                    self.by_client_id[cid] = seq
+                    self.messages.append(
+                        {"seq": seq, "sender": "player", "text": frame["text"], "client_id": cid}
+                    )
+                await ws.send_bytes(
+                    msgpack.packb(
+                        {
+                            "type": "ack",
+                            "client_id": cid,
+                            "seq": seq,
+                            "conversation_id": self.conversation_id,
+                        }
+                    )
+                )
+            elif kind == "resume":
+                last = int(frame.get("last_seq", 0))
+                for m in self.messages:
+                    if m["seq"] > last:
+                        await ws.send_bytes(msgpack.packb(self._message_frame(m)))
+                await ws.send_bytes(
+                    msgpack.packb(
+                        {
+                            "type": "resumed",
+                            "last_seq": len(self.messages),
+                            "conversation_id": self.conversation_id,
+                        }
+                    )
+                )
+            elif kind == "end":
+                await self.send(
+                    {
+                        "type": "ended",
+                        "conversation_id": self.conversation_id,
+                        "by": "player",
+                        "outcome": "player_ended",
+                    }
+                )
+                self.conversation_id = None
+        self.sockets.discard(ws)
+        return ws
+
+    def _message_frame(self, m: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "type": "message",
+            "conversation_id": self.conversation_id,
+            "seq": m["seq"],
+            "sender": m["sender"],
+            "text": m["text"],
+            "at": datetime.now(UTC).isoformat(),
+            "client_id": m.get("client_id"),
+        }
+
+    # -- scripted counsellor ----------------------------------------------------------------
+    def match(self) -> None:
+        self.conversation_id = "c1"
+        self.queued = False
+        self.call(
+            self.send(
+                {
+                    "type": "matched",
+                    "conversation_id": "c1",
+                    "counsellor": {"display_name": "Alex", "kind": "former"},
+                    "transferred": False,
+                }
+            )
+        )
+
+    def say(self, text: str, *, deliver: bool = True) -> int:
+        seq = len(self.messages) + 1
+        m = {"seq": seq, "sender": "counsellor", "text": text, "client_id": f"s{seq}"}
+        self.messages.append(m)
+        if deliver:
+            self.call(self.send(self._message_frame(m)))
+        return seq
+
+    def typing(self, on: bool) -> None:
+        self.call(self.send({"type": "typing", "conversation_id": "c1", "on": on}))
+
+    def read(self, seq: int) -> None:
+        self.call(self.send({"type": "read", "conversation_id": "c1", "seq": seq}))
+
+    def end(self) -> None:
+        self.call(
+            self.send(
+                {"type": "ended", "conversation_id": "c1", "by": "counsellor", "outcome": "talked"}
+            )
+        )
+        self.conversation_id = None
+
+    def drop(self) -> None:
+        """Close every player socket as a network failure would (1011)."""
+
+        async def close_all() -> None:
+            for ws in list(self.sockets):
+                await ws.close(code=1011)
+
+        self.call(close_all())
+
+    def frames_of(self, kind: str) -> list[dict[str, Any]]:
+        return [f for f in self.received if f.get("type") == kind]

@@ -1,0 +1,70 @@
+"""Text wrapping: nothing is ever lost, and every line fits its box."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from game.text import wrap_spans, wrap_text
+
+
+def measure(s: str) -> int:
+    # wide characters (CJK) count double, like a real proportional font roughly does
+    return sum(20 if ord(c) > 0x2E80 else 10 for c in s)
+
+
+def test_words_wrap_at_spaces() -> None:
+    """A sentence breaks between words, not inside them."""
+    assert wrap_text("hello world this is", 100, measure) == ["hello", "world this", "is"]
+
+
+def test_long_word_is_split_not_cut() -> None:
+    """A word wider than the box is split over lines and no letter disappears."""
+    lines = wrap_text("Donaudampfschifffahrtsgesellschaft", 100, measure)
+    assert "".join(lines) == "Donaudampfschifffahrtsgesellschaft"
+    assert all(measure(ln) <= 100 for ln in lines)
+
+
+def test_url_breaks_after_slash() -> None:
+    """A long web address breaks after a slash or dot where possible, so it stays readable."""
+    url = "https://example.org/help/for/young/people?lang=en"
+    lines = wrap_text(url, 120, measure)
+    assert "".join(lines) == url
+    assert lines == ["https://", "example.org/", "help/for/", "young/people", "?lang=en"]
+
+
+def test_cjk_breaks_between_characters() -> None:
+    """Chinese or Japanese text without spaces wraps between characters."""
+    text = "你好世界这是一个很长的句子没有空格"
+    lines = wrap_text(text, 100, measure)
+    assert "".join(lines) == text
+    assert len(lines) > 1 and all(measure(ln) <= 100 for ln in lines)
+
+
+def test_newlines_are_kept() -> None:
+    """An author's blank line stays a blank line."""
+    assert wrap_text("a\n\nb", 100, measure) == ["a", "", "b"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=300),
+    st.integers(min_value=20, max_value=400),
+)
+def test_wrap_never_loses_text(text: str, width: int) -> None:
+    """Whatever the text and box width, every non-space character is shown, in order."""
+    lines = wrap_text(text, width, measure)
+    shown = "".join(lines)
+    assert [c for c in shown if not c.isspace()] == [c for c in text if not c.isspace()]
+    for ln in lines:
+        # a line only exceeds the box if it is a single character wider than the box
+        assert measure(ln) <= width or len(ln) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200), st.integers(min_value=20, max_value=300))
+def test_input_spans_cover_every_character(text: str, width: int) -> None:
+    """The chat input box maps every typed character to exactly one line."""
+    spans = wrap_spans(text, width, measure)
+    covered = [i for a, b in spans for i in range(a, b)]
+    assert covered == [i for i, c in enumerate(text) if c != "\n"]
