@@ -303,6 +303,7 @@ function chooseStatus(status) {
   STORE.setItem("crossroads.status", status);
   setStatusButtons(status);
   send({ type: "status", status });
+  setTimeout(checkShift, 1500);
 }
 statusButtons.forEach((b) => b.addEventListener("click", () => chooseStatus(b.dataset.status)));
 
@@ -826,12 +827,17 @@ referDialog.addEventListener("close", async () => {
 
 const notesList = document.getElementById("notes-list");
 const noteForm = document.getElementById("note-form");
+let notesFor = null;
 async function loadNotes() {
+  const forId = activeId;
+  notesFor = forId;
   notesList.replaceChildren();
-  show(noteForm, Boolean(activeId));
-  if (!activeId) return;
+  show(noteForm, Boolean(forId));
+  if (!forId) return;
   try {
-    const data = await api("GET", `/console/api/conversations/${encodeURIComponent(activeId)}/notes`);
+    const data = await api("GET", `/console/api/conversations/${encodeURIComponent(forId)}/notes`);
+    if (notesFor !== forId) return; // the counsellor switched tabs meanwhile
+    notesList.replaceChildren();
     for (const n of data.notes) renderNote(n);
     if (!data.notes.length) notesList.append(el("p", "empty small", "No notes for this conversation yet."));
   } catch (err) {
@@ -939,6 +945,24 @@ document.addEventListener("keydown", (event) => {
   }
 });
 
+// ---------------------------------------------------------------------------------------------
+// welfare: shift length and break reminders (the server decides when one is due)
+
+async function checkShift() {
+  try {
+    const data = await api("GET", "/console/api/shift");
+    const box = document.getElementById("shift-note");
+    box.textContent = data.message || "";
+    show(box, Boolean(data.message));
+    const label = document.getElementById("shift-length");
+    label.textContent = data.on_shift ? `On shift ${data.on_shift_minutes} min` : "";
+  } catch {
+    /* the socket status already tells the counsellor when the server is unreachable */
+  }
+}
+
 setStatusButtons(desiredStatus || "offline");
 loadCanned();
 connect();
+checkShift();
+setInterval(checkShift, 60000);
