@@ -235,7 +235,8 @@ async def test_foreign_origin_and_roles_on_a_real_server(tmp_path: Path) -> None
     server.prepare()
     server.start()
     try:
-        async with aiohttp.ClientSession() as http:
+        # unsafe=True: the jar must keep cookies from a bare IP address (127.0.0.1).
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             async with http.post(
                 f"{server.url}/auth/login",
                 json={"username": "counsellor1", "password": "demo-counsellor1"},
