@@ -92,9 +92,15 @@ class GameApp:
         self.notice_until = 0.0
         self.frames = 0
         self._quick_button = Button(
-            lambda: self.tr("app.quick_exit"), self.quick_exit, kind="danger", ident="quick_exit"
+            lambda: self.tr("app.quick_exit"),
+            self.quick_exit,
+            kind="danger",
+            ident="quick_exit",
+            compact=True,
         )
-        self._status_button = Button(self._status_label, self.open_conversation, ident="status")
+        self._status_button = Button(
+            self._status_label, self.open_conversation, ident="status", compact=True
+        )
         self._last_spoken: tuple[int, str] | None = None
         self._layout_top_bar()
         if self.net.available:

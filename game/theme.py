@@ -84,8 +84,18 @@ HIGH_CONTRAST = Palette(
 )
 
 # base pixel sizes at 100 %
-ROLE_SIZES = {"small": 17, "body": 22, "button": 21, "speaker": 24, "title": 34, "huge": 48}
-BOLD_ROLES = {"button", "speaker", "title", "huge"}
+ROLE_SIZES = {
+    "small": 17,
+    "body": 22,
+    "button": 21,
+    "speaker": 24,
+    "title": 34,
+    "huge": 48,
+    "hud": 18,
+}
+BOLD_ROLES = {"button", "speaker", "title", "huge", "hud"}
+# always-visible controls (top bar) grow less, so that at 200 % they leave room for the story
+CHROME_MAX_SCALE = {"hud": 1.5}
 
 FACES = {
     "default": ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf"),
@@ -135,7 +145,8 @@ class Theme:
     def font(self, role: str) -> pygame.font.Font:
         font = self._fonts.get(role)
         if font is None:
-            size = max(8, round(ROLE_SIZES[role] * self.scale))
+            scale = min(self.scale, CHROME_MAX_SCALE.get(role, self.scale))
+            size = max(8, round(ROLE_SIZES[role] * scale))
             path = self._face_paths[1 if role in BOLD_ROLES else 0]
             font = pygame.font.Font(path if path.exists() else None, size)
             self._fonts[role] = font

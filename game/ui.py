@@ -138,6 +138,7 @@ class Button(Item):
         self.full_width = full_width
         self.min_width = min_width
         self.compact = compact
+        self.role = "hud" if compact else "button"
         self._lines: list[str] = []
 
     @property  # type: ignore[override]
@@ -145,7 +146,11 @@ class Button(Item):
         return self._enabled() if callable(self._enabled) else self._enabled
 
     def _pads(self, theme: Theme) -> tuple[int, int, int]:
-        padx, pady = (theme.px(10), theme.px(6)) if self.compact else (theme.px(16), theme.px(9))
+        if self.compact:
+            k = min(theme.scale, 1.5)
+            padx, pady = max(1, round(10 * k)), max(1, round(6 * k))
+        else:
+            padx, pady = theme.px(16), theme.px(9)
         marker_w = theme.px(30) if self.marker else 0
         return padx, pady, marker_w
 
@@ -154,15 +159,15 @@ class Button(Item):
             return max_width
         padx, _, marker_w = self._pads(theme)
         label = _resolve(self.label)
-        widest = max((theme.measure("button", ln) for ln in label.split("\n")), default=0)
+        widest = max((theme.measure(self.role, ln) for ln in label.split("\n")), default=0)
         want = widest + 2 * padx + marker_w + 2
         return max(min(max_width, want), min(max_width, theme.px(self.min_width)))
 
     def layout(self, theme: Theme, width: int) -> int:
         padx, pady, marker_w = self._pads(theme)
         inner = max(1, width - 2 * padx - marker_w)
-        self._lines = theme.wrap(_resolve(self.label), "button", inner)
-        h = len(self._lines) * theme.line_height("button") + 2 * pady
+        self._lines = theme.wrap(_resolve(self.label), self.role, inner)
+        h = len(self._lines) * theme.line_height(self.role) + 2 * pady
         self.rect.size = (width, h)
         return h
 
@@ -188,7 +193,7 @@ class Button(Item):
         pygame.draw.rect(surface, border, at, width=max(1, theme.px(1.5)), border_radius=radius)
         if self.marker:
             r = theme.px(9)
-            cx, cy = at.left + padx + r, at.top + pady + theme.line_height("button") // 2
+            cx, cy = at.left + padx + r, at.top + pady + theme.line_height(self.role) // 2
             if self.marker == "radio":
                 pygame.draw.circle(surface, fg, (cx, cy), r, width=max(2, theme.px(2)))
                 if self.is_selected():
@@ -204,11 +209,11 @@ class Button(Item):
                     ]
                     pygame.draw.lines(surface, fg, False, pts, max(2, theme.px(3)))
         y = at.top + pady
-        lh = theme.line_height("button")
+        lh = theme.line_height(self.role)
         inner_left = at.left + padx + marker_w
         inner_w = at.width - 2 * padx - marker_w
         for line in self._lines:
-            surf = theme.render(line, "button", fg)
+            surf = theme.render(line, self.role, fg)
             if self.marker:
                 x = inner_left
             else:
@@ -226,10 +231,10 @@ class Button(Item):
     def overflows(self, theme: Theme) -> bool:
         padx, pady, marker_w = self._pads(theme)
         inner = self.rect.width - 2 * padx - marker_w
-        lines = theme.wrap(_resolve(self.label), "button", max(1, inner))
-        if any(theme.measure("button", ln) > inner for ln in lines):
+        lines = theme.wrap(_resolve(self.label), self.role, max(1, inner))
+        if any(theme.measure(self.role, ln) > inner for ln in lines):
             return True
-        return len(lines) * theme.line_height("button") + 2 * pady > self.rect.height
+        return len(lines) * theme.line_height(self.role) + 2 * pady > self.rect.height
 
 
 class Row(Item):
@@ -390,7 +395,7 @@ class Panel:
         y = self._pad
         gap = theme.px(10)
         for item in self.items:
-            h = item.layout(theme, width)
+            h = item.layout(theme, min(width, item.natural_width(theme, width)))
             item.rect.topleft = (self._pad, y)
             y += h + gap
         self.content_height = y - gap + self._pad

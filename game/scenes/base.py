@@ -102,7 +102,7 @@ class PageScene(Scene):
         self.panel.scroll = old_scroll
         self.panel.clamp_scroll()
         if focused_ident:
-            self.panel.focus_by_ident(focused_ident)
+            self.panel.focus_by_ident(focused_ident, scroll=False)
         elif self.initial_focus and not self._initial_done:
             # the page opens at its top so the first thing read is the heading
             self.panel.focus_by_ident(self.initial_focus, scroll=False)

@@ -89,14 +89,18 @@ class ChatScene(Scene):
         margin = theme.px(14)
         conv = app.conversation
         buttons: list[Item] = [
-            Button(tr("chat.back_to_game"), self.back_to_game, ident="back_to_game")
+            Button(tr("chat.back_to_game"), self.back_to_game, ident="back_to_game", compact=True)
         ]
         if conv.phase == Phase.ENDED:
-            buttons.append(Button(tr("chat.erase"), self.erase, ident="erase"))
+            buttons.append(Button(tr("chat.erase"), self.erase, ident="erase", compact=True))
         else:
-            buttons.append(Button(tr("chat.end"), self.end_chat, kind="danger", ident="end"))
+            buttons.append(
+                Button(tr("chat.end"), self.end_chat, kind="danger", ident="end", compact=True)
+            )
         buttons.append(
-            Button(tr("chat.helplines"), lambda: app.open_resources(), ident="helplines")
+            Button(
+                tr("chat.helplines"), lambda: app.open_resources(), ident="helplines", compact=True
+            )
         )
         focus_ident = self.header.focused.ident if self.header.focused else None
         top = app.top_bar_height
@@ -413,6 +417,8 @@ class ChatScene(Scene):
             status = self.tr("chat.ended_note")
         elif self.scroll_from_bottom > 0:
             status = self.tr("chat.scrolled_hint")
+        elif self.input.enabled and not self.input.text:
+            status = self.tr("chat.keys_hint")
         if status:
             surface.blit(theme.render(status, "small", pal.muted), (self.area.left, status_y))
         placeholder = (

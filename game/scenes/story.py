@@ -203,14 +203,23 @@ class StoryScene(Scene):
                 ident="talk",
                 compact=True,
             ),
-            Button(tr("story.history"), self.open_history, ident="history", compact=True),
-            Button(tr("story.saves"), self.open_saves, ident="saves", compact=True),
-            Button(
-                tr("story.helplines"), lambda: app.open_resources(), ident="helplines", compact=True
-            ),
-            Button(tr("story.settings"), app.open_settings, ident="settings", compact=True),
-            Button(tr("story.about"), app.open_about, ident="about", compact=True),
         ]
+        if theme.scale >= 1.5:
+            # big text: the other controls move into a menu so the story keeps its room
+            hud_items.append(Button(tr("story.menu"), self.open_menu, ident="menu", compact=True))
+        else:
+            hud_items += [
+                Button(tr("story.history"), self.open_history, ident="history", compact=True),
+                Button(tr("story.saves"), self.open_saves, ident="saves", compact=True),
+                Button(
+                    tr("story.helplines"),
+                    lambda: app.open_resources(),
+                    ident="helplines",
+                    compact=True,
+                ),
+                Button(tr("story.settings"), app.open_settings, ident="settings", compact=True),
+                Button(tr("story.about"), app.open_about, ident="about", compact=True),
+            ]
         status = app._status_label()
         if status:
             hud_items.insert(
@@ -262,6 +271,11 @@ class StoryScene(Scene):
             self._portrait_size = 0
         old_focus = self.dialogue.focused.ident if self.dialogue.focused else None
         old_scroll = self.dialogue.scroll
+        node_key = (self.node.id, len(self.engine.history), bool(warning))
+        if node_key != getattr(self, "_layout_node", None):
+            # a new page starts at its top, whatever was focused on the last one
+            self._layout_node = node_key
+            old_scroll, old_focus = 0, None
         self.dialogue = Panel(pygame.Rect(margin, 0, width, dlg_h_max), items, padding=18)
         self.dialogue.layout(theme)
         dlg_h = min(dlg_h_max, max(self.dialogue.content_height, theme.px(140)))
@@ -270,15 +284,14 @@ class StoryScene(Scene):
         self.dialogue.scroll = old_scroll
         self.dialogue.clamp_scroll()
         if old_focus:
-            self.dialogue.focus_by_ident(old_focus)
+            self.dialogue.focus_by_ident(old_focus, scroll=False)
         if self.hud.focused is not None:
             pass
         elif self.dialogue.focused is None and self.revealed and not warning:
-            self.dialogue.focus_by_ident("choice_1") if not self.engine.at_ending else (
-                self.dialogue.focus_by_ident("again")
-            )
+            first = "again" if self.engine.at_ending else "choice_1"
+            self.dialogue.focus_by_ident(first, scroll=False)
         elif warning and self.dialogue.focused is None:
-            self.dialogue.focus_by_ident("ack")
+            self.dialogue.focus_by_ident("ack", scroll=False)
 
     def _choice_items(self) -> list[Item]:
         tr = self.tr
@@ -333,6 +346,11 @@ class StoryScene(Scene):
         self.refresh()
         self.ensure_built()
         self.app.open_offer(self.node.offer or "offer.main", from_help_point=True)
+
+    def open_menu(self) -> None:
+        from game.scenes.menu import MenuScene
+
+        self.app.push(MenuScene(self.app, self))
 
     def open_history(self) -> None:
         from game.scenes.history import HistoryScene
@@ -405,6 +423,8 @@ class StoryScene(Scene):
                 self.app.open_resources()
             elif key in (pygame.K_b, pygame.K_BACKSPACE):
                 self.go_back()
+            elif key == pygame.K_m:
+                self.open_menu()
             elif key == pygame.K_c and self.app.conversation.active:
                 self.app.open_conversation()
             else:
