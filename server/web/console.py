@@ -367,7 +367,19 @@ async def request_supervisor(request: web.Request) -> web.Response:
                 ip=client_ip(request),
             )
             await session.commit()
-    return web.json_response({"conversation_id": conversation_id, "requested": True}, status=201)
+    # The player is told, in the conversation itself (stored, so it survives reconnects).
+    from server.web.live import SUPERVISOR_NOTICE, post_system_message
+
+    told = await post_system_message(
+        request.app,
+        conversation_id=conversation_id,
+        client_id=f"supervisor-request-{conversation_id}"[:64],
+        text=SUPERVISOR_NOTICE,
+    )
+    return web.json_response(
+        {"conversation_id": conversation_id, "requested": True, "player_told": told},
+        status=201,
+    )
 
 
 def setup_routes(app: web.Application) -> None:

@@ -62,3 +62,44 @@ async def apply_capacity(app: web.Application, staff_id: int, capacity: int, now
     profile = dataclasses.replace(counsellor.profile, capacity=capacity)
     events = hub.core.counsellor_connected(profile, now, status=counsellor.status)
     await hub.execute(events)
+
+
+class _SystemOrigin:
+    """Stands in for a socket when the server itself posts into a conversation."""
+
+    def mark(self, conversation_id: str, seq: int) -> None:
+        """Nothing to remember: the server has no screen."""
+
+    async def send(self, frame: dict[str, Any]) -> None:
+        """The ``ack`` to the server itself goes nowhere."""
+
+
+SUPERVISOR_NOTICE = (
+    "Your counsellor has asked a supervisor for support. A supervisor may now read this "
+    "conversation; it stays confidential within the service."
+)
+
+
+async def post_system_message(
+    app: web.Application, *, conversation_id: str, client_id: str, text: str
+) -> bool:
+    """Commit a ``system`` message into a live conversation and relay it to both sides.
+
+    ``client_id`` makes it idempotent (a repeat is not shown twice). False when the gateway
+    is not running or the conversation is not live.
+    """
+    hub = hub_of(app)
+    if hub is None:
+        return False
+    try:
+        await hub.post_message(
+            conversation_id=conversation_id,
+            sender="system",
+            client_id=client_id,
+            text=text,
+            origin=_SystemOrigin(),
+        )
+    except Exception as exc:  # noqa: BLE001 - a closed conversation is not an error here
+        log.info("system message to %s not posted: %s", conversation_id, exc)
+        return False
+    return True

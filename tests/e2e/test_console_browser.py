@@ -185,7 +185,22 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await sup.goto(f"{server.url}/supervisor")
             sam_row = sup.locator("#counsellors tbody tr", has_text="Sam")
             await expect(sam_row.locator(".load-text")).to_have_text(" 1 of 3")
+
+            # Asking for a supervisor tells the player and puts the chat on the board.
+            await panel.locator('button[data-action="supervisor"]').click()
+            notice = await player.until("message", sender="system")
+            assert "supervisor" in notice["text"]
+            await expect(panel.locator(".msg-system .text").last).to_contain_text("supervisor")
+            request_row = sup.locator("#requests li", has_text="Sam")
+            await expect(request_row).to_be_visible()
             await sup.screenshot(path=str(SHOTS / "web-supervisor.png"), full_page=True)
+            await request_row.locator("a").click()
+            await sup.wait_for_load_state("networkidle")
+            await expect(sup.locator(".transcript .msg-player .text").first).to_have_text(XSS)
+            assert await sup.locator(".transcript img").count() == 0
+            await sup.screenshot(path=str(SHOTS / "web-transcript.png"))
+            await sup.goto(f"{server.url}/supervisor")
+            sam_row = sup.locator("#counsellors tbody tr", has_text="Sam")
 
             # A restart loses nothing: the typed draft stays, the chat resumes.
             draft = "I was going to ask you about"
@@ -201,6 +216,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await expect(panel.locator("textarea")).to_have_value(draft)
             await expect(panel.locator(".msg-player .text")).to_have_count(1)
             await expect(panel.locator(".msg-counsellor")).to_have_count(1)
+            await expect(panel.locator(".msg-system .text")).to_contain_text(["supervisor"])
 
             welcome = await player.connect()
             assert welcome["state"]["conversation_id"] == conversation_id

@@ -780,7 +780,6 @@ async function convAction(conv, action) {
     }
     send({ type: "request_supervisor", conversation_id: conv.id });
     show(conv.panel.querySelector(".sup-chip"), true);
-    systemLine(conv, "You asked for a supervisor. A supervisor may now read this conversation; the player is told.");
   } else if (action === "close") {
     closeTab(conv);
   }
