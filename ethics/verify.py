@@ -162,11 +162,16 @@ def verify_export(
     report.size = tree.size
     report.root = tree.root()
 
-    # Keys: anything announced in the log, plus shipped keys the log announced too.
+    # Keys: those announced in the log and those the verifier trusts. A shipped key the log
+    # never announced is itself a problem, but still used so the other findings stay precise.
     verifiers = [v for v, _ in announced.values()] + list(trusted or [])
     for v in shipped:
         if (v.name, v.key_id) not in announced and not any(v == t for t in trusted or []):
-            report.add(f"keys/{v.name}", "public key is not announced by any key_rotation entry")
+            report.add(
+                f"keys/{v.key_id.hex()}.vkey",
+                "public key is not announced by any key_rotation entry in the export",
+            )
+            verifiers.append(v)
 
     # 2./3. Checkpoints.
     origin = export.origin

@@ -641,6 +641,7 @@ async def publish(
     async def work(session: AsyncSession) -> EthicsLogEntry:
         prop = await _open_proposal(session, proposal_id)
         rev = await _current_revision(session, prop)
+        signer = await _signer(session, settings, now)  # a new key is logged before the publish
         key = proposal_key(proposal_id)
         board = await board_state(session, policy_for(settings), key)
         state = board.proposals.get(key)
@@ -670,7 +671,7 @@ async def publish(
         prop.status = "published"
         prop.updated_at = now
         session.add(prop)
-        await _sign(session, settings, now)
+        await _sign(session, settings, now, signer)
         return row
 
     return await _transaction(db, work)
@@ -686,6 +687,7 @@ async def unpublish(
         current = await content_api.published_hash(session)
         if current is None:
             raise BoardError(409, "nothing_published", "Nothing is published right now.")
+        signer = await _signer(session, settings, now)
         board = await board_state(session, policy_for(settings))
         try:
             _, restored = await content_api.unpublish_latest(
@@ -706,7 +708,7 @@ async def unpublish(
             now,
             board,
         )
-        await _sign(session, settings, now)
+        await _sign(session, settings, now, signer)
         return row, restored
 
     return await _transaction(db, work)
