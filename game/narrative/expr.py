@@ -454,12 +454,61 @@ UNKNOWN = Unknown()
 PartialValue = bool | int | str | Unknown
 
 
+Interval = tuple[float, float]
+_ANY: Interval = (float("-inf"), float("inf"))
+
+
+def interval_of(
+    expr: Expr, ranges: Mapping[str, Interval], node_visits: Callable[[str], int | None]
+) -> Interval:
+    """Bounds of an int expression given bounds of variables (visit counts are >= 0)."""
+    if isinstance(expr, Const) and isinstance(expr.value, int) and not isinstance(expr.value, bool):
+        return (expr.value, expr.value)
+    if isinstance(expr, Var):
+        return ranges.get(expr.name, _ANY)
+    if isinstance(expr, Visits) and not expr.as_bool:
+        n = node_visits(expr.node)
+        return (n, n) if n is not None else (0, float("inf"))
+    if isinstance(expr, Unary) and expr.op == "-":
+        lo, hi = interval_of(expr.operand, ranges, node_visits)
+        return (-hi, -lo)
+    if isinstance(expr, Binary) and expr.op in ("+", "-"):
+        a = interval_of(expr.left, ranges, node_visits)
+        b = interval_of(expr.right, ranges, node_visits)
+        if expr.op == "+":
+            return (a[0] + b[0], a[1] + b[1])
+        return (a[0] - b[1], a[1] - b[0])
+    return _ANY
+
+
+def _compare_intervals(op: str, a: Interval, b: Interval) -> PartialValue:
+    if op == "<":
+        return True if a[1] < b[0] else False if a[0] >= b[1] else UNKNOWN
+    if op == "<=":
+        return True if a[1] <= b[0] else False if a[0] > b[1] else UNKNOWN
+    if op == ">":
+        return _compare_intervals("<", b, a)
+    if op == ">=":
+        return _compare_intervals("<=", b, a)
+    disjoint = a[1] < b[0] or b[1] < a[0]
+    same_point = a[0] == a[1] == b[0] == b[1]
+    if op == "==":
+        return False if disjoint else True if same_point else UNKNOWN
+    if op == "!=":
+        return True if disjoint else False if same_point else UNKNOWN
+    return UNKNOWN
+
+
 def partial_evaluate(
     expr: Expr,
     constants: Mapping[str, Value],
     node_visits: Callable[[str], int | None],
+    ranges: Mapping[str, Interval] | None = None,
 ) -> PartialValue:
-    """Evaluate with only some values known (for lint: 'condition can never hold')."""
+    """Evaluate with only some values known (for lint: 'condition can never hold').
+
+    `ranges` gives bounds of int variables; comparisons decided by the bounds are decided.
+    """
     if isinstance(expr, Const):
         return expr.value
     if isinstance(expr, Var):
@@ -470,15 +519,15 @@ def partial_evaluate(
             return UNKNOWN
         return n > 0 if expr.as_bool else n
     if isinstance(expr, Unary):
-        inner = partial_evaluate(expr.operand, constants, node_visits)
+        inner = partial_evaluate(expr.operand, constants, node_visits, ranges)
         if isinstance(inner, Unknown):
             return UNKNOWN
         if expr.op == "not":
             return not inner
         assert isinstance(inner, int)
         return -inner
-    left = partial_evaluate(expr.left, constants, node_visits)
-    right = partial_evaluate(expr.right, constants, node_visits)
+    left = partial_evaluate(expr.left, constants, node_visits, ranges)
+    right = partial_evaluate(expr.right, constants, node_visits, ranges)
     if expr.op == "and":
         if left is False or right is False:
             return False
@@ -492,5 +541,10 @@ def partial_evaluate(
             return False
         return UNKNOWN
     if isinstance(left, Unknown) or isinstance(right, Unknown):
+        if ranges is not None and expr.op in ("<", "<=", ">", ">=", "==", "!="):
+            a = interval_of(expr.left, ranges, node_visits)
+            b = interval_of(expr.right, ranges, node_visits)
+            if a != _ANY or b != _ANY:
+                return _compare_intervals(expr.op, a, b)
         return UNKNOWN
     return evaluate(Binary(expr.op, Const(left), Const(right)), {}, lambda _n: 0)

@@ -15,7 +15,9 @@ from typing import Any
 from .diagnostics import Diagnostic, Location, sort_key
 from .exceptions import ExpressionError
 from .expr import (
+    Const,
     Expr,
+    Interval,
     Unknown,
     Value,
     nodes_read,
@@ -113,6 +115,7 @@ def analyse(content: StoryContent) -> Analysis:
             except ExpressionError:
                 continue
     constants = {n: v.default for n, v in content.variables.items() if n not in written}
+    ranges = _int_ranges(content)
 
     def edges(feasible: Callable[[str, Choice], bool]) -> dict[str, list[str]]:
         return {
@@ -147,7 +150,7 @@ def analyse(content: StoryContent) -> Analysis:
             expr = _safe_condition(ch.condition)
             if expr is None:
                 continue
-            value = partial_evaluate(expr, constants, node_visits)
+            value = partial_evaluate(expr, constants, node_visits, ranges)
             if isinstance(value, Unknown):
                 continue
             if value is False:
@@ -170,6 +173,38 @@ def analyse(content: StoryContent) -> Analysis:
     return Analysis(constants, never, always, reachable, can_end)
 
 
+def _int_ranges(content: StoryContent) -> dict[str, Interval]:
+    """Bounds of each int variable over every possible playthrough (over-approximated)."""
+    ranges: dict[str, Interval] = {}
+    for name, var in content.variables.items():
+        if var.type == "int":
+            assert isinstance(var.default, int)
+            ranges[name] = (var.default, var.default)
+    inf = float("inf")
+    for node in content.nodes.values():
+        sources = list(node.on_enter) + [src for ch in node.choices for src in ch.effects]
+        for src in sources:
+            try:
+                eff = parse_effect(src)
+            except ExpressionError:
+                continue
+            if eff.variable not in ranges:
+                continue
+            lo, hi = ranges[eff.variable]
+            if isinstance(eff.value, Const) and isinstance(eff.value.value, int):
+                step = eff.value.value
+                if eff.op == "=":
+                    lo, hi = min(lo, step), max(hi, step)
+                elif (eff.op == "+=") == (step >= 0):
+                    hi = inf if step else hi
+                else:
+                    lo = -inf
+            else:
+                lo, hi = -inf, inf
+            ranges[eff.variable] = (lo, hi)
+    return ranges
+
+
 def quality(story: Story) -> list[Diagnostic]:
     """The lint checks beyond integrity (which the loader already ran)."""
     c = story.content
@@ -184,6 +219,15 @@ def quality(story: Story) -> list[Diagnostic]:
                 "E202",
                 "the story has no `help_point` node: players must be offered a conversation at "
                 "honest moments in the story, not only through the menu button",
+                story.locate("manifest:start") or Location(str(story.manifest)),
+            )
+        )
+    elif not any(n.is_help_point for n in nodes.values() if n.id in a.reachable):
+        out.append(
+            Diagnostic(
+                "E202",
+                "no `help_point` node can be reached from the start: players would never be "
+                "offered a conversation inside the story",
                 story.locate("manifest:start") or Location(str(story.manifest)),
             )
         )

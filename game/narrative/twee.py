@@ -164,23 +164,29 @@ def parse_twee(text: str) -> list[_Passage]:
 
 _LINK_RE = re.compile(r"\[\[(?P<inner>[^\]]*)\](?:\[(?P<setter>[^\]]*)\])?\]")
 _HARLOWE_LINK_GOTO = re.compile(
-    r"\(link-goto:\s*(?P<a>\"[^\"]*\"|'[^']*')\s*(?:,\s*(?P<b>\"[^\"]*\"|'[^']*')\s*)?\)",
+    r"\((?:link-goto|link-reveal-goto|click-goto):\s*(?P<a>\"[^\"]*\"|'[^']*')\s*(?:,\s*(?P<b>\"[^\"]*\"|'[^']*')\s*)?\)",
+    re.IGNORECASE,
+)
+_HARLOWE_LINK_HOOK_GOTO = re.compile(
+    r"\(link:\s*(?P<a>\"[^\"]*\"|'[^']*')\s*\)\[\s*\(go-?to:\s*(?P<b>\"[^\"]*\"|'[^']*')\s*\)\s*\]",
     re.IGNORECASE,
 )
 _HARLOWE_GOTO = re.compile(r"\(go-?to:\s*(?P<a>\"[^\"]*\"|'[^']*')\s*\)", re.IGNORECASE)
 _HARLOWE_SET = re.compile(r"\(set:\s*\$(?P<var>\w+)\s+to\s+(?P<value>[^)]*)\)", re.IGNORECASE)
 _HARLOWE_MACRO = re.compile(r"\((?P<name>[\w-]+):[^)]*\)(?P<hook>\[)?")
 _SC_LINK = re.compile(
-    r"<<link\s+(?P<a>\"[^\"]*\"|'[^']*')\s+(?P<b>\"[^\"]*\"|'[^']*')\s*>>(?P<body>.*?)<</link>>"
+    r"<<(?:link|button)\s+(?P<a>\"[^\"]*\"|'[^']*')\s+(?P<b>\"[^\"]*\"|'[^']*')\s*>>"
+    r"(?P<body>.*?)<</(?:link|button)>>"
 )
-_SC_LINK_WIKI = re.compile(r"<<link\s+\[\[(?P<inner>[^\]]*)\]\]\s*>>(?P<body>.*?)<</link>>")
+_SC_LINK_WIKI = re.compile(
+    r"<<(?:link|button)\s+\[\[(?P<inner>[^\]]*)\]\]\s*>>(?P<body>.*?)<</(?:link|button)>>"
+)
 _SC_GOTO = re.compile(r"<<goto\s+(?:(?P<a>\"[^\"]*\"|'[^']*')|\[\[(?P<w>[^\]]*)\]\])\s*>>")
 _SC_SET = re.compile(r"<<set\s+\$(?P<var>\w+)\s+(?:to|=)\s+(?P<value>.*?)>>")
 _SC_MACRO = re.compile(r"<</?(?P<name>[\w-]+)[^>]*>>")
 _HTML = re.compile(r"</?[a-zA-Z][^<>]*>")
 _VAR_PRINT = re.compile(r"(?<![\w$])[$_][A-Za-z_]\w*")
-_MARKUP = re.compile(r"''|//|~~|\^\^|\*\*")
-_HOOK_BRACKETS = re.compile(r"\]\s*$|^\s*\[")
+_MARKUP = re.compile(r"''|(?<!:)//|~~|\^\^|\*\*")
 
 
 def _unquote(s: str) -> str:
@@ -325,7 +331,7 @@ class _Converter:
         )
         result.notes = sorted(self.notes, key=lambda n: (n.line, n.message))
         result.files["import-report.txt"] = (
-            f"Import of a {fmt} story: {len(story_passages)} passages, "
+            f"Import of a Twine story (format: {fmt}): {len(story_passages)} passages, "
             f"{len(result.notes)} notes\n" + "".join(f"{n}\n" for n in result.notes)
         )
         return result
@@ -422,6 +428,9 @@ class _Converter:
                 if m.group("body").strip():
                     self.note(p, ln, f"code inside <<link>> not converted: {m.group('body')!r}")
             line = _SC_LINK_WIKI.sub("", line)
+            for m in _HARLOWE_LINK_HOOK_GOTO.finditer(line):
+                take_link(_unquote(m.group("a")), _unquote(m.group("b")))
+            line = _HARLOWE_LINK_HOOK_GOTO.sub("", line)
             for m in _HARLOWE_LINK_GOTO.finditer(line):
                 a = _unquote(m.group("a"))
                 take_link(a, _unquote(m.group("b")) if m.group("b") else a)
@@ -448,7 +457,9 @@ class _Converter:
                 effects.append(src)
                 self.note(p, ln, f"{m.group(0)!r} became on_enter effect {src!r}", True)
             line = _SC_SET.sub("", _HARLOWE_SET.sub("", line))
+            hooked = False
             for m in _HARLOWE_MACRO.finditer(line):
+                hooked = hooked or bool(m.group("hook"))
                 hook = " and its [hook] text kept unconditionally" if m.group("hook") else ""
                 self.note(p, ln, f"Harlowe macro {m.group(0).rstrip('[')!r} not converted{hook}")
             line = _HARLOWE_MACRO.sub("", line)
@@ -469,6 +480,10 @@ class _Converter:
                 self.note(p, ln, "text formatting markup ('' // ~~ ^^ **) removed", True)
                 line = _MARKUP.sub("", line)
             if "[" in line or "]" in line:
+                if not hooked:
+                    self.note(
+                        p, ln, "square brackets (a Harlowe hook or literal text) removed", True
+                    )
                 line = line.replace("[", "").replace("]", "")
             text_lines.append(line.rstrip())
         text = re.sub(r"\n{3,}", "\n\n", "\n".join(text_lines)).strip()

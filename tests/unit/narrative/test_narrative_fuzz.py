@@ -17,9 +17,31 @@ FILES = ["story.yaml", "nodes.yaml", "service.yaml", "locales/de.yaml"]
 ORIGINAL = {name: (STORY_MIN / name).read_text(encoding="utf-8") for name in FILES}
 
 yaml_scalars = st.sampled_from(
-    ["", "~", "[]", "{}", "[1, 2]", "{a: 1}", "-1", "99999999999999999999", "true", "no",
-     '"x"', "'", "&a x", "*a", "!!str x", "- x", "a: b: c", "\t", "#", "{organisation}",
-     "visits(", "content_warning:", "help_point"]
+    [
+        "",
+        "~",
+        "[]",
+        "{}",
+        "[1, 2]",
+        "{a: 1}",
+        "-1",
+        "99999999999999999999",
+        "true",
+        "no",
+        '"x"',
+        "'",
+        "&a x",
+        "*a",
+        "!!str x",
+        "- x",
+        "a: b: c",
+        "\t",
+        "#",
+        "{organisation}",
+        "visits(",
+        "content_warning:",
+        "help_point",
+    ]
 )
 
 
@@ -30,7 +52,9 @@ yaml_scalars = st.sampled_from(
     yaml_scalars | st.text(max_size=20),
     st.booleans(),
 )
-def test_mutated_story_never_crashes(name: str, position: int, insert: str, replace_line: bool) -> None:
+def test_mutated_story_never_crashes(
+    name: str, position: int, insert: str, replace_line: bool
+) -> None:
     """Overwriting any part of any story file yields diagnostics or a story, never a crash."""
     text = ORIGINAL[name]
     lines = text.split("\n")

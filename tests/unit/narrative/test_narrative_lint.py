@@ -152,3 +152,22 @@ def test_trap_cycle_names_the_looping_nodes(tmp_path: Path) -> None:
         edit(story / rel, old, new)
     messages = [d.message for d in lint_path(story).diagnostics if d.code == "E204"]
     assert any("'talk'" in m for m in messages) and any("'chat'" in m for m in messages)
+
+
+def test_bounds_of_counters_decide_conditions(tmp_path: Path) -> None:
+    """A counter that only ever goes up can never be below its start value."""
+    story = copy_story(tmp_path)
+    edit(story / N, 'if: "trust >= 2"', 'if: "trust < 0"')
+    found = [d for d in lint_path(story).diagnostics if d.code == "W203"]
+    assert found and "'trust < 0'" in found[0].message
+    edit(story / N, 'if: "trust < 0"', 'if: "trust >= 0"')
+    assert "W204" in lint_path(story).codes()
+
+
+def test_unreachable_help_point_is_an_error(tmp_path: Path) -> None:
+    """A help point nobody can reach does not count as a help point."""
+    story = copy_story(tmp_path)
+    nodes = story / N
+    nodes.write_text(nodes.read_text(encoding="utf-8").replace("to: talk\n", "to: end\n"))
+    report = lint_path(story)
+    assert any(d.code == "E202" and "reached" in d.message for d in report.diagnostics)

@@ -97,6 +97,11 @@ def test_sugarcube_story_converts_links_setters_and_init(tmp_path: Path) -> None
         ("[[Leave now|Go]]", [("Leave now", "go")]),
         ('(link-goto: "Leave now", "Go")', [("Leave now", "go")]),
         ('<<link "Leave now" "Go">><</link>>', [("Leave now", "go")]),
+        ('<<button "Leave now" "Go">><</button>>', [("Leave now", "go")]),
+        ("<<link [[Leave now|Go]]>><</link>>", [("Leave now", "go")]),
+        ('(link-reveal-goto: "Leave now", "Go")', [("Leave now", "go")]),
+        ('(link: "Leave now")[(goto: "Go")]', [("Leave now", "go")]),
+        ('(link-goto: "Go")', [("Go", "go")]),
     ],
 )
 def test_every_link_syntax_converts(source: str, links: list[tuple[str, str]]) -> None:
@@ -135,3 +140,12 @@ def test_binary_file_is_refused(tmp_path: Path) -> None:
     bad.write_bytes(b":: Start\n\xff\xfe")
     with pytest.raises(TweeImportError, match="not valid UTF-8 at byte 9"):
         import_twee(bad)
+
+
+def test_urls_survive_and_stray_brackets_are_reported() -> None:
+    """Italics markup removal leaves URLs intact; removed brackets are reported."""
+    result = import_twee_text(
+        ":: Start\nSee https://example.org [soon].\n[[End]]\n\n:: End\nBye.\n"
+    )
+    assert "See https://example.org soon." in result.files["nodes.yaml"]
+    assert any("square brackets" in str(n) and n.line == 2 for n in result.notes)
