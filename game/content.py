@@ -78,14 +78,42 @@ class ContentStore:
         except Exception:  # noqa: BLE001 - a corrupt cache is ignored, never fatal
             return None
 
+    def _fingerprint(self) -> str:
+        """Changes whenever any file of the shipped story changes (path, size, mtime)."""
+        digest = hashlib.sha256()
+        root = self.story_path
+        for path in sorted(root.rglob("*") if root.is_dir() else [root]):
+            if path.is_file():
+                st = path.stat()
+                digest.update(
+                    f"{path.relative_to(root.parent)}|{st.st_size}|{st.st_mtime_ns}\n".encode()
+                )
+        return digest.hexdigest()[:32]
+
     def load_shipped(self) -> Any:
+        """Compile the story shipped in assets/story (cached on disk until a file changes)."""
         from game.narrative import Bundle, load_story
         from game.narrative.exceptions import ContentError
 
         try:
-            return Bundle.from_story(load_story(self.story_path))
+            compiled = self.folder / f"shipped-{self._fingerprint()}.json"
+        except OSError as exc:
+            raise ContentUnavailable(f"the shipped story could not be read: {exc}") from exc
+        try:
+            return Bundle.from_bytes(compiled.read_bytes())
+        except (OSError, ContentError):
+            pass
+        try:
+            bundle = Bundle.from_story(load_story(self.story_path))
         except (ContentError, OSError) as exc:
             raise ContentUnavailable(f"the shipped story could not be loaded: {exc}") from exc
+        for old in self.folder.glob("shipped-*.json"):
+            old.unlink(missing_ok=True)
+        try:
+            atomic_write(compiled, bundle.to_bytes())
+        except OSError:
+            pass  # a read-only home only costs compile time
+        return bundle
 
     def load_offline(self, prefer_shipped: bool = False) -> LoadedContent:
         """The best bundle available without the network."""

@@ -19,19 +19,23 @@ import threading
 import uuid
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import aiohttp
 import msgpack
 
 from game.paths import atomic_write
+
+if TYPE_CHECKING:
+    import aiohttp
+else:
+    aiohttp = None  # imported in the network thread: it costs ~0.3 s, offline play needs none
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 16 * 1024
 BACKOFF_START = 0.25
 BACKOFF_MAX = 15.0
 MAX_BUFFERED = 200
-HTTP_TIMEOUT = aiohttp.ClientTimeout(total=20, connect=5)
+HTTP_TIMEOUT_SECONDS = 20
 # close codes after which reconnecting would not help (see docs/PROTOCOL.md)
 STOP_CODES = frozenset({1000, 1003, 1007, 1009, 4001, 4005, 4009, 4010, 4030})
 
@@ -243,6 +247,11 @@ class NetClient:
             pass
 
     def _run(self) -> None:
+        global aiohttp
+        import aiohttp as _aiohttp
+
+        aiohttp = _aiohttp
+        self._http_timeout = aiohttp.ClientTimeout(total=HTTP_TIMEOUT_SECONDS, connect=5)
         loop = asyncio.new_event_loop()
         self._loop = loop
         try:
@@ -329,7 +338,7 @@ class NetClient:
             self.session_id = stored.get("session_id")
             return str(stored["token"])
         async with self._http.post(
-            f"{self.server_url}/api/v1/sessions", json={}, timeout=HTTP_TIMEOUT
+            f"{self.server_url}/api/v1/sessions", json={}, timeout=self._http_timeout
         ) as resp:
             data = await resp.json(content_type=None)
             if resp.status != 201 or not isinstance(data, dict) or "token" not in data:
@@ -439,7 +448,7 @@ class NetClient:
         headers = {"If-None-Match": f'"{etag}"'} if etag else {}
         try:
             async with self._http.get(
-                f"{self.server_url}/api/v1/content", headers=headers, timeout=HTTP_TIMEOUT
+                f"{self.server_url}/api/v1/content", headers=headers, timeout=self._http_timeout
             ) as resp:
                 if resp.status == 304:
                     self._emit({"type": "net.content_unchanged"})
@@ -474,7 +483,7 @@ class NetClient:
         assert self.server_url is not None
         try:
             async with self._http.get(
-                f"{self.server_url}/api/v1/organisation", timeout=HTTP_TIMEOUT
+                f"{self.server_url}/api/v1/organisation", timeout=self._http_timeout
             ) as resp:
                 data = await resp.json(content_type=None)
                 if resp.status != 200 or not isinstance(data, dict):

@@ -48,6 +48,7 @@ class ChatScene(Scene):
         self.focus_on_input = True
         self.scroll_from_bottom = 0
         self._bubbles: dict[tuple[Any, ...], pygame.Surface] = {}
+        self._metrics: dict[tuple[Any, ...], tuple[Any, ...]] = {}
         self._offsets: list[int] = []
         self._heights: list[int] = []
         self._layout_key: tuple[Any, ...] | None = None
@@ -165,13 +166,13 @@ class ChatScene(Scene):
             return self.tr(f"chat.sys_{line.text[1:]}", organisation=org)
         return line.text
 
-    def _render_bubble(self, line: ChatLine, width: int) -> pygame.Surface:
+    def _bubble_layout(self, line: ChatLine, width: int) -> tuple[Any, ...]:
+        """Wrapped lines and size of a bubble, without drawing it (cheap, cached)."""
         key = self._bubble_key(line, width)
-        surf = self._bubbles.get(key)
-        if surf is not None:
-            return surf
+        cached = self._metrics.get(key)
+        if cached is not None:
+            return cached
         theme = self.theme
-        pal = theme.palette
         pad = theme.px(10)
         max_w = int(width * (0.9 if line.sender == "system" else 0.72))
         role = "small" if line.sender == "system" else "body"
@@ -189,6 +190,21 @@ class ChatScene(Scene):
             + len(meta_lines) * theme.line_height("small")
             + 2 * pad
         )
+        result = (bw, bh, role, lines, meta_lines)
+        if len(self._metrics) > 5000:
+            self._metrics.clear()
+        self._metrics[key] = result
+        return result
+
+    def _render_bubble(self, line: ChatLine, width: int) -> pygame.Surface:
+        key = self._bubble_key(line, width)
+        surf = self._bubbles.get(key)
+        if surf is not None:
+            return surf
+        theme = self.theme
+        pal = theme.palette
+        pad = theme.px(10)
+        bw, bh, role, lines, meta_lines = self._bubble_layout(line, width)
         surf = pygame.Surface((bw, bh), pygame.SRCALPHA)
         color = {"player": pal.bubble_me, "counsellor": pal.bubble_them}.get(
             line.sender, pal.bubble_system
@@ -229,10 +245,10 @@ class ChatScene(Scene):
         offsets, heights = [], []
         y = 0
         for line in lines:
-            surf = self._render_bubble(line, width)
+            bh = self._bubble_layout(line, width)[1]
             offsets.append(y)
-            heights.append(surf.get_height())
-            y += surf.get_height() + gap
+            heights.append(bh)
+            y += bh + gap
         self._offsets, self._heights = offsets, heights
         self._content_h = max(0, y - gap)
         self._layout_key = key
@@ -271,6 +287,7 @@ class ChatScene(Scene):
 
     def on_leave(self) -> None:
         self._bubbles.clear()
+        self._metrics.clear()
         self.input.clear()
         if self._typing_sent:
             self.app.conversation.set_typing(False)

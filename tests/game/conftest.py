@@ -26,7 +26,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def app(home: Path) -> Iterator:
+def game(home: Path) -> Iterator:
     """The game with no server configured (a purely offline copy)."""
     game = make_app(None, home)
     yield game
@@ -41,7 +41,7 @@ def server() -> Iterator[FakeServer]:
 
 
 @pytest.fixture
-def online_app(home: Path, server: FakeServer) -> Iterator:
+def online_game(home: Path, server: FakeServer) -> Iterator:
     """The game connected to the fake server."""
     game = make_app(server.url, home)
     yield game

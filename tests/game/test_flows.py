@@ -20,132 +20,132 @@ from tests.game.driver import (
 )
 
 
-def start_story(app: GameApp) -> None:
-    key(app, pygame.K_RETURN)  # "Start the story" has the focus on the first screen
-    assert app.top is not None and app.top.name == "story"
-    finish_text(app)
+def start_story(game: GameApp) -> None:
+    key(game, pygame.K_RETURN)  # "Start the story" has the focus on the first screen
+    assert game.top is not None and game.top.name == "story"
+    finish_text(game)
 
 
-def play_to_help_point(app: GameApp) -> None:
-    start_story(app)
-    key(app, pygame.K_1)  # start -> chat
-    finish_text(app)
-    key(app, pygame.K_1)  # ask about the group chat -> group (content note first)
-    frames(app, 2)
-    key(app, pygame.K_RETURN)  # acknowledge the content note
-    finish_text(app)
-    key(app, pygame.K_1)  # "Yes, that sounds weird" -> talk (a help point)
-    frames(app, 3)
+def play_to_help_point(game: GameApp) -> None:
+    start_story(game)
+    key(game, pygame.K_1)  # start -> chat
+    finish_text(game)
+    key(game, pygame.K_1)  # ask about the group chat -> group (content note first)
+    frames(game, 2)
+    key(game, pygame.K_RETURN)  # acknowledge the content note
+    finish_text(game)
+    key(game, pygame.K_1)  # "Yes, that sounds weird" -> talk (a help point)
+    frames(game, 3)
 
 
-def test_disclosure_is_the_first_screen_and_names_who_runs_it(app: GameApp) -> None:
+def test_disclosure_is_the_first_screen_and_names_who_runs_it(game: GameApp) -> None:
     """The first thing a player sees says who runs the game, who pays and what is kept."""
-    assert app.scene_names() == ["disclosure"]
-    texts = " ".join(app.top.panels()[0].texts())
+    assert game.scene_names() == ["disclosure"]
+    texts = " ".join(game.top.panels()[0].texts())
     assert "Who runs this" in texts and "Who pays for it" in texts
     assert "What is kept" in texts and "112" in texts
     # offline and never connected: it says so instead of naming a guess
     assert "no server configured" in texts
 
 
-def test_disclosure_reachable_from_the_story_with_f1(app: GameApp) -> None:
+def test_disclosure_reachable_from_the_story_with_f1(game: GameApp) -> None:
     """F1 opens the 'who is behind this' page from inside the story and Esc returns."""
-    start_story(app)
-    key(app, pygame.K_F1)
-    assert app.scene_names() == ["story", "disclosure"]
-    key(app, pygame.K_ESCAPE)
-    frames(app, 40)  # longer than the double-Escape window
-    assert app.scene_names() == ["story"]
+    start_story(game)
+    key(game, pygame.K_F1)
+    assert game.scene_names() == ["story", "disclosure"]
+    key(game, pygame.K_ESCAPE)
+    frames(game, 40)  # longer than the double-Escape window
+    assert game.scene_names() == ["story"]
 
 
-def test_help_point_offer_not_now_returns_to_the_same_place(app: GameApp) -> None:
+def test_help_point_offer_not_now_returns_to_the_same_place(game: GameApp) -> None:
     """Declining the offer at a help point puts the player back exactly where they were."""
-    play_to_help_point(app)
-    assert app.scene_names() == ["story", "offer"]
-    story = app.story_scene
+    play_to_help_point(game)
+    assert game.scene_names() == ["story", "offer"]
+    story = game.story_scene
     node_before, history_before = story.engine.node.id, story.engine.history
     assert node_before == "talk"
-    offer = app.top
+    offer = game.top
     # nothing is pre-selected or focused, and both answers are the same size
-    assert focused_ident(app) is None
-    _, yes = find(app, "yes")
-    _, not_now = find(app, "not_now")
+    assert focused_ident(game) is None
+    _, yes = find(game, "yes")
+    _, not_now = find(game, "not_now")
     assert yes.rect.size == not_now.rect.size and yes.kind == not_now.kind
     texts = " ".join(offer.panels()[0].texts())
     assert "human counsellor" in texts and "30 days" in texts and "in danger" in texts
-    press(app, "not_now")
-    assert app.scene_names() == ["story"]
+    press(game, "not_now")
+    assert game.scene_names() == ["story"]
     assert story.engine.node.id == node_before and story.engine.history == history_before
     # the help point does not nag: the offer is not shown again for the same visit
-    frames(app, 10)
-    assert app.scene_names() == ["story"]
+    frames(game, 10)
+    assert game.scene_names() == ["story"]
 
 
-def find(app: GameApp, ident: str):  # noqa: ANN201
+def find(game: GameApp, ident: str):  # noqa: ANN201
     from tests.game.driver import find_button
 
-    return find_button(app, ident)
+    return find_button(game, ident)
 
 
-def test_talk_button_and_key_open_the_offer_on_every_story_screen(app: GameApp) -> None:
+def test_talk_button_and_key_open_the_offer_on_every_story_screen(game: GameApp) -> None:
     """'Talk to someone' is always on the story screen, and T opens the offer too."""
-    start_story(app)
-    find(app, "talk")
-    key(app, pygame.K_t)
-    assert app.top.name == "offer"
-    key(app, pygame.K_ESCAPE)
-    frames(app, 40)
-    press(app, "talk")
-    assert app.top.name == "offer"
+    start_story(game)
+    find(game, "talk")
+    key(game, pygame.K_t)
+    assert game.top.name == "offer"
+    key(game, pygame.K_ESCAPE)
+    frames(game, 40)
+    press(game, "talk")
+    assert game.top.name == "offer"
 
 
-def test_offline_copy_says_chat_is_unavailable(app: GameApp) -> None:
+def test_offline_copy_says_chat_is_unavailable(game: GameApp) -> None:
     """Without a server, saying yes explains plainly that chat needs a connection."""
-    start_story(app)
-    key(app, pygame.K_t)
-    press(app, "yes")
-    assert app.top.name == "offer"
-    assert any("helplines" in t for t in app.top.panels()[0].texts())
+    start_story(game)
+    key(game, pygame.K_t)
+    press(game, "yes")
+    assert game.top.name == "offer"
+    assert any("helplines" in t for t in game.top.panels()[0].texts())
 
 
-def test_keyboard_only_play_reaches_an_ending(app: GameApp) -> None:
+def test_keyboard_only_play_reaches_an_ending(game: GameApp) -> None:
     """The whole story can be played with Tab, arrows and Enter alone."""
-    key(app, pygame.K_RETURN)
+    key(game, pygame.K_RETURN)
     for _ in range(12):
-        finish_text(app)
-        if app.top.name == "offer":
-            key(app, pygame.K_TAB)  # focus the first answer ("Yes")
-            key(app, pygame.K_TAB)  # then "Not now"
-            assert focused_ident(app) == "not_now"
-            key(app, pygame.K_RETURN)
-            finish_text(app)
-        story = app.story_scene
+        finish_text(game)
+        if game.top.name == "offer":
+            key(game, pygame.K_TAB)  # focus the first answer ("Yes")
+            key(game, pygame.K_TAB)  # then "Not now"
+            assert focused_ident(game) == "not_now"
+            key(game, pygame.K_RETURN)
+            finish_text(game)
+        story = game.story_scene
         if story.engine.at_ending:
             break
         if story.pending_warning():
-            key(app, pygame.K_RETURN)
+            key(game, pygame.K_RETURN)
             continue
-        key(app, pygame.K_DOWN)
-        key(app, pygame.K_UP)
-        assert focused_ident(app) == "choice_1"
-        key(app, pygame.K_RETURN)
-    assert app.story_scene.engine.at_ending
-    assert focused_ident(app) == "again"
+        key(game, pygame.K_DOWN)
+        key(game, pygame.K_UP)
+        assert focused_ident(game) == "choice_1"
+        key(game, pygame.K_RETURN)
+    assert game.story_scene.engine.at_ending
+    assert focused_ident(game) == "again"
 
 
-def test_back_one_step_and_history(app: GameApp) -> None:
+def test_back_one_step_and_history(game: GameApp) -> None:
     """B undoes the last choice, and the history lists what was said and chosen."""
-    start_story(app)
-    key(app, pygame.K_1)
-    finish_text(app)
-    assert app.story_scene.engine.node.id == "chat"
-    key(app, pygame.K_b)
-    assert app.story_scene.engine.node.id == "start"
-    key(app, pygame.K_1)
-    finish_text(app)
-    key(app, pygame.K_h)
-    assert app.top.name == "history"
-    texts = " ".join(app.top.panels()[0].texts())
+    start_story(game)
+    key(game, pygame.K_1)
+    finish_text(game)
+    assert game.story_scene.engine.node.id == "chat"
+    key(game, pygame.K_b)
+    assert game.story_scene.engine.node.id == "start"
+    key(game, pygame.K_1)
+    finish_text(game)
+    key(game, pygame.K_h)
+    assert game.top.name == "history"
+    texts = " ".join(game.top.panels()[0].texts())
     assert "Rain again" in texts and "You chose: Continue" in texts
 
 
@@ -166,28 +166,28 @@ def test_autosave_continues_where_the_player_left(home: Path) -> None:
         second.shutdown()
 
 
-def test_save_slot_and_load(app: GameApp) -> None:
+def test_save_slot_and_load(game: GameApp) -> None:
     """A game saved in a slot can be loaded later and returns to that point."""
-    start_story(app)
-    key(app, pygame.K_s)
-    press(app, "save_1")
-    key(app, pygame.K_ESCAPE)
-    frames(app, 40)
-    key(app, pygame.K_1)
-    finish_text(app)
-    assert app.story_scene.engine.node.id == "chat"
-    key(app, pygame.K_s)
-    press(app, "load_1")
-    assert app.top.name == "story" and app.story_scene.engine.node.id == "start"
+    start_story(game)
+    key(game, pygame.K_s)
+    press(game, "save_1")
+    key(game, pygame.K_ESCAPE)
+    frames(game, 40)
+    key(game, pygame.K_1)
+    finish_text(game)
+    assert game.story_scene.engine.node.id == "chat"
+    key(game, pygame.K_s)
+    press(game, "load_1")
+    assert game.top.name == "story" and game.story_scene.engine.node.id == "start"
 
 
 SCENES = ["disclosure", "story", "offer", "settings", "resources", "history", "saves"]
 
 
-def open_scene(app: GameApp, name: str) -> None:
+def open_scene(game: GameApp, name: str) -> None:
     if name == "disclosure":
         return
-    start_story(app)
+    start_story(game)
     keys = {
         "offer": pygame.K_t,
         "settings": pygame.K_F2,
@@ -196,36 +196,36 @@ def open_scene(app: GameApp, name: str) -> None:
         "saves": pygame.K_s,
     }
     if name in keys:
-        key(app, keys[name])
-    assert app.top.name == name
+        key(game, keys[name])
+    assert game.top.name == name
 
 
 @pytest.mark.parametrize("scene", SCENES)
-def test_quick_exit_by_double_escape_from_every_scene(app: GameApp, scene: str) -> None:
+def test_quick_exit_by_double_escape_from_every_scene(game: GameApp, scene: str) -> None:
     """Pressing Escape twice quickly, anywhere, swaps the game for a plain notes screen."""
-    open_scene(app, scene)
-    key(app, pygame.K_ESCAPE)
-    key(app, pygame.K_ESCAPE)
-    assert app.scene_names() == ["neutral"]
+    open_scene(game, scene)
+    key(game, pygame.K_ESCAPE)
+    key(game, pygame.K_ESCAPE)
+    assert game.scene_names() == ["neutral"]
     assert pygame.display.get_caption()[0] == "Notes"
     # nothing on the neutral screen brings the game back by accident
-    key(app, pygame.K_t)
-    key(app, pygame.K_F1)
-    assert app.scene_names() == ["neutral"]
-    key(app, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
-    assert app.scene_names()[-1] == (scene if scene != "offer" else "offer")
+    key(game, pygame.K_t)
+    key(game, pygame.K_F1)
+    assert game.scene_names() == ["neutral"]
+    key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
+    assert game.scene_names()[-1] == (scene if scene != "offer" else "offer")
 
 
 @pytest.mark.parametrize("scene", ["disclosure", "story", "settings"])
-def test_quick_exit_button_is_visible_and_works(app: GameApp, scene: str) -> None:
+def test_quick_exit_button_is_visible_and_works(game: GameApp, scene: str) -> None:
     """The red quick exit button in the corner works with one click."""
-    open_scene(app, scene)
-    rect = app._quick_button.rect
-    assert app.screen.get_rect().contains(rect)
+    open_scene(game, scene)
+    rect = game._quick_button.rect
+    assert game.screen.get_rect().contains(rect)
     from tests.game.driver import click
 
-    click(app, rect.center)
-    assert app.scene_names() == ["neutral"]
+    click(game, rect.center)
+    assert game.scene_names() == ["neutral"]
 
 
 def test_settings_persist_between_runs(home: Path) -> None:
@@ -258,13 +258,13 @@ def test_settings_persist_between_runs(home: Path) -> None:
         second.shutdown()
 
 
-def test_settings_are_keyboard_operable_with_visible_focus(app: GameApp) -> None:
+def test_settings_are_keyboard_operable_with_visible_focus(game: GameApp) -> None:
     """Every setting can be reached with Tab and changed with Enter or the arrow keys."""
-    key(app, pygame.K_F2)
+    key(game, pygame.K_F2)
     seen = []
     for _ in range(20):
-        seen.append(focused_ident(app))
-        key(app, pygame.K_TAB)
+        seen.append(focused_ident(game))
+        key(game, pygame.K_TAB)
     for ident in (
         "text_scale",
         "high_contrast",
@@ -277,51 +277,51 @@ def test_settings_are_keyboard_operable_with_visible_focus(app: GameApp) -> None
         "back",
     ):
         assert ident in seen
-    while focused_ident(app) != "volume":
-        key(app, pygame.K_TAB)
-    key(app, pygame.K_LEFT)
-    assert app.settings.volume == 60
+    while focused_ident(game) != "volume":
+        key(game, pygame.K_TAB)
+    key(game, pygame.K_LEFT)
+    assert game.settings.volume == 60
 
 
-def test_self_voicing_reads_the_story(app: GameApp) -> None:
+def test_self_voicing_reads_the_story(game: GameApp) -> None:
     """With self-voicing on, the current text and the choices are read aloud."""
-    app.settings.self_voicing = True
-    app.apply_settings()
-    start_story(app)
-    frames(app, 2)
-    spoken = " ".join(app.voice.spoken)
+    game.settings.self_voicing = True
+    game.apply_settings()
+    start_story(game)
+    frames(game, 2)
+    spoken = " ".join(game.voice.spoken)
     assert "Rain again" in spoken and "1. Continue" in spoken
 
 
-def test_self_voicing_missing_is_explained(app: GameApp) -> None:
+def test_self_voicing_missing_is_explained(game: GameApp) -> None:
     """On a computer without text-to-speech, the settings say so in plain words."""
-    app.voice.backend = None
-    key(app, pygame.K_F2)
-    texts = " ".join(app.top.panels()[0].texts())
+    game.voice.backend = None
+    key(game, pygame.K_F2)
+    texts = " ".join(game.top.panels()[0].texts())
     assert "Speech is not available" in texts
 
 
-def test_typewriter_and_instant_text(app: GameApp) -> None:
+def test_typewriter_and_instant_text(game: GameApp) -> None:
     """Text appears letter by letter at normal speed, at once on 'instant', and Space skips."""
-    key(app, pygame.K_RETURN)
-    story = app.story_scene
+    key(game, pygame.K_RETURN)
+    story = game.story_scene
     assert not story.revealed
-    key(app, pygame.K_SPACE)
+    key(game, pygame.K_SPACE)
     assert story.revealed
-    app.settings.text_speed = "instant"
-    app.apply_settings()
-    key(app, pygame.K_1)
+    game.settings.text_speed = "instant"
+    game.apply_settings()
+    key(game, pygame.K_1)
     assert story.revealed
 
 
-def overflowing(app: GameApp) -> list[str]:
+def overflowing(game: GameApp) -> list[str]:
     bad = []
-    top = app.top
-    screen = app.screen.get_rect()
+    top = game.top
+    screen = game.screen.get_rect()
     for panel in top.panels():
         assert screen.contains(panel.rect.clip(screen))
         for item in panel.all_items():
-            if item.overflows(app.theme):
+            if item.overflows(game.theme):
                 bad.append(f"{top.name}: {item.texts()}")
             r = panel.abs_rect(item)
             if r.right > panel.rect.width:
@@ -330,34 +330,34 @@ def overflowing(app: GameApp) -> list[str]:
 
 
 @pytest.mark.parametrize("locale", ["en", "de"])
-def test_text_never_overflows_at_200_percent(app: GameApp, locale: str) -> None:
+def test_text_never_overflows_at_200_percent(game: GameApp, locale: str) -> None:
     """At 200 % text in either language, no text spills out of its box on any screen."""
-    app.settings.text_scale = 200
-    app.settings.language = locale
-    app.apply_settings()
-    frames(app, 2)
-    problems = overflowing(app)
-    start_story(app)
-    problems += overflowing(app)
+    game.settings.text_scale = 200
+    game.settings.language = locale
+    game.apply_settings()
+    frames(game, 2)
+    problems = overflowing(game)
+    start_story(game)
+    problems += overflowing(game)
     for k in (pygame.K_t, pygame.K_F2, pygame.K_r, pygame.K_h, pygame.K_s, pygame.K_F1):
-        key(app, k)
-        frames(app, 2)
-        problems += overflowing(app)
-        app.pop()
-        frames(app, 2)
+        key(game, k)
+        frames(game, 2)
+        problems += overflowing(game)
+        game.pop()
+        frames(game, 2)
     play_on = [pygame.K_1, pygame.K_1]
     for k in play_on:
-        key(app, k)
-        finish_text(app)
-        problems += overflowing(app)
+        key(game, k)
+        finish_text(game)
+        problems += overflowing(game)
     assert problems == []
 
 
-def test_unicode_names_render_without_losing_text(app: GameApp) -> None:
+def test_unicode_names_render_without_losing_text(game: GameApp) -> None:
     """Very long words, web addresses and CJK text wrap inside the story box."""
     from game.ui import Text
 
-    theme = app.theme
+    theme = game.theme
     item = Text("https://example.org/" + "a" * 300 + " 你好世界" * 40)
     item.layout(theme, 600)
     assert not item.overflows(theme)
@@ -365,7 +365,7 @@ def test_unicode_names_render_without_losing_text(app: GameApp) -> None:
     assert joined.replace(" ", "") == item.text.replace(" ", "")
 
 
-def test_chat_input_editing_selection_and_paste(app: GameApp) -> None:
+def test_chat_input_editing_selection_and_paste(game: GameApp) -> None:
     """The message box supports typing, cursor keys, selection, copy and paste."""
     from game.ui import Clipboard, TextInput
 
@@ -390,8 +390,8 @@ def test_chat_input_editing_selection_and_paste(app: GameApp) -> None:
     assert sent == ["hello wörld \nline two"] and box.text == ""
 
 
-def test_type_text_helper_reaches_only_the_chat(app: GameApp) -> None:
+def test_type_text_helper_reaches_only_the_chat(game: GameApp) -> None:
     """Typing letters in the story does not type anywhere; letters are hotkeys there."""
-    start_story(app)
-    type_text(app, "t")
-    assert app.top.name == "story"
+    start_story(game)
+    type_text(game, "t")
+    assert game.top.name == "story"

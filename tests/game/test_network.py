@@ -23,36 +23,36 @@ from tests.game.driver import (
 from tests.game.fake_server import FakeServer
 
 
-def to_offer(app: GameApp) -> None:
-    key(app, pygame.K_RETURN)
-    finish_text(app)
-    key(app, pygame.K_t)
-    assert app.top.name == "offer"
+def to_offer(game: GameApp) -> None:
+    key(game, pygame.K_RETURN)
+    finish_text(game)
+    key(game, pygame.K_t)
+    assert game.top.name == "offer"
 
 
-def opt_in(app: GameApp, fmt: str = "chat") -> None:
+def opt_in(game: GameApp, fmt: str = "chat") -> None:
     """Offer -> yes -> choices -> confirm -> send."""
-    to_offer(app)
-    press(app, "yes")
-    assert app.top.name == "preferences"
-    press(app, "next")  # language and format are missing: a clear message, no request
-    assert app.top.name == "preferences" and app.top.error
-    press(app, "kind_former")
-    press(app, "insist")
-    press(app, "gender_none")
-    press(app, "language_en")
-    press(app, f"format_{fmt}")
-    press(app, "next")
-    assert app.top.name == "confirm"
-    press(app, "send")
-    assert app.top.name == "waiting"
+    to_offer(game)
+    press(game, "yes")
+    assert game.top.name == "preferences"
+    press(game, "next")  # language and format are missing: a clear message, no request
+    assert game.top.name == "preferences" and game.top.error
+    press(game, "kind_former")
+    press(game, "insist")
+    press(game, "gender_none")
+    press(game, "language_en")
+    press(game, f"format_{fmt}")
+    press(game, "next")
+    assert game.top.name == "confirm"
+    press(game, "send")
+    assert game.top.name == "waiting"
 
 
-def test_disclosure_shows_the_organisation_from_the_server(online_app: GameApp) -> None:
+def test_disclosure_shows_the_organisation_from_the_server(online_game: GameApp) -> None:
     """The first screen names the organisation and funder the server reports."""
-    until(online_app, lambda: online_app.organisation is not None)
-    frames(online_app, 2)
-    texts = " ".join(online_app.top.panels()[0].texts())
+    until(online_game, lambda: online_game.organisation is not None)
+    frames(online_game, 2)
+    texts = " ".join(online_game.top.panels()[0].texts())
     assert "Crossroads Exit Network (test)" in texts and "Test Foundation" in texts
     assert "just confirmed" in texts
 
@@ -72,13 +72,13 @@ def test_organisation_is_cached_for_offline_starts(home: Path, server: FakeServe
 
 def test_content_is_verified_and_cached(home: Path, server: FakeServer) -> None:
     """A bundle from the server is kept only if it matches its hash, and is used offline next."""
-    app = make_app(server.url, home)
+    game = make_app(server.url, home)
     try:
-        until(app, lambda: app.content_source == "server")
+        until(game, lambda: game.content_source == "server")
         cached = (home / "content" / "bundle.json").read_bytes()
         assert hashlib.sha256(cached).hexdigest() == server.bundle.sha256
     finally:
-        app.shutdown()
+        game.shutdown()
     offline = make_app(None, home)
     try:
         assert offline.content_source == "cache"
@@ -103,15 +103,15 @@ def test_tampered_content_is_rejected(home: Path) -> None:
     assert verify_bundle(body, server.bundle.sha256).sha256 == server.bundle.sha256
 
 
-def test_offer_yes_choices_queue_chat_and_end(online_app: GameApp, server: FakeServer) -> None:
+def test_offer_yes_choices_queue_chat_and_end(online_game: GameApp, server: FakeServer) -> None:
     """Saying yes, choosing, waiting, chatting with a counsellor and ending works end to end."""
-    app = online_app
-    until(app, lambda: app.organisation is not None)
-    opt_in(app)
-    until(app, lambda: app.conversation.phase == Phase.QUEUED)
+    game = online_game
+    until(game, lambda: game.organisation is not None)
+    opt_in(game)
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
     consent = server.frames_of("consent")[0]
     assert consent["consent"] is True and consent["offer_id"] == "offer.main"
-    assert consent["bundle_hash"] == app.bundle.sha256
+    assert consent["bundle_hash"] == game.bundle.sha256
     assert consent["choices"] == {
         "kind": "former",
         "kind_required": True,
@@ -121,129 +121,133 @@ def test_offer_yes_choices_queue_chat_and_end(online_app: GameApp, server: FakeS
         "format": "chat",
         "crisis": False,
     }
-    frames(app, 2)
-    texts = " ".join(app.top.panels()[0].texts())
+    frames(game, 2)
+    texts = " ".join(game.top.panels()[0].texts())
     assert "number 2" in texts and "4 min" in texts
     server.match()
-    until(app, lambda: app.top.name == "chat")
-    assert "Alex" in app.top.title() and "former extremist" in app.top.title()
+    until(game, lambda: game.top.name == "chat")
+    assert "Alex" in game.top.title() and "former extremist" in game.top.title()
     server.say("Hi, I am Alex. What is on your mind?")
-    until(app, lambda: len(app.conversation.lines) == 1)
+    until(game, lambda: len(game.conversation.lines) == 1)
     server.typing(True)
-    until(app, lambda: app.conversation.counsellor_typing)
-    type_text(app, "Hallo, ich bin's — 你好 👋")
-    key(app, pygame.K_RETURN)
-    until(app, lambda: app.conversation.lines[-1].seq is not None)
+    until(game, lambda: game.conversation.counsellor_typing)
+    type_text(game, "Hallo, ich bin's — 你好 👋")
+    key(game, pygame.K_RETURN)
+    until(game, lambda: game.conversation.lines[-1].seq is not None)
     assert server.messages[-1]["text"] == "Hallo, ich bin's — 你好 👋"
-    mine = app.conversation.lines[-1]
-    assert app.top._meta(mine).endswith("delivered")
+    mine = game.conversation.lines[-1]
+    assert game.top._meta(mine).endswith("delivered")
     server.read(mine.seq)
-    until(app, lambda: app.conversation.read_upto == mine.seq)
-    assert app.top._meta(mine).endswith("read")
-    press(app, "end")
-    until(app, lambda: app.conversation.phase == Phase.ENDED)
-    assert not app.top.input.enabled
+    until(game, lambda: game.conversation.read_upto == mine.seq)
+    assert game.top._meta(mine).endswith("read")
+    press(game, "end")
+    until(game, lambda: game.conversation.phase == Phase.ENDED)
+    assert not game.top.input.enabled
 
 
-def test_waiting_player_can_keep_playing_and_leave(online_app: GameApp, server: FakeServer) -> None:
+def test_waiting_player_can_keep_playing_and_leave(
+    online_game: GameApp, server: FakeServer
+) -> None:
     """While queued the player can go back to the story, sees the queue, and can leave it."""
-    app = online_app
-    opt_in(app)
-    until(app, lambda: app.conversation.phase == Phase.QUEUED)
-    press(app, "keep_playing")
-    assert app.top.name == "story"
-    frames(app, 2)
-    _, status = __import__("tests.game.driver", fromlist=["find_button"]).find_button(app, "status")
+    game = online_game
+    opt_in(game)
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
+    press(game, "keep_playing")
+    assert game.top.name == "story"
+    frames(game, 2)
+    _, status = __import__("tests.game.driver", fromlist=["find_button"]).find_button(
+        game, "status"
+    )
     assert "number 2" in status.texts()[0]
-    key(app, pygame.K_c)
-    assert app.top.name == "waiting"
-    press(app, "leave")
-    until(app, lambda: bool(server.frames_of("leave_queue")))
-    assert app.conversation.phase == Phase.NONE and app.top.name == "story"
+    key(game, pygame.K_c)
+    assert game.top.name == "waiting"
+    press(game, "leave")
+    until(game, lambda: bool(server.frames_of("leave_queue")))
+    assert game.conversation.phase == Phase.NONE and game.top.name == "story"
 
 
 def test_reconnect_resumes_without_gaps_or_duplicates(
-    online_app: GameApp, server: FakeServer
+    online_game: GameApp, server: FakeServer
 ) -> None:
     """After the connection drops, missed messages arrive once and unsent ones are sent."""
-    app = online_app
-    opt_in(app)
-    until(app, lambda: app.conversation.phase == Phase.QUEUED)
+    game = online_game
+    opt_in(game)
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
     server.match()
-    until(app, lambda: app.top.name == "chat")
+    until(game, lambda: game.top.name == "chat")
     server.say("first")
-    until(app, lambda: len(app.conversation.lines) == 1)
+    until(game, lambda: len(game.conversation.lines) == 1)
     server.drop()
-    until(app, lambda: app.net.state != NetState.ONLINE, timeout=3)
+    until(game, lambda: game.net.state != NetState.ONLINE, timeout=3)
     server.say("missed while offline", deliver=False)
-    type_text(app, "sent while offline")
-    key(app, pygame.K_RETURN)
-    until(app, lambda: app.net.state == NetState.ONLINE, timeout=8)
-    until(app, lambda: all(ln.seq is not None for ln in app.conversation.lines), timeout=5)
-    texts = [ln.text for ln in app.conversation.lines]
+    type_text(game, "sent while offline")
+    key(game, pygame.K_RETURN)
+    until(game, lambda: game.net.state == NetState.ONLINE, timeout=8)
+    until(game, lambda: all(ln.seq is not None for ln in game.conversation.lines), timeout=5)
+    texts = [ln.text for ln in game.conversation.lines]
     assert texts.count("first") == 1 and texts.count("missed while offline") == 1
     assert texts.count("sent while offline") == 1
     # the server stored the offline message exactly once
     assert [m["text"] for m in server.messages].count("sent while offline") == 1
     resume = server.frames_of("resume")[-1]
     assert resume["conversation_id"] == "c1" and resume["last_seq"] >= 1
-    seqs = [ln.seq for ln in app.conversation.lines]
+    seqs = [ln.seq for ln in game.conversation.lines]
     assert seqs == sorted(seqs)
 
 
-def test_quick_exit_clears_chat_text(online_app: GameApp, server: FakeServer) -> None:
+def test_quick_exit_clears_chat_text(online_game: GameApp, server: FakeServer) -> None:
     """Quick exit from the chat removes every chat line from the screen and from memory."""
-    app = online_app
-    opt_in(app)
-    until(app, lambda: app.conversation.phase == Phase.QUEUED)
+    game = online_game
+    opt_in(game)
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
     server.match()
-    until(app, lambda: app.top.name == "chat")
+    until(game, lambda: game.top.name == "chat")
     server.say("something private")
-    until(app, lambda: len(app.conversation.lines) == 1)
-    type_text(app, "half-written reply")
-    key(app, pygame.K_ESCAPE)
-    key(app, pygame.K_ESCAPE)
-    assert app.scene_names() == ["neutral"]
-    assert app.conversation.lines == []
-    key(app, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
-    assert "chat" not in app.scene_names()
+    until(game, lambda: len(game.conversation.lines) == 1)
+    type_text(game, "half-written reply")
+    key(game, pygame.K_ESCAPE)
+    key(game, pygame.K_ESCAPE)
+    assert game.scene_names() == ["neutral"]
+    assert game.conversation.lines == []
+    key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
+    assert "chat" not in game.scene_names()
 
 
 def test_closed_service_offers_booking_in_local_time(home: Path) -> None:
     """When the service is closed the player sees free times in local time and can book one."""
     server = FakeServer(open_now=False).start()
-    app = make_app(server.url, home)
+    game = make_app(server.url, home)
     try:
-        until(app, lambda: app.organisation is not None)
-        to_offer(app)
-        texts = " ".join(app.top.panels()[0].texts())
+        until(game, lambda: game.organisation is not None)
+        to_offer(game)
+        texts = " ".join(game.top.panels()[0].texts())
         assert "closed right now" in texts and "Opening hours in your time" in texts
-        app.pop()
-        opt_in(app)
-        until(app, lambda: app.conversation.phase == Phase.CLOSED and app.conversation.slots)
-        frames(app, 2)
-        press(app, "slot_0")
-        until(app, lambda: app.conversation.phase == Phase.BOOKED)
+        game.pop()
+        opt_in(game)
+        until(game, lambda: game.conversation.phase == Phase.CLOSED and game.conversation.slots)
+        frames(game, 2)
+        press(game, "slot_0")
+        until(game, lambda: game.conversation.phase == Phase.BOOKED)
         booking = server.frames_of("consent")[-1]
         assert booking["slot"] == "2030-01-07T09:00:00+00:00"
         assert booking["choices"]["format"] == "booking"
     finally:
-        app.shutdown()
+        game.shutdown()
         server.stop()
 
 
-def test_crisis_button_shows_helplines_at_once(online_app: GameApp) -> None:
+def test_crisis_button_shows_helplines_at_once(online_game: GameApp) -> None:
     """'I need help now' shows the emergency contacts immediately and marks the request."""
-    app = online_app
-    to_offer(app)
-    press(app, "yes")
-    press(app, "crisis")
-    assert app.top.name == "resources"
-    texts = " ".join(app.top.panels()[0].texts())
+    game = online_game
+    to_offer(game)
+    press(game, "yes")
+    press(game, "crisis")
+    assert game.top.name == "resources"
+    texts = " ".join(game.top.panels()[0].texts())
     assert "112" in texts and "+44 20 0000 0000" in texts
-    key(app, pygame.K_ESCAPE)
-    frames(app, 40)
-    assert app.top.name == "preferences" and app.top.crisis
+    key(game, pygame.K_ESCAPE)
+    frames(game, 40)
+    assert game.top.name == "preferences" and game.top.crisis
 
 
 def test_netclient_api_without_the_game(server: FakeServer, tmp_path: Path) -> None:
@@ -278,8 +282,8 @@ def test_netclient_api_without_the_game(server: FakeServer, tmp_path: Path) -> N
         net.stop()
 
 
-def test_no_server_means_plain_offline_state(app: GameApp) -> None:
+def test_no_server_means_plain_offline_state(game: GameApp) -> None:
     """Without a server the client reports that network features are unavailable."""
-    assert app.net.state == NetState.OFFLINE
-    app.net.connect()
-    assert app.net.poll() == [{"type": "net.unavailable", "what": "connect"}]
+    assert game.net.state == NetState.OFFLINE
+    game.net.connect()
+    assert game.net.poll() == [{"type": "net.unavailable", "what": "connect"}]
