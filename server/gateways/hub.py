@@ -107,6 +107,7 @@ class Hub:
         self.offer_versions: dict[str, dict[str, int]] = {}
         self._tick_task: asyncio.Task[None] | None = None
         self.closing = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -117,6 +118,8 @@ class Hub:
 
     async def stop(self) -> None:
         """Stop the tick and flush the writer."""
+        if self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
         if self._tick_task is not None:
             self._tick_task.cancel()
             try:
@@ -190,6 +193,19 @@ class Hub:
                 raise
             except Exception:
                 log.exception("tick failed")
+
+    def spawn(self, coro: Awaitable[Any]) -> None:
+        """Run ``coro`` as a tracked background task (not cancelled with a handler)."""
+
+        async def run() -> None:
+            try:
+                await coro
+            except Exception:
+                log.exception("background handoff task failed")
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     # ------------------------------------------------------------------ connections
     def add_player(self, conn: PlayerConnection) -> None:

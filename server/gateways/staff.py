@@ -91,10 +91,9 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         await _loop(hub, conn, settings.max_frame_bytes)
     finally:
         if hub.remove_staff(conn) and conn.staff_id in hub.core.counsellors:
-            try:
-                await hub.execute(hub.core.counsellor_disconnected(conn.staff_id, utcnow()))
-            except Exception:
-                log.exception("disconnect of staff %s failed", conn.staff_id)
+            # The handler may be cancelled when the peer vanishes: run the follow-up
+            # (grace period notices) as its own task so it always completes.
+            hub.spawn(hub.execute(hub.core.counsellor_disconnected(conn.staff_id, utcnow())))
     return ws
 
 
