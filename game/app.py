@@ -27,6 +27,7 @@ from game.paths import user_data_dir
 from game.saves import SaveStore
 from game.scenes.base import Scene
 from game.settings import Settings
+from game.sounds import Sounds
 from game.theme import Theme
 from game.ui import Button, Clipboard
 from game.voice import Voice
@@ -64,6 +65,7 @@ class GameApp:
         )
         self.voice.enabled = self.settings.self_voicing
         self.clipboard = Clipboard()
+        self.sounds = Sounds(self.settings.volume)
         self.art = ArtBook()
         self.saves = SaveStore(self.home)
         self.content_store = ContentStore(self.home, story_path)
@@ -170,6 +172,7 @@ class GameApp:
         self.voice.enabled = self.settings.self_voicing
         self.voice.language = self.settings.language
         self.voice.volume = self.settings.volume
+        self.sounds.volume = self.settings.volume
         if self.engine is not None and self.settings.language in self.bundle.locales:
             self.engine.locale = self.settings.language
         self._layout_top_bar()
@@ -389,6 +392,7 @@ class GameApp:
                 server, conversation_id=conv.conversation_id, last_seq=conv.last_seq
             )
         if event == "matched":
+            self.sounds.play("matched")
             top = self.top
             if top is not None and top.name == "waiting":
                 from game.scenes.chat import ChatScene
@@ -398,6 +402,7 @@ class GameApp:
                 name = conv.counsellor.display_name if conv.counsellor else ""
                 self.show_notice(self.tr("notice.matched", name=name))
         elif event == "message":
+            self.sounds.play("message")
             top = self.top
             if top is None or top.name != "chat":
                 self.show_notice(self.tr("notice.new_message"))

@@ -638,6 +638,7 @@ class TextInput:
         self.max_lines = max_lines
         self.rect = pygame.Rect(0, 0, 0, 0)
         self.focused = True
+        self.cursor_visible = True  # the chat scene blinks it unless motion is reduced
         self._dragging = False
         self._spans: list[tuple[int, int]] = [(0, 0)]
         self._first_line = 0
@@ -869,7 +870,7 @@ class TextInput:
             line = self.text[a:b]
             if line:
                 surface.blit(theme.render(line, "body", pal.text), (x0, y))
-            if row == cur_line and self.focused:
+            if row == cur_line and self.focused and self.cursor_visible:
                 cx = x0 + theme.measure("body", self.text[a : self.cursor])
                 pygame.draw.line(
                     surface, pal.focus, (cx, y + 2), (cx, y + lh - 2), max(2, theme.px(2))

@@ -430,6 +430,10 @@ class ChatScene(Scene):
         if conv.counsellor_typing and conv.phase == Phase.MATCHED:
             name = conv.counsellor.display_name if conv.counsellor else ""
             status = self.tr("chat.typing", name=name)
+            if not self.theme.reduced_motion:
+                # animated dots; with reduced motion the text stays still
+                dots = 1 + int(self.app.clock_time * 2) % 3
+                status = status.rstrip(".…") + "." * dots
         elif conv.phase == Phase.ENDED:
             status = self.tr("chat.ended_note")
         elif self.scroll_from_bottom > 0:
@@ -442,6 +446,10 @@ class ChatScene(Scene):
             self.tr("chat.placeholder") if self.input.enabled else self.tr("chat.input_closed")
         )
         self.input.focused = self.focus_on_input and self.input.enabled
+        since_edit = self.app.clock_time - self._last_edit
+        self.input.cursor_visible = (
+            self.theme.reduced_motion or since_edit < 0.6 or int(since_edit * 2) % 2 == 0
+        )
         self.input.draw(surface, theme, placeholder)
         self._send_button.draw(surface, self._send_button.rect, theme, False)
 

@@ -127,6 +127,7 @@ def test_offer_yes_choices_queue_chat_and_end(online_game: GameApp, server: Fake
     server.match()
     until(game, lambda: game.top.name == "chat")
     assert "Alex" in game.top.title() and "former extremist" in game.top.title()
+    assert game.sounds.played == ["matched"]  # a chime says someone is there
     server.say("Hi, I am Alex. What is on your mind?")
     until(game, lambda: len(game.conversation.lines) == 1)
     server.typing(True)
