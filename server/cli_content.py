@@ -148,6 +148,9 @@ def cmd_translate(args: argparse.Namespace) -> int:
     if args.write:
         path = write_table(story, args.locale, table)
         print(f"wrote {path}: {len(table)}/{total} lines translated")
+        if args.locale not in story.translation_files:
+            rel = path.relative_to(story.root)
+            print(f"now add `{args.locale}: {rel}` under `translations:` in {story.manifest}")
     else:
         print(f"{len(table)}/{total} lines translated (dry run; add --write to update the table)")
     return 0

@@ -248,8 +248,12 @@ class Bundle:
         return cls(story.content)
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> Bundle:
-        """Parse and validate bundle bytes; raises BundleError with a reason."""
+    def from_bytes(cls, data: bytes, *, require_canonical: bool = False) -> Bundle:
+        """Parse and validate bundle bytes; raises BundleError with a reason.
+
+        With `require_canonical`, bytes that are not exactly the canonical form are refused,
+        so `sha256(data) == bundle.sha256` is guaranteed (use it where hashes are recorded).
+        """
         if len(data) > MAX_BUNDLE_BYTES:
             raise BundleError(f"bundle is larger than {MAX_BUNDLE_BYTES} bytes")
         try:
@@ -265,7 +269,10 @@ class Bundle:
         errors: list[Diagnostic] = [d for d in integrity(content, lambda _k: None) if d.is_error]
         if errors:
             raise BundleError(f"bundle failed validation: {errors[0].message}", errors)
-        return cls(content)
+        bundle = cls(content)
+        if require_canonical and bundle.to_bytes() != data:
+            raise BundleError("bundle bytes are not in canonical form (RFC 8785)")
+        return bundle
 
     # -- canonical form ----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:

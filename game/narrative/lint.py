@@ -357,7 +357,17 @@ def _translations(story: Story) -> list[Diagnostic]:
             continue
         table = c.lines.get(locale, {})
         file = story.translation_files.get(locale)
-        floc = Location(str(file)) if file else None
+        if file is None:
+            out.append(
+                Diagnostic(
+                    "W301",
+                    f"locale {locale!r} has no translation table under `translations:`: all "
+                    f"{len(source)} lines show in {c.source_locale}",
+                    story.locate("manifest:locales") or Location(str(story.manifest)),
+                )
+            )
+            continue
+        floc = Location(str(file))
         for line_id in source:
             if line_id not in table:
                 out.append(

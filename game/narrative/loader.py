@@ -271,13 +271,9 @@ class _StoryReader:
         if "tests" in m:
             for rel, _loc in b.strings(m["tests"], "`tests`"):
                 self.test_files.append(self.root / rel)
-        for loc_name in locales:
-            if loc_name != source_locale and loc_name not in self.translations:
-                b.err(
-                    "E118",
-                    f"locale {loc_name!r} is listed but has no table under `translations:`",
-                    m["locales"].loc,
-                )
+        # a listed locale without a table is allowed (lint warns): that is how a new
+        # translation starts, before `crossroads content translate --write` creates the table
+        b.locations["manifest:locales"] = m["locales"].loc
         if self.disclosure is None:
             b.err("E115", "no `disclosure:` section in any content file", m["files"].loc)
         if (

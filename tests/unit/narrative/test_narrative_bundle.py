@@ -86,3 +86,13 @@ def test_garbage_bytes_are_rejected(data: bytes) -> None:
 def test_story_min_fixture_path_exists() -> None:
     """The documented example story ships with the tests."""
     assert (STORY_MIN / "story.yaml").is_file()
+
+
+def test_require_canonical_refuses_reformatted_bytes() -> None:
+    """Where hashes are recorded, bytes that are not canonical are refused."""
+    bundle = min_bundle()
+    pretty = json.dumps(json.loads(bundle.to_bytes()), indent=2).encode()
+    assert Bundle.from_bytes(pretty).sha256 == bundle.sha256
+    assert Bundle.from_bytes(bundle.to_bytes(), require_canonical=True) == bundle
+    with pytest.raises(BundleError, match="canonical"):
+        Bundle.from_bytes(pretty, require_canonical=True)

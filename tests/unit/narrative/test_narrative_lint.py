@@ -44,7 +44,7 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
     "E115": [(SV, "  de:\n    - name", "  fr:\n    - name")],
     "E116": [(N, "content_warning:bullying", "content_warning:violence")],
     "E117": [(N, '"Go home"', '"Go home, {name}"')],
-    "E118": [(S, "locales: [en, de]", "locales: [en, de, fr]")],
+    "E118": [(DE, "locale: de", "locale: fr")],
     "E201": [
         (
             N,

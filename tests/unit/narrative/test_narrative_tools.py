@@ -191,3 +191,29 @@ def test_load_story_refuses_dangling_targets(tmp_path: Path) -> None:
     edit(story_dir / "nodes.yaml", "    next: chat", "    next: chatt")
     with pytest.raises(ContentSchemaError, match="E111"):
         load_story(story_dir)
+
+
+def test_new_locale_starts_without_a_table(tmp_path: Path) -> None:
+    """Adding a language to `locales:` loads with one warning until its table exists."""
+    story_dir = copy_story(tmp_path)
+    edit(story_dir / "story.yaml", "locales: [en, de]", "locales: [en, de, fr]")
+    edit(
+        story_dir / "service.yaml",
+        "  de:\n",
+        "  fr:\n    - {name: SOS, phone: '', url: '', hours: '', description: Aide}\n  de:\n",
+    )
+    story = load_story(story_dir)
+    warnings = [d for d in lint_path(story_dir).diagnostics if d.code == "W301"]
+    assert len(warnings) == 1 and "'fr' has no translation table" in warnings[0].message
+    po = tmp_path / "fr.po"
+    export_po(story, "fr", po, NOW)
+    po.write_text(
+        po.read_text(encoding="utf-8").replace(
+            'msgid "Not now"\nmsgstr ""', 'msgid "Not now"\nmsgstr "Pas maintenant"'
+        ),
+        encoding="utf-8",
+    )
+    table, _ = import_po(story, "fr", po)
+    path = write_table(story, "fr", table)
+    assert path == story_dir / "locales" / "fr.yaml"
+    assert 'offer.main.not_now: "Pas maintenant"' in path.read_text(encoding="utf-8")
