@@ -30,7 +30,7 @@ from server.auth import (
     set_session_cookie,
     verify_password,
 )
-from server.storage.models import StaffAccount
+from server.storage.models import StaffAccount, StaffSession
 from server.web import throttle
 from server.web.common import (
     audit,
@@ -433,18 +433,14 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         )
         await session.commit()
     # Keep this session, end every other one.
-    from server.auth import token_digest  # noqa: F401 - documents where ids come from
-
     async with db_of(request).session() as session:
-        from sqlmodel import delete
-
-        from server.storage.models import StaffSession
-
-        await session.exec(  # type: ignore[call-overload]
-            delete(StaffSession).where(
-                col(StaffSession.staff_id) == account.id, col(StaffSession.id) != found[0].id
+        others = await session.exec(
+            select(StaffSession).where(
+                StaffSession.staff_id == account.id, col(StaffSession.id) != found[0].id
             )
         )
+        for other in others.all():
+            await session.delete(other)
         await session.commit()
     raise web.HTTPSeeOther("/account?msg=password_changed")
 
@@ -553,11 +549,15 @@ async def login_guard_middleware(request: web.Request, handler: Handler) -> web.
                     locked = await throttle.record_failure(
                         session, username=username, address=ip, now=now
                     )
+                    if locked:
+                        response = json_error(429, "too_many_attempts", _locked_message(locked))
+                        response.headers["Retry-After"] = str(locked)
+                        return response
                     return json_error(
                         401, "totp_required", "Send the current six-digit code as 'totp'."
                     )
     try:
-        response = await handler(request)
+        result = await handler(request)
     except web.HTTPException as exc:
         if exc.status == 401 and username:
             async with db_of(request).session() as session:
@@ -569,10 +569,10 @@ async def login_guard_middleware(request: web.Request, handler: Handler) -> web.
                 response.headers["Retry-After"] = str(locked)
                 return response
         raise
-    if response.status == 200 and username:
+    if result.status == 200 and username:
         async with db_of(request).session() as session:
             await throttle.record_success(session, username=username)
-    return response
+    return result
 
 
 def setup_routes(app: web.Application) -> None:
