@@ -301,11 +301,35 @@ def _restore(
         engine._visits[node_id] = 1
     engine._choices_made = list_of_str(data.get("route"))
 
+    if not engine.node.is_ending and not engine.choices():
+        # the updated story's conditions leave this node without a way on: step back to the
+        # most recent node of the history that has one (else the start)
+        stuck = engine._node_id
+        safe = next(
+            (
+                h
+                for h in reversed(engine._history[:-1])
+                if not bundle.nodes[h].is_ending and _has_way_on(engine, h)
+            ),
+            bundle.start,
+        )
+        engine._node_id = safe
+        engine._history.append(safe)
+        engine._visits[safe] = engine._visits.get(safe, 0) + 1
+        warnings.append(
+            f"node {stuck!r} has no available choice after the update; continuing at {safe!r}"
+        )
+        same_bundle = False  # the undo stack no longer matches
+
     if same_bundle:
         engine._undo = _restore_undo(bundle, data.get("undo"), len(engine._history))
     elif data.get("undo"):
         warnings.append("the story was updated; 'back' starts fresh from here")
     return engine, warnings
+
+
+def _has_way_on(engine: Engine, node_id: str) -> bool:
+    return any(engine.is_available(c) for c in engine.bundle.nodes[node_id].choices)
 
 
 def _restore_undo(bundle: Bundle, raw: Any, history_len: int) -> list[_Snapshot]:

@@ -151,3 +151,11 @@ def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]
         main([command, "--help"])
     assert info.value.code == 0
     assert "usage: crossroads content " + command in capsys.readouterr().out
+
+
+def test_commands_are_wired_into_the_crossroads_cli(capsys: pytest.CaptureFixture[str]) -> None:
+    """`crossroads content lint` works through the main command line too."""
+    from server.cli import main as crossroads_main
+
+    assert crossroads_main(["content", "lint", str(STORY_MIN)]) == 0
+    assert "0 errors, 0 warnings" in capsys.readouterr().out

@@ -279,7 +279,31 @@ def test_old_saves_load_on_changed_bundles(
     assert engine.node.id in bundle.nodes
     for name, var in bundle.variables.items():
         assert type(engine.variables[name]) is type(var.default)
-    engine.choices()
+    assert engine.at_ending or engine.choices()
     json.dumps(engine.to_save())
     if engine.can_back():
         engine.back()
+
+
+def test_save_at_a_node_left_without_choices_moves_to_a_safe_node(tmp_path: Path) -> None:
+    """If an update hides every choice of the saved node, play resumes where it can go on."""
+    e = Engine(BUNDLE)
+    e.choose("next")
+    e.choose("ask")
+    e.choose("weird")
+    assert e.node.id == "talk"
+    changed = _variant(
+        tmp_path,
+        "stuck",
+        [
+            (
+                "nodes.yaml",
+                r'        text: "Go home"\n        to: end\n',
+                '        text: "Go home"\n        if: "trust >= 50"\n        to: end\n',
+            ),
+            ("nodes.yaml", r'if: "trust >= 2"', 'if: "trust >= 60"'),
+        ],
+    )
+    restored, warnings = Engine.from_save(changed, e.to_save())
+    assert restored.node.id == "group" and restored.choices()
+    assert any("no available choice" in w for w in warnings)
