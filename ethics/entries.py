@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, ClassVar, TypeAlias
 
 from ethics.canonical import canonical_json, parse_canonical
@@ -20,6 +21,7 @@ from ethics.exceptions import EntryError
 
 FORMAT_VERSION = 1
 MAX_TEXT = 4000
+MAX_INT = 2**53 - 1  # RFC 8785 numbers are IEEE doubles: larger integers are not exact
 _HASH_RE = re.compile(r"^[0-9a-f]{64}$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -43,7 +45,7 @@ def parse_time(text: str) -> datetime:
     if not isinstance(text, str) or not _TIME_RE.match(text):
         raise EntryError(f"'at' must look like 2026-01-31T12:00:00.000000Z, got {text!r}")
     try:
-        return datetime.strptime(text, _TIME_FORMAT).replace(tzinfo=UTC)
+        return datetime.fromisoformat(text)
     except ValueError as exc:
         raise EntryError(f"'at' is not a valid time: {text!r}") from exc
 
@@ -64,8 +66,13 @@ def _text(required: bool = True, max_len: int = MAX_TEXT) -> Validator:
     return check
 
 
+@lru_cache(maxsize=4096)
+def _is_ident(value: str) -> bool:
+    return _ID_RE.match(value) is not None
+
+
 def _ident(name: str, value: Any) -> Any:
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _is_ident(value):
         raise EntryError(f"{name} must be an id of letters, digits, '.', '_', ':' or '-'")
     return value
 
@@ -85,7 +92,7 @@ def _optional(inner: Validator) -> Validator:
 
 def _int(minimum: int = 0) -> Validator:
     def check(name: str, value: Any) -> Any:
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+        if not isinstance(value, int) or isinstance(value, bool) or not minimum <= value <= MAX_INT:
             raise EntryError(f"{name} must be an integer >= {minimum}")
         return value
 
@@ -203,7 +210,9 @@ class ProposalEntry(Entry):
         "bundle_hash": _hash,
         "base_bundle_hash": _optional(_hash),
         "message": _text(),
-        "changes": lambda n, v: {k: _int(0)(f"{n}.{k}", c) for k, c in _mapping(n, v).items()},
+        "changes": lambda n, v: {
+            _ident(f"{n} key", k): _int(0)(f"{n}.{k}", c) for k, c in _mapping(n, v).items()
+        },
     }
 
 
@@ -359,15 +368,13 @@ def entry_from_dict(data: Any) -> Entry:
         extra = sorted(set(data) - expected)
         missing = sorted(expected - set(data))
         raise EntryError(f"{kind} entry fields wrong: unknown {extra}, missing {missing}")
-    body = {name: data[name] for name in cls.SCHEMA}
-    entry = cls(
+    body = {name: check(name, data[name]) for name, check in cls.SCHEMA.items()}
+    return cls(
         index=_int(0)("index", data["index"]),
         at=parse_time(data["at"]),
         actor=_optional(_int(0))("actor", data["actor"]),
         **body,
     )
-    entry.validate()
-    return entry
 
 
 def decode_entry(data: bytes) -> Entry:

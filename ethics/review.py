@@ -197,13 +197,12 @@ class Board:
     def violations(self, entry: Entry) -> list[tuple[str, str]]:
         """Every broken rule for ``entry`` as (code, message); empty if it is allowed."""
         found = []
-        for rule in RULES:
-            if isinstance(entry, rule.kinds):
-                message = rule.check(self, entry)
-                if message:
-                    found.append((rule.code, message))
-                    if rule.stop:
-                        break
+        for rule in _rules_for(type(entry)):
+            message = rule.check(self, entry)
+            if message:
+                found.append((rule.code, message))
+                if rule.stop:
+                    break
         return found
 
     def apply(self, entry: Entry) -> None:
@@ -461,6 +460,17 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("key_chain", (KeyRotationEntry,), "key rotations form a chain", _key_chain),
 )
+
+
+_BY_KIND: dict[type[Entry], tuple[Rule, ...]] = {}
+
+
+def _rules_for(kind: type[Entry]) -> tuple[Rule, ...]:
+    """The rows of RULES that govern one entry kind, in table order (cached)."""
+    rules = _BY_KIND.get(kind)
+    if rules is None:
+        rules = _BY_KIND[kind] = tuple(r for r in RULES if issubclass(kind, r.kinds))
+    return rules
 
 
 # --- effects (only run when no rule is broken) ---------------------------------------------
