@@ -184,10 +184,18 @@ class GameApp:
         lang = self.settings.language
         return lang if lang in self.bundle.locales else self.bundle.source_locale
 
-    def text(self, line_id: str) -> str:
+    def text(self, line_id: str, bundle: Any = None) -> str:
         """A content line in the player's language with organisation placeholders filled."""
-        raw = self.bundle.text(line_id, self.locale)
-        return self.fill(raw)
+        bundle = bundle or self.bundle
+        locale = self.settings.language
+        if locale not in bundle.locales:
+            locale = bundle.source_locale
+        return self.fill(bundle.text(line_id, locale))
+
+    @property
+    def offer_bundle(self) -> Any:
+        """The newest verified bundle: its offer wording is what the server accepts consent to."""
+        return self.pending_bundle.bundle if self.pending_bundle is not None else self.bundle
 
     def fill(self, raw: str) -> str:
         org = self.organisation
@@ -418,6 +426,13 @@ class GameApp:
             )
         elif event == "erased":
             self.net.forget_session()
+        elif event == "error" and frame.get("code") == "unknown_offer":
+            # the published offer wording changed since this copy was made: fetch the new one
+            # and ask again, so consent always names the text the player actually read
+            self.net.fetch_content(self.content_store.cached_hash)
+            self.show_notice(self.tr("notice.offer_changed"))
+            if self.top is not None and self.top.name == "waiting":
+                self.pop()
         elif event in ("service", "error") and conv.phase in (Phase.CLOSED, Phase.CHOOSE_SLOT):
             self.open_conversation()
         self.refresh_all()

@@ -367,7 +367,6 @@ class NetClient:
                     self._ws_url(),
                     heartbeat=20.0,
                     max_msg_size=MAX_FRAME * 4,
-                    origin=self.server_url,
                 ) as ws:
                     self._ws = ws
                     await ws.send_bytes(

@@ -60,7 +60,10 @@ class OfferScene(PageScene):
         self, app: GameApp, offer_id: str = "offer.main", from_help_point: bool = False
     ) -> None:
         super().__init__(app)
-        bundle = app.bundle
+        # the offer is shown from the newest approved bundle, even mid-story, so the consent
+        # names exactly the wording the server publishes
+        bundle = app.offer_bundle
+        self.bundle = bundle
         self.offer = bundle.offers.get(offer_id) or bundle.offers["offer.main"]
         self.from_help_point = from_help_point
         self.no_server_note = False
@@ -68,8 +71,8 @@ class OfferScene(PageScene):
     def items(self) -> list[Item]:
         app, offer, tr = self.app, self.offer, self.tr
         items: list[Item] = [
-            Text(app.text(offer.title), "title"),
-            Text(app.text(offer.body)),
+            Text(app.text(offer.title, self.bundle), "title"),
+            Text(app.text(offer.body, self.bundle)),
             Text(kinds_text(app), "body", "accent"),
         ]
         hours = hours_text(app)
@@ -78,14 +81,19 @@ class OfferScene(PageScene):
         items += [
             Gap(4),
             Text(tr("offer.h_stored"), "speaker"),
-            Text(app.text(offer.stored)),
+            Text(app.text(offer.stored, self.bundle)),
             Text(tr("offer.h_confidentiality"), "speaker"),
-            Text(app.text(offer.confidentiality)),
+            Text(app.text(offer.confidentiality, self.bundle)),
             Gap(6),
             Row(
                 [
-                    Button(app.text(offer.yes), self.yes, ident="yes", min_width=220),
-                    Button(app.text(offer.not_now), self.not_now, ident="not_now", min_width=220),
+                    Button(app.text(offer.yes, self.bundle), self.yes, ident="yes", min_width=220),
+                    Button(
+                        app.text(offer.not_now, self.bundle),
+                        self.not_now,
+                        ident="not_now",
+                        min_width=220,
+                    ),
                 ],
                 gap=24,
                 equal=True,
@@ -106,7 +114,7 @@ class OfferScene(PageScene):
             self.no_server_note = True
             self.refresh()
             return
-        self.app.replace(PreferencesScene(self.app, self.offer))
+        self.app.replace(PreferencesScene(self.app, self.offer, self.bundle))
 
     def not_now(self) -> None:
         self.close()

@@ -28,9 +28,10 @@ class PreferencesScene(PageScene):
     name = "preferences"
     initial_focus = None
 
-    def __init__(self, app: GameApp, offer: Any) -> None:
+    def __init__(self, app: GameApp, offer: Any, bundle: Any = None) -> None:
         super().__init__(app)
         self.offer = offer
+        self.bundle = bundle or app.bundle
         # None = not answered yet; NO_PREF = "no preference" chosen explicitly
         self.choice: dict[str, str | None] = {
             "kind": None,
@@ -89,7 +90,7 @@ class PreferencesScene(PageScene):
         self.app.open_resources(crisis=True)
 
     def languages(self) -> tuple[str, ...]:
-        return tuple(self.app.bundle.locales)
+        return tuple(self.bundle.locales)
 
     def items(self) -> list[Item]:
         tr = self.tr
@@ -195,7 +196,7 @@ class ConfirmScene(PageScene):
         items += [
             Gap(6),
             Text(tr("confirm.what_is_sent"), "body", "muted"),
-            Text(self.app.text(self.offer.stored), "body", "muted"),
+            Text(self.app.text(self.offer.stored, self.prefs.bundle), "body", "muted"),
             Gap(6),
             Row(
                 [
@@ -212,7 +213,7 @@ class ConfirmScene(PageScene):
 
         app = self.app
         app.conversation.request(
-            bundle_hash=app.bundle.sha256,
+            bundle_hash=self.prefs.bundle.sha256,
             offer_id=self.offer.id,
             offer_version=self.offer.version,
             choices=self.choices,
