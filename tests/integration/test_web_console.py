@@ -195,7 +195,9 @@ async def test_canned_responses_personal_and_shared(web_client: TestClient) -> N
     web_client.session.cookie_jar.clear()
     await sign_in(web_client, "counsellor1")
     items = (await (await web_client.get("/console/api/canned")).json())["responses"]
-    assert [i["shortcut"] for i in items] == ["welcome"]
+    shortcuts = [i["shortcut"] for i in items]
+    assert "welcome" in shortcuts and "mine" not in shortcuts
+    assert not any(i["personal"] for i in items)
 
 
 async def test_referral_gives_partner_contact_text(
@@ -208,7 +210,7 @@ async def test_referral_gives_partner_contact_text(
     try:
         async with db.session() as session:
             partner = PartnerOrganisation(
-                key="exit-north",
+                key="test-partner",
                 name="Exit North",
                 contact="+49 30 1234567",
                 url="https://exit-north.example",
@@ -229,7 +231,7 @@ async def test_referral_gives_partner_contact_text(
     body = await response.json()
     assert response.status == 200
     assert "Exit North" in body["message"] and "+49 30 1234567" in body["message"]
-    assert body["partner"]["key"] == "exit-north"
+    assert body["partner"]["key"] == "test-partner"
     missing = await web_client.post(url, json={"partner_id": 999}, headers={"X-CSRF-Token": token})
     assert missing.status == 404
 
@@ -280,3 +282,20 @@ async def test_admin_manages_staff_and_profile(web_client: TestClient) -> None: 
     )
     assert wrong.status == 400
     assert re.search(r"spans like 09:00-17:00", await wrong.text())
+
+
+async def test_demo_partners_and_responses_seed_once(
+    web_client: TestClient,  # noqa: F811
+) -> None:
+    """The demo seed adds partners and shared responses once; running it again adds nothing."""
+    from server.app import DB
+    from server.web.demo import seed_web_demo
+
+    db = web_client.app[DB]
+    await seed_web_demo(db, utcnow())
+    assert await seed_web_demo(db, utcnow()) == []
+    await sign_in(web_client, "counsellor1")
+    partners = (await (await web_client.get("/console/api/partners")).json())["partners"]
+    assert {"exit-north", "youth-line"} <= {p["key"] for p in partners}
+    canned = (await (await web_client.get("/console/api/canned")).json())["responses"]
+    assert {"welcome", "crisis"} <= {c["shortcut"] for c in canned}
