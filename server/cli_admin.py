@@ -1,7 +1,8 @@
 """``crossroads admin ...``: staff accounts and sign-in policy from the command line.
 
 For the first admin account on a new deployment and for scripted operations:
-``create-staff``, ``set-password``, ``list-staff``, ``require-totp``, ``deactivate``.
+``create-staff``, ``set-password``, ``list-staff``, ``require-totp``, ``deactivate``,
+``add-partner``.
 Input errors print one clear line and exit 1 (``CliError``).
 """
 
@@ -187,6 +188,43 @@ def cmd_deactivate(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def cmd_add_partner(args: argparse.Namespace) -> int:
+    """Add (or update) a partner organisation for referrals."""
+    import re
+
+    from server.storage.types import utcnow
+    from server.web import staff_service
+    from server.web.models import PartnerOrganisation
+
+    key = args.key.strip().lower()
+    if not re.match(r"^[a-z0-9][a-z0-9-]{1,39}$", key):
+        return _fail("The partner key is 2-40 lower-case letters, digits or '-' (e.g. exit-north).")
+    if args.url and not args.url.startswith(("https://", "http://")):
+        return _fail("The partner's website must start with https:// or http://.")
+
+    async def work(session: Any) -> int:
+        from sqlmodel import select
+
+        row = (
+            await session.exec(select(PartnerOrganisation).where(PartnerOrganisation.key == key))
+        ).first()
+        created = row is None
+        if row is None:
+            row = PartnerOrganisation(key=key, name=args.name, created_at=utcnow())
+        row.name = args.name.strip()[:200]
+        row.description = (args.description or "").strip()[:2000]
+        row.contact = (args.contact or "").strip()[:300]
+        row.url = (args.url or "").strip()[:300]
+        row.languages = staff_service.clean_languages((args.languages or "").split(","))
+        row.active = True
+        session.add(row)
+        await session.commit()
+        print(f"partner {key} {'added' if created else 'updated'}: {row.name}")
+        return 0
+
+    return _run(args, work)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``admin`` actions to ``crossroads admin``."""
     create = subparsers.add_parser("create-staff", help="create a staff account")
@@ -216,6 +254,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     totp.add_argument("role", choices=STAFF_ROLES)
     totp.add_argument("--off", action="store_true", help="stop requiring it")
     totp.set_defaults(func=cmd_require_totp)
+
+    partner = subparsers.add_parser(
+        "add-partner", help="add or update a partner organisation for referrals"
+    )
+    partner.add_argument("key", help="short id, e.g. exit-north (used by the refer frame)")
+    partner.add_argument("--name", required=True)
+    partner.add_argument("--description")
+    partner.add_argument("--contact", help="phone or e-mail shown to the player")
+    partner.add_argument("--url", help="website (https://...)")
+    partner.add_argument("--languages", help="comma-separated codes, e.g. de,en")
+    partner.set_defaults(func=cmd_add_partner)
 
     deactivate = subparsers.add_parser("deactivate", help="deactivate an account")
     deactivate.add_argument("username")
