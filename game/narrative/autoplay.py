@@ -234,10 +234,11 @@ def play_exhaustive(
             report.runs += 1
             continue
         depth = len(route)
+        visits = engine.visits
         key = (
             node.id,
-            tuple(sorted(engine.variables.items())),
-            tuple(min(engine.visits.get(n, 0), cap) for n in visit_nodes),
+            tuple(engine.variables.values()),  # same order in every engine of this bundle
+            tuple(min(visits.get(n, 0), cap) for n in visit_nodes),
         )
         if best.get(key, -1) >= max_depth - depth:
             continue
@@ -255,8 +256,8 @@ def play_exhaustive(
             continue
         for choice in reversed(options):
             report.choices_taken.add((node.id, choice.id))
-            child = engine.clone()
-            child.choose(choice.id)
+            child = engine.clone(with_undo=False)
+            child._take(choice)
             report.steps += 1
             stack.append((child, (*route, choice.id)))
     return report

@@ -125,6 +125,10 @@ class Engine:
             raise ChoiceNotAvailable(
                 f"choice {choice_id!r} is not available at node {self._node_id!r}"
             )
+        return self._take(choice)
+
+    def _take(self, choice: Choice) -> Node:
+        """Apply an available choice (callers have checked availability)."""
         self._undo.append(
             _Snapshot(self._node_id, dict(self._vars), dict(self._visits), len(self._history))
         )
@@ -132,7 +136,7 @@ class Engine:
             del self._undo[0]
         for src in choice.effects:
             apply_effect(self.bundle.effect(src), self._vars, self._visit_count)
-        self._choices_made.append(choice_id)
+        self._choices_made.append(choice.id)
         self._enter(choice.target)
         return self.node
 
@@ -159,7 +163,7 @@ class Engine:
             self._choices_made.pop()
         return self.node
 
-    def clone(self) -> Engine:
+    def clone(self, *, with_undo: bool = True) -> Engine:
         """An independent copy of this playthrough (used by exhaustive autoplay)."""
         other = Engine.__new__(Engine)
         other.bundle = self.bundle
@@ -168,7 +172,7 @@ class Engine:
         other._visits = dict(self._visits)
         other._history = list(self._history)
         other._choices_made = list(self._choices_made)
-        other._undo = list(self._undo)
+        other._undo = list(self._undo) if with_undo else []
         other._node_id = self._node_id
         return other
 
