@@ -279,6 +279,10 @@ def parse_effect(source: str) -> Effect:
 # ---- static checks -----------------------------------------------------------------------------
 
 
+class ExprTypeError(ExpressionError):
+    """The expression parses but mixes types (e.g. `trust + "a"`) or is not bool where needed."""
+
+
 def infer_type(expr: Expr, var_types: Mapping[str, TypeName]) -> TypeName:
     """Type of an expression; raises ExpressionError (undefined variable or type mismatch)."""
     if isinstance(expr, Const):
@@ -293,32 +297,32 @@ def infer_type(expr: Expr, var_types: Mapping[str, TypeName]) -> TypeName:
         inner = infer_type(expr.operand, var_types)
         want: TypeName = "bool" if expr.op == "not" else "int"
         if inner != want:
-            raise ExpressionError(f"'{expr.op}' needs {want}, got {inner}")
+            raise ExprTypeError(f"'{expr.op}' needs {want}, got {inner}")
         return want
     lt = infer_type(expr.left, var_types)
     rt = infer_type(expr.right, var_types)
     op = expr.op
     if op in ("and", "or"):
         if lt != "bool" or rt != "bool":
-            raise ExpressionError(f"'{op}' needs bool on both sides, got {lt} and {rt}")
+            raise ExprTypeError(f"'{op}' needs bool on both sides, got {lt} and {rt}")
         return "bool"
     if op in ("==", "!="):
         if lt != rt:
-            raise ExpressionError(f"cannot compare {lt} with {rt} using '{op}'")
+            raise ExprTypeError(f"cannot compare {lt} with {rt} using '{op}'")
         return "bool"
     if op in ("<", "<=", ">", ">="):
         if lt != "int" or rt != "int":
-            raise ExpressionError(f"'{op}' needs int on both sides, got {lt} and {rt}")
+            raise ExprTypeError(f"'{op}' needs int on both sides, got {lt} and {rt}")
         return "bool"
     if op == "+":
         if lt == rt and lt in ("int", "str"):
             return lt
-        raise ExpressionError(f"'+' needs two ints or two strs, got {lt} and {rt}")
+        raise ExprTypeError(f"'+' needs two ints or two strs, got {lt} and {rt}")
     if op == "-":
         if lt == "int" and rt == "int":
             return "int"
-        raise ExpressionError(f"'-' needs int on both sides, got {lt} and {rt}")
-    raise ExpressionError(f"unknown operator {op}")  # pragma: no cover
+        raise ExprTypeError(f"'-' needs int on both sides, got {lt} and {rt}")
+    raise ExprTypeError(f"unknown operator {op}")  # pragma: no cover
 
 
 class UndefinedVariable(ExpressionError):
@@ -336,12 +340,12 @@ def check_effect(effect: Effect, var_types: Mapping[str, TypeName]) -> None:
     value = infer_type(effect.value, var_types)
     if effect.op == "=":
         if value != target:
-            raise ExpressionError(f"cannot assign {value} to {target} variable {effect.variable!r}")
+            raise ExprTypeError(f"cannot assign {value} to {target} variable {effect.variable!r}")
     elif effect.op == "+=":
         if target not in ("int", "str") or value != target:
-            raise ExpressionError(f"'+=' on {target} variable {effect.variable!r} with {value}")
+            raise ExprTypeError(f"'+=' on {target} variable {effect.variable!r} with {value}")
     elif target != "int" or value != "int":
-        raise ExpressionError(f"'-=' needs int variable and value, got {target} and {value}")
+        raise ExprTypeError(f"'-=' needs int variable and value, got {target} and {value}")
 
 
 def type_of(value: Value) -> TypeName:

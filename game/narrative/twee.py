@@ -525,7 +525,7 @@ class _Converter:
             return "\n".join(out) + "\n", "help_point" in tags
         out.append("    choices:")
         seen: set[str] = set()
-        for index, link in enumerate(links, start=1):
+        for link in links:
             if link.target not in ids:
                 self.note(
                     p, link.line, f"link to {link.target!r}, which is not a passage: not converted"
@@ -542,7 +542,6 @@ class _Converter:
             out.append(f"        to: {ids[link.target]}")
             if link.effects:
                 out.append(f"        set: {yaml_list(link.effects)}")
-            del index
         if not seen:
             out.pop()
             out.append(f"    ending: {nid}")

@@ -13,6 +13,7 @@ from .diagnostics import Diagnostic, Location
 from .exceptions import ExpressionError
 from .expr import (
     Expr,
+    ExprTypeError,
     UndefinedVariable,
     check_effect,
     infer_type,
@@ -55,9 +56,9 @@ def expression_diagnostics(
             tree = effect.value
     except UndefinedVariable as exc:
         return None, [Diagnostic("E109", f"{exc} (in {where})", loc)]
+    except ExprTypeError as exc:
+        return None, [Diagnostic("E108", f"{exc} in {where}: {source!r}", loc)]
     except ExpressionError as exc:
-        if "needs" in str(exc) or "cannot" in str(exc) or "'+='" in str(exc):
-            return None, [Diagnostic("E108", f"{exc} in {where}: {source!r}", loc)]
         return None, [
             Diagnostic(
                 "E107",
@@ -68,9 +69,6 @@ def expression_diagnostics(
     for node in nodes_read(tree):
         if node not in node_ids:
             out.append(Diagnostic("E110", f"visits({node}) names no node (in {where})", loc))
-    if kind == "set":
-        # effect target was checked by check_effect; also check visits() in the target side
-        pass
     return tree, out
 
 

@@ -96,3 +96,23 @@ def test_require_canonical_refuses_reformatted_bytes() -> None:
     assert Bundle.from_bytes(bundle.to_bytes(), require_canonical=True) == bundle
     with pytest.raises(BundleError, match="canonical"):
         Bundle.from_bytes(pretty, require_canonical=True)
+
+
+def test_line_ids_do_not_move_when_other_lines_change(tmp_path: Path) -> None:
+    """Inserting a node and a choice elsewhere leaves every existing line id and text as it was."""
+    story = copy_story(tmp_path)
+    edit(
+        story / "nodes.yaml",
+        "    choices:\n      - id: ask\n",
+        '    choices:\n      - id: wave\n        text: "Wave"\n        to: group\n'
+        "      - id: ask\n",
+    )
+    edit(
+        story / "nodes.yaml",
+        "  - id: end\n",
+        '  - id: extra\n    text: "An extra beat."\n    next: end\n\n  - id: end\n',
+    )
+    before = min_bundle().content.lines["en"]
+    after = Bundle.from_story(load_story(story)).content.lines["en"]
+    assert {k: after[k] for k in before} == before
+    assert set(after) - set(before) == {"chat.wave", "extra.text"}
