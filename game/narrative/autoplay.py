@@ -47,6 +47,7 @@ class AutoplayReport:
     endings_reached: dict[str, int] = field(default_factory=dict)
     help_points_seen: set[str] = field(default_factory=set)
     failures: list[Failure] = field(default_factory=list)
+    lengths: list[int] = field(default_factory=list)  # choices per finished playthrough
     cut_off: int = 0  # exhaustive: paths stopped by --max-depth
     states: int = 0
     truncated: bool = False
@@ -71,6 +72,12 @@ class AutoplayReport:
             + (", ".join(f"{e} ({n})" for e, n in sorted(self.endings_reached.items())) or "none"),
             f"help points seen: {len(self.help_points_seen)}",
         ]
+        if self.lengths:
+            mean = sum(self.lengths) / len(self.lengths)
+            lines.append(
+                f"choices per playthrough: min {min(self.lengths)}, mean {mean:.1f}, "
+                f"max {max(self.lengths)}"
+            )
         if self.endings_missed:
             lines.append("endings NOT reached: " + ", ".join(sorted(self.endings_missed)))
         if self.mode == "exhaustive":
@@ -111,6 +118,11 @@ class AutoplayReport:
                 {"reason": f.reason, "node": f.node, "route": list(f.route), "seed": f.seed}
                 for f in self.failures
             ],
+            "lengths": {
+                "min": min(self.lengths, default=0),
+                "max": max(self.lengths, default=0),
+                "mean": sum(self.lengths) / len(self.lengths) if self.lengths else 0,
+            },
             "cut_off": self.cut_off,
             "states": self.states,
             "truncated": self.truncated,
@@ -174,6 +186,7 @@ def _one_random_run(
             if node.is_ending:
                 ending = node.ending or node.id
                 report.endings_reached[ending] = report.endings_reached.get(ending, 0) + 1
+                report.lengths.append(len(engine.route))
                 if check_saves:
                     data = engine.to_save()
                     restored, warnings = Engine.from_save(bundle, data)
@@ -231,6 +244,7 @@ def play_exhaustive(
         if node.is_ending:
             ending = node.ending or node.id
             report.endings_reached[ending] = report.endings_reached.get(ending, 0) + 1
+            report.lengths.append(len(route))
             report.runs += 1
             continue
         depth = len(route)
