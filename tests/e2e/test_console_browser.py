@@ -122,6 +122,11 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     server = ServerProcess(tmp_path)
     server.prepare()
+    added = server.cli(
+        "admin", "add-partner", "exit-north", "--name", "Exit North",
+        "--contact", "+49 30 1234567", "--url", "https://exit-north.example",
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
     server.start()
     dialogs: list[str] = []
     try:
@@ -155,7 +160,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await expect(offer).to_be_visible()
             await expect(page.locator("#queue-count")).not_to_have_text("")
             await page.screenshot(path=str(SHOTS / "web-console-offer.png"))
-            await offer.locator('button[data-action="accept"]').click()
+            await page.keyboard.press("Alt+Shift+Y")  # accept by keyboard
             matched = await player.until("matched")
             conversation_id = matched["conversation_id"]
             panel = page.locator(f"#panel-{conversation_id}")
@@ -173,6 +178,21 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             got = await player.until("message", sender="counsellor")
             assert got["text"] == "Hello, I'm Sam. Take all the time you need."
             await expect(panel.locator(".msg-counsellor .meta").last).to_contain_text("sent")
+
+            # A private note and a personal canned response, inserted by its shortcut.
+            await page.fill("#note-text", "Worried about the brother; ask next time.")
+            await page.click("#note-form button[type=submit]")
+            await expect(page.locator("#notes-list .note")).to_contain_text(["brother"])
+            await page.click("details:has(#canned-form) > summary")
+            await page.fill("#canned-shortcut", "later")
+            await page.fill("#canned-title-input", "Talk later")
+            await page.fill("#canned-body", "We can pick this up whenever you like.")
+            await page.click("#canned-form button[type=submit]")
+            await expect(page.locator("#canned-list")).to_contain_text("Talk later")
+            await reply.fill("/later")
+            await reply.press("Tab")
+            await expect(reply).to_have_value("We can pick this up whenever you like.")
+            await reply.fill("")
 
             await player.send({"type": "typing", "on": True})
             await expect(panel.locator(".typing")).to_have_text("The player is typing…")
@@ -231,6 +251,24 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             assert ended["outcome"] == "talked"
             await expect(panel.locator(".ended-banner")).to_be_visible()
             await expect(sam_row.locator(".load-text")).to_have_text(" 0 of 3")
+
+            # A second player is referred to the partner organisation.
+            second = Player(http, server.url)
+            await second.start_session()
+            await second.connect()
+            await second.consent()
+            await expect(page.locator(".offer")).to_be_visible()
+            await page.keyboard.press("Alt+Shift+Y")
+            second_id = (await second.until("matched"))["conversation_id"]
+            second_panel = page.locator(f"#panel-{second_id}")
+            await expect(second_panel).to_be_visible()
+            await second_panel.locator('button[data-action="refer"]').click()
+            await page.select_option("#refer-to", label="Exit North")
+            await page.locator('#refer-dialog button[value="confirm"]').click()
+            referral = await second.until("message", sender="counsellor")
+            assert "Exit North" in referral["text"] and "+49 30 1234567" in referral["text"]
+            await second.until("referred")
+            await expect(second_panel.locator(".ended-banner")).to_be_visible()
 
             admin_ctx = await browser.new_context(viewport=viewport)
             admin = await admin_ctx.new_page()
