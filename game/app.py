@@ -81,6 +81,7 @@ class GameApp:
         self.org_error: str | None = None
         self.net = net or NetClient(server_url, token_path=self.home / "session.json")
         self.conversation = Conversation(self.net)
+        self._active_saved: bool | None = None
         self.engine: Any = None
         self.story_scene: Any = None
         self.scenes: list[Scene] = []
@@ -109,6 +110,9 @@ class GameApp:
             self.net.start()
             self.net.fetch_organisation()
             self.net.fetch_content(self.content_store.cached_hash)
+            if self.net.server_url and self.net.tokens.get(self.net.server_url).get("active"):
+                # a request or chat was live when the game closed: reconnect and resume it
+                self.net.connect()
         if start_scene:
             from game.scenes.disclosure import DisclosureScene
 
@@ -395,10 +399,13 @@ class GameApp:
         conv = self.conversation
         event = conv.apply(frame)
         server = self.net.server_url
-        if server and conv.conversation_id:
-            self.net.tokens.put(
-                server, conversation_id=conv.conversation_id, last_seq=conv.last_seq
-            )
+        if server and conv.active != self._active_saved:
+            # only whether something is live is kept (to resume after a restart), no text
+            self._active_saved = conv.active
+            self.net.tokens.put(server, active=True if conv.active else None)
+        if event == "welcome_resumed":
+            self.show_notice(self.tr("notice.resumed"))
+
         if event == "matched":
             self.sounds.play("matched")
             top = self.top
@@ -415,8 +422,6 @@ class GameApp:
             if top is None or top.name != "chat":
                 self.show_notice(self.tr("notice.new_message"))
         elif event == "ended":
-            if server:
-                self.net.tokens.put(server, conversation_id=None, last_seq=None)
             self.show_notice(self.tr("notice.chat_ended"))
         elif event == "booked":
             from game.scenes.waiting import local_slot

@@ -76,6 +76,7 @@ class Conversation:
     outcome: str | None = None
     error: str | None = None
     unseen: int = 0  # counsellor messages not yet seen in the chat scene
+    replaying: bool = False
     choices: dict[str, Any] = field(default_factory=dict)
     _seqs: set[int] = field(default_factory=set)
     _by_client: dict[str, ChatLine] = field(default_factory=dict)
@@ -241,6 +242,7 @@ class Conversation:
         if self.net is None:
             return
         if self.phase == Phase.MATCHED and self.conversation_id:
+            self.replaying = True  # until `resumed`: replayed lines are not news
             self.net.send(
                 {
                     "type": "resume",
@@ -256,8 +258,10 @@ class Conversation:
         notice (a match, a message, the end), else None."""
         kind = frame.get("type")
         if kind == "welcome":
+            before = self.phase
             self.on_welcome(frame)
-            return None
+            live = (Phase.MATCHED, Phase.QUEUED, Phase.BOOKED)
+            return "welcome_resumed" if self.phase != before and self.phase in live else None
         if kind == "queued":
             self.phase = Phase.QUEUED
             self.request_id = frame.get("request_id")
@@ -310,6 +314,7 @@ class Conversation:
             self.reset()
             return "erased"
         if kind == "resumed":
+            self.replaying = False
             return None
         if kind == "matched":
             self.phase = Phase.MATCHED
@@ -319,7 +324,8 @@ class Conversation:
             self.position = self.estimate_seconds = None
             return "matched"
         if kind == "message":
-            return "message" if self._on_message(frame) else None
+            shown = self._on_message(frame)
+            return "message" if shown and not self.replaying else None
         if kind == "ack":
             cid, seq = frame.get("client_id"), frame.get("seq")
             line = self._by_client.get(str(cid))

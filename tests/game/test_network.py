@@ -184,7 +184,15 @@ def test_reconnect_resumes_without_gaps_or_duplicates(
     type_text(game, "sent while offline")
     key(game, pygame.K_RETURN)
     until(game, lambda: game.net.state == NetState.ONLINE, timeout=8)
-    until(game, lambda: all(ln.seq is not None for ln in game.conversation.lines), timeout=5)
+    until(
+        game,
+        lambda: (
+            len(game.conversation.lines) >= 3
+            and all(ln.seq is not None for ln in game.conversation.lines)
+        ),
+        timeout=5,
+    )
+    frames(game, 10)
     texts = [ln.text for ln in game.conversation.lines]
     assert texts.count("first") == 1 and texts.count("missed while offline") == 1
     assert texts.count("sent while offline") == 1
@@ -288,3 +296,26 @@ def test_no_server_means_plain_offline_state(game: GameApp) -> None:
     assert game.net.state == NetState.OFFLINE
     game.net.connect()
     assert game.net.poll() == [{"type": "net.unavailable", "what": "connect"}]
+
+
+def test_restart_during_a_chat_resumes_it(home: Path, server: FakeServer) -> None:
+    """Closing the game mid-chat and opening it again brings the conversation back."""
+    first = make_app(server.url, home)
+    opt_in(first)
+    until(first, lambda: first.conversation.phase == Phase.QUEUED)
+    server.match()
+    until(first, lambda: first.top.name == "chat")
+    server.say("Still there?")
+    until(first, lambda: len(first.conversation.lines) == 1)
+    first.shutdown()
+    second = make_app(server.url, home)
+    try:
+        until(second, lambda: second.conversation.phase == Phase.MATCHED)
+        until(second, lambda: [ln.text for ln in second.conversation.lines] == ["Still there?"])
+        assert "still open" in (second.notice or "")
+        key(second, pygame.K_RETURN)  # continue the story; the top bar shows the chat
+        finish_text(second)
+        key(second, pygame.K_c)
+        assert second.top.name == "chat"
+    finally:
+        second.shutdown()
