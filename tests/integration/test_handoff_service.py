@@ -1,0 +1,103 @@
+"""Service hours and bookings: closed means hours and slots, a booking enters the queue at
+the front when its slot starts; wait estimates are honest."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+
+from server.app import DB
+from server.gateways.common import HUB
+from tests.integration.test_handoff_support import (
+    connect_player,
+    connect_staff,
+    consent_frame,
+    published_offer,
+)
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+async def close_today(client: TestClient) -> None:  # type: ignore[type-arg]
+    other = DAYS[(datetime.now(UTC).weekday() + 3) % 7]
+    async with client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text("UPDATE organisation SET service_hours = :h, timezone = 'UTC'"),
+            {"h": json.dumps({other: [["09:00", "17:00"]]})},
+        )
+    client.app[HUB].service.invalidate()
+
+
+async def test_closed_service_offers_booking_then_queue_at_slot(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """Outside hours a chat request is refused with the hours and slots; a booked slot
+    enters the queue at the front when it starts."""
+    await close_today(seeded_client)
+    bundle = await published_offer(seeded_client)
+    early = await connect_player(seeded_client)
+    assert early.service["open"] is False and early.service["slots"]
+    await early.send(consent_frame(bundle))
+    assert (await early.expect("error"))["code"] == "service_closed"
+    service = await early.expect("service")
+    slot = service["slots"][0]
+    await early.send(
+        {**consent_frame(bundle, format="booking"), "slot": "2020-01-01T00:00:00+00:00"}
+    )
+    assert (await early.expect("error"))["code"] == "slot_unavailable"
+    await early.send({**consent_frame(bundle, format="booking"), "slot": slot})
+    booked = await early.expect("booked")
+    assert booked["slot"] == slot
+
+    again = await connect_player(seeded_client, early.token)
+    assert again.welcome["state"]["phase"] == "booked"
+
+    # A crisis request goes through even when closed if a counsellor is connected.
+    staff = await connect_staff(seeded_client, "counsellor1")
+    await staff.send({"type": "status", "status": "away"})
+    await staff.expect("status")
+    crisis = await connect_player(seeded_client)
+    await crisis.send(consent_frame(bundle, crisis=True))
+    assert (await crisis.expect("queued"))["position"] == 1
+
+    # The slot starts: the booking enters the queue ahead of the normal queue.
+    async with seeded_client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text("UPDATE booking SET slot_at = :t"),
+            {"t": (datetime.now(UTC) - timedelta(minutes=1)).replace(tzinfo=None)},
+        )
+    hub = seeded_client.app[HUB]
+    assert await hub.enqueue_due_bookings(datetime.now(UTC)) == 1
+    queued = await again.expect("queued")
+    assert queued["position"] == 2  # only the crisis request is ahead
+    waiting = hub.core.waiting()
+    assert [r.session_id for r in waiting][0] != again.welcome["session_id"]  # crisis first
+    assert waiting[1].session_id == again.welcome["session_id"]
+    await staff.close()
+
+
+async def test_wait_estimate_is_unknown_without_basis(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """With nobody on shift and no history, the player is told the wait is unknown."""
+    bundle = await published_offer(seeded_client)
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, language="de"))
+    queued = await player.expect("queued")
+    assert queued["estimate_seconds"] is None
+
+
+async def test_leave_queue_and_queue_updates(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """A player behind someone moves up when the first leaves, and is told so."""
+    bundle = await published_offer(seeded_client)
+    first = await connect_player(seeded_client)
+    second = await connect_player(seeded_client)
+    await first.send(consent_frame(bundle, language="de"))
+    assert (await first.expect("queued"))["position"] == 1
+    await second.send(consent_frame(bundle, language="de"))
+    assert (await second.expect("queued"))["position"] == 2
+    await first.send({"type": "leave_queue"})
+    await first.expect("left")
+    update = await second.expect("queue_update", timeout=5)
+    assert update["position"] == 1

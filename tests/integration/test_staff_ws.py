@@ -1,0 +1,140 @@
+"""The staff socket: sign-in before upgrade, bad input, ownership, transfer, referral,
+decline and supervisor requests."""
+
+from __future__ import annotations
+
+import aiohttp
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+
+from server.app import DB
+from tests.integration.test_handoff_support import (
+    connect_player,
+    connect_staff,
+    consent_frame,
+    published_offer,
+)
+
+
+async def test_staff_socket_needs_a_counselling_role(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """Without sign-in the upgrade is refused with 401; an author gets 403."""
+    resp = await seeded_client.get("/ws/staff")
+    assert resp.status == 401
+    assert (await resp.json())["error"]["code"] == "not_signed_in"
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        login = await http.post(
+            seeded_client.make_url("/auth/login"),
+            json={"username": "author1", "password": "demo-author1"},
+        )
+        cookie = login.cookies["crossroads_session"].value
+        resp = await http.get(
+            seeded_client.make_url("/ws/staff"), headers={"Cookie": f"crossroads_session={cookie}"}
+        )
+        assert resp.status == 403
+
+
+async def test_bad_staff_frames(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """Malformed JSON, unknown types and missing fields get error codes; the socket stays."""
+    staff = await connect_staff(seeded_client, "counsellor1")
+    for raw, code in [
+        ("{nope", "bad_frame"),
+        ('{"type": "consent"}', "unknown_type"),
+        ('{"type": "accept"}', "missing_field"),
+        ('{"type": "end", "conversation_id": "x", "outcome": "bored"}', "invalid_field"),
+        (
+            '{"type": "message", "conversation_id": "x", "client_id": "c", "text": "hi"}',
+            "not_in_conversation",
+        ),
+        ('{"type": "accept", "offer_id": "nope"}', "offer_gone"),
+    ]:
+        await staff.ws.send_str(raw)
+        err = await staff.expect("error")
+        assert err["code"] == code, (raw, err)
+    await staff.send({"type": "status", "status": "away"})
+    assert (await staff.expect("status"))["status"] == "away"
+    await staff.close()
+
+
+async def test_binary_and_invalid_utf8_close_the_staff_socket(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """Binary frames on the JSON socket close 1003; invalid UTF-8 text closes 1007."""
+    staff = await connect_staff(seeded_client, "counsellor1")
+    await staff.ws.send_bytes(b"\x80")
+    msg = await staff.ws.receive()
+    assert msg.type == aiohttp.WSMsgType.CLOSE and staff.ws.close_code == 1003
+    await staff.close()
+    staff = await connect_staff(seeded_client, "counsellor1")
+    await staff.ws.send_frame(b"\xff\xfe", aiohttp.WSMsgType.TEXT)
+    msg = await staff.ws.receive()
+    assert msg.type == aiohttp.WSMsgType.CLOSE and staff.ws.close_code == 1007
+    await staff.close()
+
+
+async def test_counsellor_cannot_write_into_a_colleagues_chat(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """Messages, ends and transfers of someone else's conversation are refused."""
+    bundle = await published_offer(seeded_client)
+    c3 = await connect_staff(seeded_client, "counsellor3")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+    offer = await c3.expect("offer")
+    await c3.send({"type": "accept", "offer_id": offer["offer_id"]})
+    conv = (await c3.expect("matched"))["conversation_id"]
+    c2 = await connect_staff(seeded_client, "counsellor2")
+    await c2.send({"type": "message", "conversation_id": conv, "client_id": "x", "text": "hi"})
+    assert (await c2.expect("error"))["code"] == "not_your_conversation"
+    await c2.send({"type": "end", "conversation_id": conv, "outcome": "talked"})
+    assert (await c2.expect("error"))["code"] == "not_your_conversation"
+    await c2.send({"type": "resume", "conversation_id": conv, "last_seq": 0})
+    assert (await c2.expect("error"))["code"] == "not_your_conversation"
+    await c2.close()
+    await c3.close()
+
+
+async def test_decline_transfer_supervisor_and_referral(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """A declined request goes to a colleague, who can ask a supervisor, transfer, and refer."""
+    bundle = await published_offer(seeded_client)
+    async with seeded_client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text(
+                "INSERT INTO partner_organisation (key, name, description, contact, url, "
+                "languages, active, created_at) VALUES ('partnerx', 'Partner X', '', '', "
+                "'https://partner.example', '[\"en\"]', 1, CURRENT_TIMESTAMP)"
+            )
+        )
+    c1 = await connect_staff(seeded_client, "counsellor1")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, kind="professional"))
+    offer = await c1.expect("offer")
+    c2 = await connect_staff(seeded_client, "counsellor2")
+    await c1.send({"type": "decline", "offer_id": offer["offer_id"]})
+    assert (await c1.expect("offer_expired"))["reason"] == "declined"
+    offer2 = await c2.expect("offer")
+    assert offer2["request_id"] == offer["request_id"]
+    await c2.send({"type": "accept", "offer_id": offer2["offer_id"]})
+    conv = (await c2.expect("matched"))["conversation_id"]
+    await player.expect("matched")
+
+    sup = await connect_staff(seeded_client, "supervisor1")
+    await c2.send({"type": "request_supervisor", "conversation_id": conv})
+    req = await sup.expect("supervisor_requested")
+    assert req["conversation_id"] == conv and req["by_staff_id"] == c2.welcome["staff"]["id"]
+
+    await c2.send({"type": "transfer", "conversation_id": conv, "to_staff_id": 99999})
+    assert (await c2.expect("error"))["code"] == "transfer_target_unavailable"
+    c1_id = c1.welcome["staff"]["id"]
+    await c2.send({"type": "transfer", "conversation_id": conv, "to_staff_id": c1_id})
+    assert (await c2.expect("transferred"))["to_staff_id"] == c1_id
+    assert (await c1.expect("matched"))["transferred_from"] == c2.welcome["staff"]["id"]
+    assert (await player.expect("matched"))["transferred"] is True
+
+    await c1.send({"type": "refer", "conversation_id": conv, "organisation_id": "nobody"})
+    assert (await c1.expect("error"))["code"] == "unknown_organisation"
+    await c1.send({"type": "refer", "conversation_id": conv, "organisation_id": "partnerx"})
+    assert (await player.expect("ended"))["outcome"] == "referred"
+    referred = await player.expect("referred")
+    assert referred["organisation"]["name"] == "Partner X"
+    queued = await player.expect("queued")
+    if queued["organisation"] is None:  # the first queued frame, never read so far
+        queued = await player.expect("queued")
+    assert queued["organisation"]["id"] == "partnerx" and queued["estimate_seconds"] is None
+    for s in (c1, c2, sup):
+        await s.close()
