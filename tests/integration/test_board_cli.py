@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,19 +39,21 @@ def _propose_and_publish(env: Path, capsys: pytest.CaptureFixture[str]) -> str:
         == 0
     )
     out = capsys.readouterr().out
-    assert "proposal p1 revision 1" in out
+    match = re.search(r"proposal p(\d+) revision 1", out)
+    assert match, out
+    pid = int(match.group(1))
 
     async def approve() -> str:
         settings = Settings()
         db = Database(settings.database_url)
         try:
-            view = await service.proposal_view(db, settings, 1)
+            view = await service.proposal_view(db, settings, pid)
             for who in ("board1", "board2"):
                 await service.review(
                     db,
                     settings,
                     actor=await staff(db, who),
-                    proposal_id=1,
+                    proposal_id=pid,
                     bundle_hash=view.current.bundle_hash,
                     decision="approve",
                     rationale="Checked every locale, honest.",
@@ -58,7 +61,7 @@ def _propose_and_publish(env: Path, capsys: pytest.CaptureFixture[str]) -> str:
                     now=NOW,
                 )
             await service.publish(
-                db, settings, actor=await staff(db, "board1"), proposal_id=1, now=NOW
+                db, settings, actor=await staff(db, "board1"), proposal_id=pid, now=NOW
             )
             return view.current.bundle_hash
         finally:
