@@ -102,7 +102,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     except ContentError as exc:
         for d in exc.diagnostics:
             print(d, file=sys.stderr)
-        return _err(str(exc))
+        return 1 if exc.diagnostics else _err(str(exc))
     if not results:
         print("no route tests (list plan files under `tests:` in story.yaml, or use --plan)")
         return 1

@@ -100,8 +100,8 @@ class Diagnostic:
             "severity": self.severity,
             "message": self.message,
             "file": loc.file if loc else None,
-            "line": loc.line if loc else None,
-            "column": loc.column if loc else None,
+            "line": loc.line if loc and loc.line else None,
+            "column": loc.column if loc and loc.column else None,
         }
 
 

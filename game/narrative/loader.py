@@ -203,6 +203,15 @@ class _StoryReader:
     def read(self) -> StoryContent | None:
         b = self.b
         y, diags = read_yaml_file(self.manifest, str(self.manifest))
+        if not self.manifest.exists():
+            diags = [
+                Diagnostic(
+                    "E001",
+                    "no story here: expected a story directory containing story.yaml, or the "
+                    "manifest file itself",
+                    Location(str(self.manifest)),
+                )
+            ]
         b.diags.extend(diags)
         if y is None:
             return None

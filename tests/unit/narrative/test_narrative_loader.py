@@ -44,7 +44,7 @@ def test_manifest_file_path_is_accepted_too() -> None:
 
 def test_missing_story_is_a_file_error(tmp_path: Path) -> None:
     """A path without a story gives a file error naming the file, not a traceback."""
-    with pytest.raises(ContentFileError, match="story.yaml.*file not found"):
+    with pytest.raises(ContentFileError, match="story.yaml.*no story here"):
         load_story(tmp_path)
 
 
