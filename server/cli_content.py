@@ -24,6 +24,10 @@ from game.narrative.twee import import_twee
 SubParsers = Any  # argparse._SubParsersAction is private
 
 
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
 def _err(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 1
@@ -51,7 +55,10 @@ def cmd_lint(args: argparse.Namespace) -> int:
     else:
         for d in report.diagnostics:
             print(d)
-        print(f"{args.path}: {len(report.errors)} errors, {len(report.warnings)} warnings")
+        print(
+            f"{args.path}: {_count(len(report.errors), 'error')}, "
+            f"{_count(len(report.warnings), 'warning')}"
+        )
     if args.strict and report.warnings:
         return 1
     return 0 if report.ok else 1
