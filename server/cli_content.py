@@ -185,6 +185,11 @@ def cmd_import_twee(args: argparse.Namespace) -> int:
 
 
 def cmd_bundle(args: argparse.Namespace) -> int:
+    report = lint_path(Path(args.path))
+    if report.errors:
+        for d in report.errors:
+            print(d, file=sys.stderr)
+        return _err(f"{args.path}: {_count(len(report.errors), 'lint error')}; no bundle built")
     story = _load(Path(args.path))
     if story is None:
         return 1

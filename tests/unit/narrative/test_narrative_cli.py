@@ -159,3 +159,13 @@ def test_commands_are_wired_into_the_crossroads_cli(capsys: pytest.CaptureFixtur
 
     assert crossroads_main(["content", "lint", str(STORY_MIN)]) == 0
     assert "0 errors, 0 warnings" in capsys.readouterr().out
+
+
+def test_bundle_refuses_a_story_with_lint_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A story that loads but has a dead end is not bundled for review."""
+    story = copy_story(tmp_path)
+    edit(story / "nodes.yaml", "    ending: home\n", "    next: start\n")
+    assert main(["bundle", str(story)]) == 1
+    assert "E203" in capsys.readouterr().err
