@@ -214,7 +214,8 @@ class Conversation:
     # -- frames from the server --------------------------------------------------------------
     def on_welcome(self, frame: dict[str, Any]) -> None:
         """After (re)connecting: adopt the server's view, resume the chat, resend unacked."""
-        state = frame.get("state") if isinstance(frame.get("state"), dict) else {}
+        raw = frame.get("state")
+        state: dict[str, Any] = raw if isinstance(raw, dict) else {}
         phase = state.get("phase")
         if phase == "conversation" and state.get("conversation_id"):
             self.conversation_id = str(state["conversation_id"])

@@ -49,7 +49,8 @@ class NetState(StrEnum):
 
 
 def pack(frame: dict[str, Any]) -> bytes:
-    return msgpack.packb(frame, use_bin_type=True)
+    data: bytes = msgpack.packb(frame, use_bin_type=True)
+    return data
 
 
 def unpack(data: bytes) -> dict[str, Any]:
@@ -85,7 +86,8 @@ class TokenStore:
 
     def put(self, server: str, **values: Any) -> None:
         data = self._load()
-        entry = data.get(server) if isinstance(data.get(server), dict) else {}
+        found = data.get(server)
+        entry: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
         entry.update(values)
         data[server] = {k: v for k, v in entry.items() if v is not None}
         if self.path is None:

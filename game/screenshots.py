@@ -39,7 +39,7 @@ def _stub_net() -> Any:
             self.sent: list[dict[str, Any]] = []
 
         @property
-        def state(self) -> NetState:  # type: ignore[override]
+        def state(self) -> NetState:
             return NetState.ONLINE
 
         def start(self, server_url: str | None = None) -> None:

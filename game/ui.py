@@ -29,11 +29,14 @@ class Item:
     """A laid-out element inside a Panel. Coordinates in `rect` are panel-content relative."""
 
     focusable = False
-    enabled = True
 
     def __init__(self) -> None:
         self.rect = pygame.Rect(0, 0, 0, 0)
         self.ident: str | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return True
 
     def natural_width(self, theme: Theme, max_width: int) -> int:
         return max_width
@@ -141,7 +144,7 @@ class Button(Item):
         self.role = "hud" if compact else "button"
         self._lines: list[str] = []
 
-    @property  # type: ignore[override]
+    @property
     def enabled(self) -> bool:
         return self._enabled() if callable(self._enabled) else self._enabled
 

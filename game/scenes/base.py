@@ -14,6 +14,7 @@ from game.ui import Item, Panel
 
 if TYPE_CHECKING:
     from game.app import GameApp
+    from game.theme import Theme
 
 
 class Scene:
@@ -28,7 +29,7 @@ class Scene:
         self._built_for = -1
 
     @property
-    def theme(self):  # noqa: ANN201 - Theme, imported lazily to keep this module light
+    def theme(self) -> Theme:
         return self.app.theme
 
     def tr(self, key: str, **values: object) -> str:

@@ -285,7 +285,18 @@ class ChatScene(Scene):
         self.app.show_notice(self.tr("notice.erased"))
         self.app.pop(self)
 
+    def on_enter(self) -> None:
+        # text input (and the IME candidate window) only while the chat is open, so letters
+        # stay hotkeys in the story
+        pygame.key.start_text_input()
+        pygame.key.set_text_input_rect(self.input.rect)
+
+    def on_resume(self) -> None:
+        self.on_enter()
+        self.refresh()
+
     def on_leave(self) -> None:
+        pygame.key.stop_text_input()
         self._bubbles.clear()
         self._metrics.clear()
         self.input.clear()

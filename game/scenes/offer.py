@@ -8,7 +8,7 @@ the same size and style, nothing is focused or selected in advance, and there is
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from game.content import hours_in_local_time
@@ -40,9 +40,7 @@ def hours_text(app: GameApp) -> str:
     if org is None or not org.service_hours:
         return ""
     local = datetime.now().astimezone()
-    rows = hours_in_local_time(
-        org.service_hours, org.timezone, local.tzinfo or local.tzinfo, local.date()
-    )
+    rows = hours_in_local_time(org.service_hours, org.timezone, local.tzinfo or UTC, local.date())
     if not rows:
         return ""
     seen: dict[str, list[str]] = {}

@@ -9,6 +9,7 @@ must be chosen, because matching needs them.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from game.scenes.base import PageScene
@@ -62,7 +63,7 @@ class PreferencesScene(PageScene):
                 label(v),
                 self._pick(group, v),
                 marker="radio",
-                selected=lambda v=v: self.choice[group] == v,
+                selected=partial(self._is, group, v),
                 ident=f"{group}_{v}",
             )
             for v in values
@@ -78,6 +79,9 @@ class PreferencesScene(PageScene):
                 )
             )
         return [Text(self.tr(f"prefs.h_{group}"), "speaker"), Row(buttons)]
+
+    def _is(self, group: str, value: str) -> bool:
+        return self.choice[group] == value
 
     def _toggle_insist(self) -> None:
         if self.choice["kind"] not in (None, NO_PREF):

@@ -3,6 +3,7 @@ autosave). Loading replaces the current playthrough after the player confirms.""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from game.exceptions import SaveError
@@ -45,11 +46,11 @@ class SavesScene(PageScene):
             buttons: list[Item] = []
             if slot != "auto":
                 buttons.append(
-                    Button(tr("saves.save_here"), lambda s=slot: self.save(s), ident=f"save_{slot}")
+                    Button(tr("saves.save_here"), partial(self.save, slot), ident=f"save_{slot}")
                 )
             if info.exists:
                 buttons.append(
-                    Button(tr("saves.load"), lambda s=slot: self.load(s), ident=f"load_{slot}")
+                    Button(tr("saves.load"), partial(self.load, slot), ident=f"load_{slot}")
                 )
             if buttons:
                 items.append(Row(buttons))

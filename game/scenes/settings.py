@@ -7,6 +7,7 @@ sliders) with a visible focus ring. Changes apply at once and are saved immediat
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from game.scenes.base import PageScene
 from game.settings import TEXT_SPEEDS
@@ -41,6 +42,9 @@ class SettingsScene(PageScene):
 
         return apply
 
+    def _is(self, key: str, value: object) -> bool:
+        return bool(getattr(self.app.settings, key) == value)
+
     def _voice_status(self) -> str:
         voice = self.app.voice
         if not voice.available:
@@ -55,7 +59,7 @@ class SettingsScene(PageScene):
                 tr(f"settings.speed_{speed}"),
                 self._set(text_speed=speed),
                 marker="radio",
-                selected=lambda speed=speed: self.app.settings.text_speed == speed,
+                selected=partial(self._is, "text_speed", speed),
                 ident=f"speed_{speed}",
             )
             for speed in TEXT_SPEEDS
@@ -65,7 +69,7 @@ class SettingsScene(PageScene):
                 tr(f"settings.lang_{lang}"),
                 self._set(language=lang),
                 marker="radio",
-                selected=lambda lang=lang: self.app.settings.language == lang,
+                selected=partial(self._is, "language", lang),
                 ident=f"lang_{lang}",
             )
             for lang in ("en", "de")

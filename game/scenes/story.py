@@ -9,6 +9,7 @@ A help point opens the offer once when reached; declining returns here exactly a
 from __future__ import annotations
 
 import hashlib
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pygame
@@ -31,7 +32,7 @@ class RevealText(Item):
         self.text = text
 
     def layout(self, theme: Any, width: int) -> int:
-        h = theme.text_height(self.text, "body", width)
+        h: int = theme.text_height(self.text, "body", width)
         self.rect.size = (width, h)
         return h
 
@@ -125,7 +126,9 @@ class StoryScene(Scene):
 
     def _speaker_id(self) -> str | None:
         sp = self.node.speaker
-        return sp.split(".", 1)[1] if sp and sp.startswith("speaker.") else sp
+        if not sp:
+            return None
+        return str(sp.split(".", 1)[1] if sp.startswith("speaker.") else sp)
 
     def node_text(self) -> str:
         return self.app.fill(self.engine.text(self.node.text))
@@ -314,7 +317,7 @@ class StoryScene(Scene):
             items.append(
                 Button(
                     prefix + label,
-                    lambda cid=choice.id: self.choose(cid),
+                    partial(self.choose, choice.id),
                     full_width=True,
                     ident=f"choice_{i}",
                 )
@@ -467,7 +470,7 @@ class StoryScene(Scene):
 
         for tag in self.node.tags:
             if tag.startswith("x-bg-") and tag[5:] in BACKGROUNDS:
-                return tag[5:]
+                return str(tag[5:])
         head = self.node.id.split(".", 1)[0]
         digest = hashlib.sha256(head.encode("utf-8")).digest()
         return BACKGROUNDS[digest[0] % len(BACKGROUNDS)]

@@ -5,7 +5,9 @@ the opening hours in the player's local time and the free times to book instead.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from game.conversation import Phase
 from game.net import NetState
@@ -16,7 +18,7 @@ from game.ui import Button, Gap, Item, Row, Text
 MAX_SLOTS_SHOWN = 12
 
 
-def local_slot(app_tr, iso: str) -> str:  # noqa: ANN001 - the app's translator
+def local_slot(app_tr: Callable[..., str], iso: str) -> str:
     """An ISO time from the server as weekday and time in the player's own zone."""
     try:
         when = datetime.fromisoformat(iso.replace("Z", "+00:00")).astimezone()
@@ -89,7 +91,7 @@ class WaitingScene(PageScene):
             buttons: list[Item] = [
                 Button(
                     local_slot(tr, slot),
-                    lambda s=slot: self.book(s),
+                    partial(self.book, slot),
                     ident=f"slot_{i}",
                     compact=True,
                 )
