@@ -463,22 +463,28 @@ _ANY: Interval = (float("-inf"), float("inf"))
 
 
 def interval_of(
-    expr: Expr, ranges: Mapping[str, Interval], node_visits: Callable[[str], int | None]
+    expr: Expr,
+    ranges: Mapping[str, Interval],
+    node_visits: Callable[[str], int | None],
+    current: str | None = None,
 ) -> Interval:
-    """Bounds of an int expression given bounds of variables (visit counts are >= 0)."""
+    """Bounds of an int expression given bounds of variables (visit counts are >= 0, and
+    >= 1 for the node whose choices are being evaluated)."""
     if isinstance(expr, Const) and isinstance(expr.value, int) and not isinstance(expr.value, bool):
         return (expr.value, expr.value)
     if isinstance(expr, Var):
         return ranges.get(expr.name, _ANY)
     if isinstance(expr, Visits) and not expr.as_bool:
         n = node_visits(expr.node)
-        return (n, n) if n is not None else (0, float("inf"))
+        if n is not None:
+            return (n, n)
+        return (1 if expr.node == current else 0, float("inf"))
     if isinstance(expr, Unary) and expr.op == "-":
-        lo, hi = interval_of(expr.operand, ranges, node_visits)
+        lo, hi = interval_of(expr.operand, ranges, node_visits, current)
         return (-hi, -lo)
     if isinstance(expr, Binary) and expr.op in ("+", "-"):
-        a = interval_of(expr.left, ranges, node_visits)
-        b = interval_of(expr.right, ranges, node_visits)
+        a = interval_of(expr.left, ranges, node_visits, current)
+        b = interval_of(expr.right, ranges, node_visits, current)
         if expr.op == "+":
             return (a[0] + b[0], a[1] + b[1])
         return (a[0] - b[1], a[1] - b[0])
@@ -508,6 +514,7 @@ def partial_evaluate(
     constants: Mapping[str, Value],
     node_visits: Callable[[str], int | None],
     ranges: Mapping[str, Interval] | None = None,
+    current: str | None = None,
 ) -> PartialValue:
     """Evaluate with only some values known (for lint: 'condition can never hold').
 
@@ -520,18 +527,19 @@ def partial_evaluate(
     if isinstance(expr, Visits):
         n = node_visits(expr.node)
         if n is None:
-            return UNKNOWN
+            # the node whose choices are shown has been visited at least once
+            return True if expr.as_bool and expr.node == current else UNKNOWN
         return n > 0 if expr.as_bool else n
     if isinstance(expr, Unary):
-        inner = partial_evaluate(expr.operand, constants, node_visits, ranges)
+        inner = partial_evaluate(expr.operand, constants, node_visits, ranges, current)
         if isinstance(inner, Unknown):
             return UNKNOWN
         if expr.op == "not":
             return not inner
         assert isinstance(inner, int)
         return -inner
-    left = partial_evaluate(expr.left, constants, node_visits, ranges)
-    right = partial_evaluate(expr.right, constants, node_visits, ranges)
+    left = partial_evaluate(expr.left, constants, node_visits, ranges, current)
+    right = partial_evaluate(expr.right, constants, node_visits, ranges, current)
     if expr.op == "and":
         if left is False or right is False:
             return False
@@ -546,8 +554,8 @@ def partial_evaluate(
         return UNKNOWN
     if isinstance(left, Unknown) or isinstance(right, Unknown):
         if ranges is not None and expr.op in ("<", "<=", ">", ">=", "==", "!="):
-            a = interval_of(expr.left, ranges, node_visits)
-            b = interval_of(expr.right, ranges, node_visits)
+            a = interval_of(expr.left, ranges, node_visits, current)
+            b = interval_of(expr.right, ranges, node_visits, current)
             if a != _ANY or b != _ANY:
                 return _compare_intervals(expr.op, a, b)
         return UNKNOWN

@@ -150,7 +150,7 @@ def analyse(content: StoryContent) -> Analysis:
             expr = _safe_condition(ch.condition)
             if expr is None:
                 continue
-            value = partial_evaluate(expr, constants, node_visits, ranges)
+            value = partial_evaluate(expr, constants, node_visits, ranges, node.id)
             if isinstance(value, Unknown):
                 continue
             if value is False:

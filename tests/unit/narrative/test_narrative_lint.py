@@ -171,3 +171,13 @@ def test_unreachable_help_point_is_an_error(tmp_path: Path) -> None:
     nodes.write_text(nodes.read_text(encoding="utf-8").replace("to: talk\n", "to: end\n"))
     report = lint_path(story)
     assert any(d.code == "E202" and "reached" in d.message for d in report.diagnostics)
+
+
+def test_visits_of_the_current_node_are_at_least_one(tmp_path: Path) -> None:
+    """`visits(here) == 0` on a choice of node `here` can never hold, and lint says so."""
+    story = copy_story(tmp_path)
+    edit(story / N, 'if: "asked_sam and visits(chat) >= 2"', 'if: "visits(chat) == 0"')
+    found = [d for d in lint_path(story).diagnostics if d.code == "W203"]
+    assert found and "visits(chat) == 0" in found[0].message
+    edit(story / N, 'if: "visits(chat) == 0"', 'if: "visited(chat)"')
+    assert "W204" in lint_path(story).codes()
