@@ -167,12 +167,25 @@ async def _append(
     return row
 
 
-async def board_state(session: AsyncSession, policy: Policy, key: str | None = None) -> Board:
-    """The board as far as one decision needs it: one proposal plus publication history."""
+async def board_state(
+    session: AsyncSession,
+    policy: Policy,
+    key: str | None = None,
+    kinds: tuple[str, ...] = (),
+) -> Board:
+    """The board as far as one decision needs it: one proposal's entries and/or all entries
+    of some kinds (publications for an unpublish, key rotations for a new key)."""
     board = Board(policy=policy)
-    context = col(EthicsLogEntry.kind).in_(["publish", "unpublish", "key_rotation"])
-    where = context if key is None else sa.or_(context, col(EthicsLogEntry.proposal) == key)
-    stmt = select(EthicsLogEntry).where(where).order_by(col(EthicsLogEntry.entry_index))
+    conditions = []
+    if key is not None:
+        conditions.append(col(EthicsLogEntry.proposal) == key)
+    if kinds:
+        conditions.append(col(EthicsLogEntry.kind).in_(kinds))
+    if not conditions:
+        return board
+    stmt = (
+        select(EthicsLogEntry).where(sa.or_(*conditions)).order_by(col(EthicsLogEntry.entry_index))
+    )
     for row in (await session.exec(stmt)).all():
         board.replay(E.decode_entry(row.body))
     return board
@@ -222,7 +235,7 @@ async def _rotate(
     old_signer = _read_private_key(settings, old_row.key_id) if old_row else None
     signer = Signer.generate(settings.ethics_log_origin)
     verifier = signer.verifier
-    board = await board_state(session, policy_for(settings))
+    board = await board_state(session, policy_for(settings), kinds=("key_rotation",))
     await _append(
         session,
         lambda index, at: E.KeyRotationEntry(
@@ -688,7 +701,7 @@ async def unpublish(
         if current is None:
             raise BoardError(409, "nothing_published", "Nothing is published right now.")
         signer = await _signer(session, settings, now)
-        board = await board_state(session, policy_for(settings))
+        board = await board_state(session, policy_for(settings), kinds=("publish", "unpublish"))
         try:
             _, restored = await content_api.unpublish_latest(
                 session, by_staff_id=actor.id, now=now, note=rationale.strip()[:2000]
