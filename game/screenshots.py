@@ -55,7 +55,7 @@ def _stub_net() -> Any:
     return StubNet()
 
 
-def render_all(out: Path, story: Path | None = None) -> list[Path]:
+def render_all(out: Path, story: Path | None = None, locale: str = "en") -> list[Path]:
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
     import pygame
@@ -74,10 +74,11 @@ def render_all(out: Path, story: Path | None = None) -> list[Path]:
         app = GameApp(None, home=home, story_path=story_path, net=_stub_net())
         app.settings.text_speed = "instant"
         app.settings.text_scale = scale
+        app.settings.language = locale
         app.apply_settings()
         app.organisation = Organisation.from_json(DEMO_ORG, fetched_at="today")
         app.content_source = "server"
-        suffix = "" if scale == 100 else "-200"
+        suffix = ("" if scale == 100 else "-200") + ("" if locale == "en" else f"-{locale}")
 
         def shot(name: str, app: GameApp = app, suffix: str = suffix) -> None:
             app.refresh_all()
@@ -200,8 +201,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Render the game's scenes to PNG files.")
     parser.add_argument("--out", type=Path, default=Path("docs/screenshots"))
     parser.add_argument("--story", type=Path, default=None)
+    parser.add_argument("--locale", default="en", choices=("en", "de"))
     args = parser.parse_args(argv)
-    for path in render_all(args.out, args.story):
+    for path in render_all(args.out, args.story, args.locale):
         print(path)
     return 0
 

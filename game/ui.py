@@ -141,6 +141,7 @@ class Button(Item):
         self.full_width = full_width
         self.min_width = min_width
         self.compact = compact
+        self.hovered = False
         self.role = "hud" if compact else "button"
         self._lines: list[str] = []
 
@@ -190,6 +191,8 @@ class Button(Item):
         if not self.enabled:
             bg = tuple(int(c * 0.6) for c in bg)  # type: ignore[assignment]
             fg = pal.muted
+        elif self.hovered and not theme.high_contrast:
+            bg = tuple(min(255, int(c + (255 - c) * 0.18)) for c in bg)  # type: ignore[assignment]
         radius = theme.px(8)
         pygame.draw.rect(surface, bg, at, border_radius=radius)
         border = pal.panel_border if not theme.high_contrast else pal.text
@@ -571,10 +574,15 @@ class Panel:
         surface.set_clip(self.rect.clip(old_clip) if old_clip else self.rect)
         focused = self.focused
         top, bottom = self.scroll, self.scroll + self.view_height
+        mouse = pygame.mouse.get_pos() if pygame.mouse.get_focused() else (-1, -1)
         for item in self.all_items():
             r = self.abs_rect(item)
             if r.bottom < top or r.top > bottom:
                 continue
+            if isinstance(item, Button):
+                item.hovered = self.rect.collidepoint(mouse) and self.screen_rect(
+                    item
+                ).collidepoint(mouse)
             item.draw(surface, self.screen_rect(item), theme, item is focused)
         if focused is not None:
             ring = self.screen_rect(focused).inflate(theme.px(8), theme.px(8))
