@@ -7,6 +7,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ethics import entries as E
 from ethics import merkle
@@ -252,3 +254,39 @@ def test_garbage_entries_never_crash(junk: bytes) -> None:
     """Arbitrary bytes produce problems, not exceptions."""
     report = verify_export(Export(entries=junk))
     assert not report.ok
+
+
+_SHARED = _history()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_single_byte_change_is_reported(data: st.DataObject) -> None:
+    """Flipping any bit of any byte of the entries file makes verification fail."""
+    s, signer, cps = _SHARED
+    blob = bytearray(_export(s, cps, signer).entries)
+    pos = data.draw(st.integers(0, len(blob) - 1))
+    bit = data.draw(st.integers(0, 7))
+    blob[pos] ^= 1 << bit
+    export = replace(_export(s, cps, signer), entries=bytes(blob))
+    assert not verify_export(export).ok
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.data())
+def test_any_removed_added_or_swapped_entry_is_reported(data: st.DataObject) -> None:
+    """Deleting, duplicating or swapping any entries makes verification fail."""
+    s, signer, cps = _SHARED
+    entries = s.log.entries
+    i = data.draw(st.integers(0, len(entries) - 1))
+    action = data.draw(st.sampled_from(["delete", "duplicate", "swap", "truncate"]))
+    if action == "delete":
+        del entries[i]
+    elif action == "duplicate":
+        entries.insert(data.draw(st.integers(0, len(entries))), entries[i])
+    elif action == "swap":
+        j = data.draw(st.integers(0, len(entries) - 1).filter(lambda j: j != i))
+        entries[i], entries[j] = entries[j], entries[i]
+    else:
+        entries = entries[:i]
+    assert not verify_export(_export(s, cps, signer, entries)).ok
