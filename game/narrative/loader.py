@@ -190,6 +190,20 @@ class _StoryReader:
     def display(self, rel: str | Path) -> str:
         return str(self.root / rel)
 
+    def inside(self, rel: str, loc: Location) -> Path | None:
+        """A path from the manifest; it must stay inside the story directory."""
+        path = self.root / rel
+        try:
+            path.resolve().relative_to(self.root.resolve())
+        except ValueError:
+            self.b.err(
+                "E001",
+                f"{rel!r} is outside the story directory; every story file must live in it",
+                loc,
+            )
+            return None
+        return path
+
     def add_line(self, line_id: str, text: str, loc: Location) -> None:
         key = f"line:{line_id}"
         if line_id in self.lines:
@@ -269,7 +283,9 @@ class _StoryReader:
         variables = self._variables(m["variables"])
 
         for rel, loc in b.strings(m["files"], "`files`"):
-            path = self.root / rel
+            path = self.inside(rel, loc)
+            if path is None:
+                continue
             if path in self.source_files:
                 b.err("E106", f"file {rel!r} is listed twice", loc)
                 continue
@@ -278,8 +294,10 @@ class _StoryReader:
         if "translations" in m:
             self._translations(m["translations"], locales, source_locale)
         if "tests" in m:
-            for rel, _loc in b.strings(m["tests"], "`tests`"):
-                self.test_files.append(self.root / rel)
+            for rel, loc in b.strings(m["tests"], "`tests`"):
+                path = self.inside(rel, loc)
+                if path is not None:
+                    self.test_files.append(path)
         # a listed locale without a table is allowed (lint warns): that is how a new
         # translation starts, before `crossroads content translate --write` creates the table
         b.locations["manifest:locales"] = m["locales"].loc
@@ -633,7 +651,9 @@ class _StoryReader:
             rel = b.string(rel_y, f"translation file for {locale}")
             if rel is None:
                 continue
-            path = self.root / rel
+            path = self.inside(rel, rel_y.loc)
+            if path is None:
+                continue
             self.translation_files[locale] = path
             table: dict[str, str] = {}
             self.translations[locale] = table

@@ -139,3 +139,13 @@ def test_every_error_in_a_file_is_reported_at_once(tmp_path: Path) -> None:
         load_story(story)
     assert {d.code for d in info.value.diagnostics} >= {"E111", "E105"}
     assert "more error" in str(info.value)
+
+
+@pytest.mark.parametrize("path", ["../outside.yaml", "/etc/hostname"])
+def test_files_outside_the_story_directory_are_refused(tmp_path: Path, path: str) -> None:
+    """A manifest cannot pull in files from elsewhere on the machine."""
+    story = copy_story(tmp_path)
+    (tmp_path / "outside.yaml").write_text("lines: {x.y: z}\n", encoding="utf-8")
+    edit(story / "story.yaml", "  - service.yaml", f"  - service.yaml\n  - {path}")
+    _s, diags = parse_story(story)
+    assert any(d.code == "E001" and "outside the story directory" in d.message for d in diags)
