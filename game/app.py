@@ -358,6 +358,16 @@ class GameApp:
         if self.top is None or self.top.name != "disclosure":
             self.push(DisclosureScene(self, first_run=False))
 
+    def erase_everything(self) -> None:
+        """Erase all the player sent to the service (messages, consent, bookings, session)."""
+        self.conversation.reset()
+        self.conversation.clear_screen_text()
+        self.net.erase_session()
+        self.show_notice(self.tr("notice.erasing"))
+        chat = self.find("chat")
+        if chat is not None:
+            self.pop(chat)
+
     # -- network ---------------------------------------------------------------------------
     def _on_net(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type", "")
@@ -384,7 +394,14 @@ class GameApp:
             if self.content_store.cached_hash == self.bundle.sha256:
                 self.content_source = "server"
                 self.refresh_all()
+        elif kind == "net.erased":
+            counts = frame.get("erased") or {}
+            self.show_notice(self.tr("notice.erased_done", messages=counts.get("messages", 0)))
+            self._active_saved = None
+            self.refresh_all()
         elif kind == "net.error":
+            if frame.get("what") == "erase":
+                self.show_notice(self.tr("notice.erase_failed", reason=frame.get("message")))
             if frame.get("what") == "organisation":
                 self.org_error = str(frame.get("message"))
                 self.refresh_all()

@@ -192,6 +192,17 @@ class NetClient:
         """GET /api/v1/organisation; arrives as `net.organisation`."""
         self._command("fetch_organisation", None)
 
+    def has_session(self) -> bool:
+        """True if this device holds an anonymous session token for the server."""
+        return bool(self.server_url and self.tokens.get(self.server_url).get("token"))
+
+    def erase_session(self) -> None:
+        """DELETE /api/v1/sessions/me: the server erases everything this token sent.
+
+        Arrives as `net.erased` (with the server's counts) or `net.error` (what="erase").
+        """
+        self._command("erase_session", None)
+
     def forget_session(self) -> None:
         """Drop the stored token (after an erase): the next connect opens a new session."""
         if self.server_url:
@@ -296,10 +307,13 @@ class NetClient:
                     self._wake.set()
                     if self._ws is not None:
                         await self._ws.close()
-                elif name in ("fetch_content", "fetch_organisation"):
-                    coro = (
-                        self._fetch_content(arg) if name == "fetch_content" else self._fetch_org()
-                    )
+                elif name in ("fetch_content", "fetch_organisation", "erase_session"):
+                    if name == "fetch_content":
+                        coro = self._fetch_content(arg)
+                    elif name == "fetch_organisation":
+                        coro = self._fetch_org()
+                    else:
+                        coro = self._erase()
                     task = asyncio.create_task(coro)
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
@@ -499,6 +513,35 @@ class NetClient:
             )
             return
         self._emit({"type": "net.organisation", "data": data})
+
+    async def _erase(self) -> None:
+        assert self.server_url is not None
+        token = self.tokens.get(self.server_url).get("token")
+        if not token:
+            self._emit({"type": "net.erased", "erased": {}})
+            return
+        self._want_socket = False
+        self._buffer.clear()
+        try:
+            async with self._http.delete(
+                f"{self.server_url}/api/v1/sessions/me",
+                headers={"Authorization": f"Bearer {token}"},
+                timeout=self._http_timeout,
+            ) as resp:
+                data = await resp.json(content_type=None)
+                # 401: the server no longer knows the token, so nothing is left to erase
+                if resp.status not in (200, 401):
+                    raise _HttpFailure(resp.status, data)
+        except (_HttpFailure, aiohttp.ClientError, OSError, TimeoutError, ValueError) as exc:
+            self._emit(
+                {"type": "net.error", "what": "erase", "message": str(exc) or type(exc).__name__}
+            )
+            return
+        self.forget_session()
+        if self._ws is not None:
+            await self._ws.close()
+        erased = data.get("erased", {}) if isinstance(data, dict) else {}
+        self._emit({"type": "net.erased", "erased": erased})
 
 
 class _HttpFailure(Exception):

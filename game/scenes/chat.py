@@ -40,6 +40,7 @@ def _clock(at: str | None) -> str:
 class ChatScene(Scene):
     name = "chat"
     sensitive = True
+    confirm_erase = False
 
     def __init__(self, app: GameApp) -> None:
         super().__init__(app)
@@ -92,12 +93,12 @@ class ChatScene(Scene):
         buttons: list[Item] = [
             Button(tr("chat.back_to_game"), self.back_to_game, ident="back_to_game", compact=True)
         ]
-        if conv.phase == Phase.ENDED:
-            buttons.append(Button(tr("chat.erase"), self.erase, ident="erase", compact=True))
-        else:
+        if conv.phase != Phase.ENDED:
             buttons.append(
                 Button(tr("chat.end"), self.end_chat, kind="danger", ident="end", compact=True)
             )
+        erase_label = "chat.erase_confirm" if self.confirm_erase else "chat.erase"
+        buttons.append(Button(tr(erase_label), self.erase, ident="erase", compact=True))
         buttons.append(
             Button(
                 tr("chat.helplines"), lambda: app.open_resources(), ident="helplines", compact=True
@@ -280,10 +281,11 @@ class ChatScene(Scene):
         self.refresh()
 
     def erase(self) -> None:
-        self.app.conversation.erase()
-        self.app.net.forget_session()
-        self.app.show_notice(self.tr("notice.erased"))
-        self.app.pop(self)
+        if not self.confirm_erase:
+            self.confirm_erase = True  # a second press is needed: erasing cannot be undone
+            self.refresh()
+            return
+        self.app.erase_everything()
 
     def on_enter(self) -> None:
         # text input (and the IME candidate window) only while the chat is open, so letters

@@ -17,6 +17,7 @@ from game.ui import Button, Gap, Item, Row, Slider, Text
 class SettingsScene(PageScene):
     name = "settings"
     initial_focus = "text_scale"
+    confirm_erase = False
 
     def _set(self, **values: object) -> Callable[[], None]:
         def apply() -> None:
@@ -44,6 +45,25 @@ class SettingsScene(PageScene):
 
     def _is(self, key: str, value: object) -> bool:
         return bool(getattr(self.app.settings, key) == value)
+
+    def _data_items(self) -> list[Item]:
+        """Erasure of what was sent to the service, in two deliberate steps."""
+        if not self.app.net.has_session():
+            return []
+        label = "settings.erase_confirm" if self.confirm_erase else "settings.erase"
+        return [
+            Text(self.tr("settings.your_data"), "speaker"),
+            Text(self.tr("settings.your_data_note"), "small", "muted"),
+            Button(self.tr(label), self._erase, kind="danger", ident="erase"),
+        ]
+
+    def _erase(self) -> None:
+        if not self.confirm_erase:
+            self.confirm_erase = True
+        else:
+            self.confirm_erase = False
+            self.app.erase_everything()
+        self.refresh()
 
     def _voice_status(self) -> str:
         voice = self.app.voice
@@ -136,6 +156,7 @@ class SettingsScene(PageScene):
             ),
             Text(self._voice_status(), "small", "muted"),
             Text(tr("settings.voice_keys"), "small", "muted"),
+            *self._data_items(),
             Gap(6),
             Button(tr("common.back"), self.close, kind="primary", ident="back"),
         ]

@@ -36,6 +36,7 @@ class FakeServer:
         self.conversation_id: str | None = None
         self.queued = False
         self.hellos = 0
+        self.erased: list[str] = []
         self.loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
         self._thread: threading.Thread | None = None
@@ -60,6 +61,7 @@ class FakeServer:
     async def _setup(self) -> None:
         app = web.Application()
         app.router.add_post("/api/v1/sessions", self.sessions)
+        app.router.add_delete("/api/v1/sessions/me", self.erase)
         app.router.add_get("/api/v1/content", self.content)
         app.router.add_get("/api/v1/organisation", self.organisation)
         app.router.add_get("/ws/player", self.player_ws)
@@ -92,6 +94,21 @@ class FakeServer:
         sid = str(uuid.uuid4())
         self.tokens[token] = sid
         return web.json_response({"session_id": sid, "token": token}, status=201)
+
+    async def erase(self, request: web.Request) -> web.Response:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if token not in self.tokens:
+            return web.json_response(
+                {"error": {"code": "unauthenticated", "message": "?"}}, status=401
+            )
+        del self.tokens[token]
+        self.erased.append(token)
+        count = len([m for m in self.messages if m["sender"] == "player"])
+        self.messages.clear()
+        self.conversation_id = None
+        for ws in list(self.sockets):
+            await ws.close(code=4010)
+        return web.json_response({"erased": {"messages": count, "consent_records": 1}})
 
     async def content(self, request: web.Request) -> web.Response:
         body = self.bundle.to_bytes()

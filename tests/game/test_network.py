@@ -319,3 +319,26 @@ def test_restart_during_a_chat_resumes_it(home: Path, server: FakeServer) -> Non
         assert second.top.name == "chat"
     finally:
         second.shutdown()
+
+
+def test_erase_everything_from_the_chat(
+    online_game: GameApp, server: FakeServer, home: Path
+) -> None:
+    """'Erase what I sent' asks once more, then the service deletes it and the code is gone."""
+    game = online_game
+    opt_in(game)
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
+    server.match()
+    until(game, lambda: game.top.name == "chat")
+    type_text(game, "please forget this")
+    key(game, pygame.K_RETURN)
+    until(game, lambda: game.conversation.lines[-1].seq is not None)
+    press(game, "erase")
+    assert server.erased == [] and "Press again" in game.top.panels()[0].texts()[-1] + " ".join(
+        game.top.panels()[0].texts()
+    )
+    press(game, "erase")
+    until(game, lambda: bool(server.erased) and (game.notice or "").startswith("Erased: 1"))
+    assert game.top.name != "chat" and game.conversation.lines == []
+    assert not game.net.has_session()
+    assert "please forget" not in (home / "session.json").read_text()
