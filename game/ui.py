@@ -650,6 +650,7 @@ class TextInput:
         self.rect = pygame.Rect(0, 0, 0, 0)
         self.focused = True
         self.cursor_visible = True  # the chat scene blinks it unless motion is reduced
+        self.composition = ""  # IME text being composed, shown underlined at the cursor
         self._dragging = False
         self._spans: list[tuple[int, int]] = [(0, 0)]
         self._first_line = 0
@@ -737,7 +738,12 @@ class TextInput:
             return False
         if event.type == pygame.KEYDOWN:
             self._refresh_spans()
+        if event.type == pygame.TEXTEDITING:
+            # an input method (e.g. for Chinese or Japanese) is composing: show it, don't insert
+            self.composition = event.text
+            return True
         if event.type == pygame.TEXTINPUT:
+            self.composition = ""
             self.insert(event.text)
             return True
         if event.type == pygame.MOUSEBUTTONDOWN and event.button == 1:
@@ -881,6 +887,13 @@ class TextInput:
             line = self.text[a:b]
             if line:
                 surface.blit(theme.render(line, "body", pal.text), (x0, y))
+            if row == cur_line and self.focused and self.composition:
+                cx = x0 + theme.measure("body", self.text[a : self.cursor])
+                comp = theme.render(self.composition, "body", pal.accent)
+                surface.blit(comp, (cx, y))
+                pygame.draw.line(
+                    surface, pal.accent, (cx, y + lh - 3), (cx + comp.get_width(), y + lh - 3), 2
+                )
             if row == cur_line and self.focused and self.cursor_visible:
                 cx = x0 + theme.measure("body", self.text[a : self.cursor])
                 pygame.draw.line(

@@ -3,6 +3,7 @@ autosave). Loading replaces the current playthrough after the player confirms.""
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +14,14 @@ from game.ui import Button, Gap, Item, Row, Text
 
 if TYPE_CHECKING:
     from game.app import GameApp
+
+
+def _local(iso: str) -> str:
+    """A save's UTC timestamp as the player's local date and time."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return iso
 
 
 class SavesScene(PageScene):
@@ -38,9 +47,7 @@ class SavesScene(PageScene):
             items.append(Gap(4))
             items.append(Text(name, "speaker"))
             if info.exists:
-                items.append(
-                    Text(f"{info.label}  ({info.saved_at.replace('T', ' ')[:16]})", "body", "muted")
-                )
+                items.append(Text(f"{info.label}  ({_local(info.saved_at)})", "body", "muted"))
             else:
                 items.append(Text(tr("saves.empty"), "body", "muted"))
             buttons: list[Item] = []

@@ -395,3 +395,16 @@ def test_type_text_helper_reaches_only_the_chat(game: GameApp) -> None:
     start_story(game)
     type_text(game, "t")
     assert game.top.name == "story"
+
+
+def test_input_method_composition_is_shown_not_inserted(game: GameApp) -> None:
+    """While an input method composes (e.g. Japanese), the text is only committed at the end."""
+    from game.ui import Clipboard, TextInput
+
+    box = TextInput(Clipboard(), lambda _t: None)
+    box.layout(game.theme, pygame.Rect(10, 10, 400, 60))
+    box.handle_event(pygame.event.Event(pygame.TEXTEDITING, text="にほ", start=0, length=2))
+    assert box.text == "" and box.composition == "にほ"
+    box.draw(game.screen, game.theme)
+    box.handle_event(pygame.event.Event(pygame.TEXTINPUT, text="日本"))
+    assert box.text == "日本" and box.composition == ""
