@@ -39,7 +39,7 @@ def build_log(count: int, signer: Signer) -> list[bytes]:
     def add(entry_cls: type[E.Entry], actor: int | None, **fields: object) -> None:
         nonlocal at
         at += timedelta(seconds=1)
-        out.append(entry_cls(index=len(out), at=at, actor=actor, **fields).to_bytes())  # type: ignore[arg-type]
+        out.append(entry_cls(index=len(out), at=at, actor=actor, **fields).to_bytes())
 
     add(
         E.KeyRotationEntry,
@@ -132,6 +132,7 @@ def bench_db_appends(count: int) -> None:
 
                 story = Path(__file__).resolve().parents[1] / "assets" / "story"
                 body = Bundle.from_story(load_story(story)).to_bytes()
+                assert ids[0] is not None and ids[1] is not None
                 author = service.Staff(id=ids[0], roles=["author"])
                 reviewer = service.Staff(id=ids[1], roles=["reviewer"])
                 proposals = []

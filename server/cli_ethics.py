@@ -55,6 +55,9 @@ def _run(work: Callable[[Any, Any], Awaitable[T]]) -> T:
         return asyncio.run(main())
     except BoardError as exc:
         raise _fail(exc.message) from exc
+    except OSError as exc:  # key directory or export folder not usable
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise _fail(f"file system error{where}: {exc.strerror or exc}") from exc
     except SQLAlchemyError as exc:
         first = str(exc).splitlines()[0]
         raise _fail(

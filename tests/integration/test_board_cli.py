@@ -175,3 +175,15 @@ def test_prove_consent(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ethics", "prove-consent", "99999"]) == 1
     assert "no consent record 99999" in capsys.readouterr().err
     assert main(["ethics", "prove-consent", "abc"]) == 1
+
+
+def test_unusable_key_directory_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A key directory path that is a file gives one line naming it, not a traceback."""
+    blocker = env / "not-a-dir"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("CROSSROADS_ETHICS_KEY_DIR", str(blocker))
+    assert main(["ethics", "keygen"]) == 1
+    err = capsys.readouterr().err
+    assert "file system error" in err and "Traceback" not in err
