@@ -136,6 +136,12 @@ async def index(request: web.Request, *, error: str = "", status: int = 200) -> 
     account, _ = await _staff(request, *VIEW_ROLES)
     db = _db(request)
     proposals = await service.list_proposals(db)
+    settings = _settings(request)
+    states = {
+        p.id: await service.proposal_view(db, settings, p.id)
+        for p in proposals
+        if p.status == "open" and p.id is not None
+    }
     async with db.session() as session:
         published = await content_api.published_hash(session)
         size = await service.log_size(session)
@@ -145,6 +151,7 @@ async def index(request: web.Request, *, error: str = "", status: int = 200) -> 
         "board/index.html",
         {
             "waiting": [p for p in proposals if p.status == "open"],
+            "states": states,
             "closed": [p for p in proposals if p.status != "open"],
             "published": published,
             "log_size": size,

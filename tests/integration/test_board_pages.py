@@ -74,6 +74,8 @@ async def test_propose_review_publish_through_pages(seeded_client: Client, tmp_p
     page = await (await client.get(f"/board/proposals/{pid}?locale=en")).text()
     assert "Strange, isn&#39;t it?" in page  # the diff shows the new text
     assert "0 of 2 required approvals" in page
+    index = await (await client.get("/board")).text()
+    assert f"/board/proposals/{pid}" in index and "0 of 2" in index  # waiting, with its state
 
     csrf = await _as(client, "board1")
     assert await _review(client, csrf, pid) == 303
