@@ -180,6 +180,18 @@ class ArtBook:
             self._cache[key] = surf
         return surf
 
+    def backdrop(self, name: str = "night") -> pygame.Surface:
+        """A background darkened for pages, so text panels read well on top of it."""
+        key = (f"dim:{name}", 0)
+        surf = self._cache.get(key)
+        if surf is None:
+            surf = self.background(name).copy()
+            shade = pygame.Surface(surf.get_size(), pygame.SRCALPHA)
+            shade.fill((12, 14, 22, 200))
+            surf.blit(shade, (0, 0))
+            self._cache[key] = surf
+        return surf
+
     def portrait(self, speaker: str, size: int) -> pygame.Surface:
         key = (f"p:{speaker}", size)
         surf = self._cache.get(key)

@@ -126,7 +126,10 @@ class PageScene(Scene):
         return False
 
     def draw(self, surface: pygame.Surface) -> None:
-        surface.fill(self.theme.palette.bg)
+        if self.theme.high_contrast:
+            surface.fill(self.theme.palette.bg)
+        else:
+            surface.blit(self.app.art.backdrop(), (0, 0))
         self.panel.draw(surface, self.theme)
 
     def speech(self) -> str:

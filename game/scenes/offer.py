@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from game.content import hours_in_local_time
+from game.content import DAYS, hours_in_local_time
 from game.scenes.base import PageScene
 from game.ui import Button, Gap, Item, Row, Text
 
@@ -46,7 +46,8 @@ def hours_text(app: GameApp) -> str:
     seen: dict[str, list[str]] = {}
     for day, start, end in rows:
         seen.setdefault(day, []).append(f"{start}-{end}")
-    days = "; ".join(f"{app.tr('day.' + d)} {', '.join(v)}" for d, v in seen.items())
+    ordered = sorted(seen.items(), key=lambda kv: DAYS.index(kv[0]))  # Monday first
+    days = "; ".join(f"{app.tr('day.' + d)} {', '.join(v)}" for d, v in ordered)
     return app.tr("offer.hours_local", hours=days)
 
 

@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 
 import pygame
+import pytest
 
 from game.app import GameApp
 from game.conversation import Phase
@@ -342,3 +343,39 @@ def test_erase_everything_from_the_chat(
     assert game.top.name != "chat" and game.conversation.lines == []
     assert not game.net.has_session()
     assert "please forget" not in (home / "session.json").read_text()
+
+
+@pytest.mark.parametrize("locale", ["en", "de"])
+def test_handoff_screens_never_overflow_at_200_percent(
+    online_game: GameApp, server: FakeServer, locale: str
+) -> None:
+    """At 200 % text the choices, confirmation, waiting and chat screens keep text in its box."""
+    from tests.game.test_flows import overflowing
+
+    game = online_game
+    game.settings.text_scale = 200
+    game.settings.language = locale
+    game.apply_settings()
+    key(game, pygame.K_RETURN)
+    finish_text(game)
+    key(game, pygame.K_t)
+    problems = overflowing(game)
+    press(game, "yes")
+    problems += overflowing(game)
+    press(game, "language_en")
+    press(game, "format_chat")
+    press(game, "next")
+    problems += overflowing(game)
+    press(game, "send")
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
+    frames(game, 2)
+    problems += overflowing(game)
+    server.match()
+    until(game, lambda: game.top.name == "chat")
+    server.say("Hallo! " + "Donaudampfschifffahrtsgesellschaftskapitän " * 3)
+    until(game, lambda: len(game.conversation.lines) == 1)
+    frames(game, 2)
+    problems += overflowing(game)
+    chat = game.top
+    assert chat.area.bottom <= chat.input.rect.top and chat.header.rect.bottom <= chat.area.top
+    assert problems == []
