@@ -129,6 +129,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
     assert added.returncode == 0, added.stderr
     server.start()
     dialogs: list[str] = []
+    page_errors: list[str] = []
     try:
         async with playwright_api.async_playwright() as p, aiohttp.ClientSession() as http:
             browser = await p.chromium.launch(
@@ -137,6 +138,17 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             viewport = {"width": 1440, "height": 900}
             counsellor_ctx = await browser.new_context(viewport=viewport)
             page = await counsellor_ctx.new_page()
+            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page.on(
+                "console",
+                lambda m: (
+                    page_errors.append(m.text)
+                    if m.type == "error"
+                    and "WebSocket" not in m.text
+                    and "ERR_CONNECTION" not in m.text
+                    else None
+                ),
+            )
             page.on(
                 "dialog", lambda d: (dialogs.append(d.message), asyncio.ensure_future(d.dismiss()))
             )
@@ -165,6 +177,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             conversation_id = matched["conversation_id"]
             panel = page.locator(f"#panel-{conversation_id}")
             await expect(panel).to_be_visible()
+            await expect(page.locator("#queue-count")).to_have_text("0")
 
             await player.send({"type": "message", "client_id": "p-1", "text": XSS})
             await player.until("ack", client_id="p-1")
@@ -196,6 +209,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
 
             await player.send({"type": "typing", "on": True})
             await expect(panel.locator(".typing")).to_have_text("The player is typing…")
+            await page.evaluate("window.scrollTo(0, 0)")
             await page.screenshot(path=str(SHOTS / "web-console-chat.png"))
 
             # The supervisor sees the counsellor's load.
@@ -281,6 +295,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
     finally:
         server.stop()
     assert dialogs == [], "the page ran script from chat text"
+    assert page_errors == [], page_errors
 
 
 async def test_foreign_origin_and_roles_on_a_real_server(tmp_path: Path) -> None:

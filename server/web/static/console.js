@@ -259,6 +259,7 @@ function onStatus(frame) {
     STORE.setItem("crossroads.status", desiredStatus);
   }
   setStatusButtons(frame.status);
+  checkShift();
 }
 
 function onError(frame) {
@@ -303,7 +304,6 @@ function chooseStatus(status) {
   STORE.setItem("crossroads.status", status);
   setStatusButtons(status);
   send({ type: "status", status });
-  setTimeout(checkShift, 1500);
 }
 statusButtons.forEach((b) => b.addEventListener("click", () => chooseStatus(b.dataset.status)));
 
@@ -440,7 +440,8 @@ function ensureConversation(id, preferences, info) {
   const textareaId = `reply-${id}`;
   conv.textarea.id = textareaId;
   panel.querySelector(".composer label").setAttribute("for", textareaId);
-  panel.querySelector(".conv-head .title").textContent = `Chat ${index}`;
+  const since = info && info.started_at ? fmtTime(info.started_at) : fmtTime();
+  panel.querySelector(".conv-head .title").textContent = `Chat ${index} · since ${since}`;
   panel.querySelector(".conv-head .prefs").replaceWith(prefChips(conv.preferences));
   if (info && info.supervisor_requested) show(panel.querySelector(".sup-chip"), true);
   conv.textarea.value = STORE.getItem(`crossroads.draft.${id}`) || "";
@@ -679,6 +680,8 @@ document.addEventListener("visibilitychange", () => {
 
 function onMatched(frame) {
   const conv = ensureConversation(frame.conversation_id, frame.preferences, frame);
+  // A transferred or re-queued conversation has history: fetch what this console has not seen.
+  send({ type: "resume", conversation_id: conv.id, last_seq: conv.lastSeq });
   if (!conv.ended) {
     systemLine(conv, frame.transferred_from ? "A colleague transferred this conversation to you." : "Connected. The player can see your display name and kind.");
     activate(conv.id);
@@ -905,6 +908,7 @@ document.getElementById("canned-form").addEventListener("submit", async (event) 
       body: document.getElementById("canned-body").value,
     });
     event.target.reset();
+    event.target.closest("details").open = false;
     await loadCanned(true);
   } catch (err) {
     showAlert(`Could not save the response: ${err.message}`);
