@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .exceptions import TweeImportError
+from .exceptions import ContentError, TweeImportError
 from .model import KNOWN_TAGS, NAME_RE
 from .yamlout import yaml_list, yaml_str
 
@@ -67,6 +68,7 @@ class _Link:
     target: str
     line: int
     effects: list[str] = field(default_factory=list)
+    condition: str | None = None
 
 
 @dataclass
@@ -184,6 +186,39 @@ _SC_LINK_WIKI = re.compile(
 _SC_GOTO = re.compile(r"<<goto\s+(?:(?P<a>\"[^\"]*\"|'[^']*')|\[\[(?P<w>[^\]]*)\]\])\s*>>")
 _SC_SET = re.compile(r"<<set\s+\$(?P<var>\w+)\s+(?:to|=)\s+(?P<value>.*?)>>")
 _SC_MACRO = re.compile(r"<</?(?P<name>[\w-]+)[^>]*>>")
+_SC_IF_LINE = re.compile(r"^\s*<<if\s+(?P<c>(?:(?!>>).)+)>>\s*$")
+_SC_ELSEIF_LINE = re.compile(r"^\s*<<else\s*if\s+(?P<c>(?:(?!>>).)+)>>\s*$")
+_SC_ELSE_LINE = re.compile(r"^\s*<<else>>\s*$")
+_SC_ENDIF_LINE = re.compile(r"^\s*(<</if>>|<<endif>>)\s*$")
+_SC_IF_INLINE = re.compile(r"<<if\s+(?P<c>(?:(?!>>).)+)>>(?P<body>(?:(?!<<else|<<if).)*?)<</if>>")
+_H_IF_LINE = re.compile(r"^\s*\((?:if|when):\s*(?P<c>[^\[\]]+?)\)\s*\[\s*$", re.IGNORECASE)
+_H_ELSEIF_LINE = re.compile(r"^\s*\]\s*\(else-?if:\s*(?P<c>[^\[\]]+?)\)\s*\[\s*$", re.IGNORECASE)
+_H_ELSE_LINE = re.compile(r"^\s*\]\s*\(else:\s*\)\s*\[\s*$", re.IGNORECASE)
+_H_CLOSE_LINE = re.compile(r"^\s*\]\s*$")
+_H_IF_INLINE = re.compile(
+    r"\((?:if|when):\s*(?P<c>[^()]*(?:\([^()]*\)[^()]*)*)\)\[(?P<body>(?:\[\[[^\]]*\]\]|[^\[\]])*)\]",
+    re.IGNORECASE,
+)
+_COND_TOKEN = re.compile(
+    r"\s*(?:(?P<str>\"[^\"\\]*\"|'[^'\\]*')|(?P<var>\$[A-Za-z_]\w*)|(?P<num>\d+)"
+    r"|(?P<op>===|!==|==|!=|>=|<=|&&|\|\||[<>!()+\-])|(?P<word>[A-Za-z_][\w-]*))"
+)
+_COND_WORDS = {
+    "and": "and",
+    "or": "or",
+    "not": "not",
+    "true": "true",
+    "false": "false",
+    "is": "==",
+    "eq": "==",
+    "isnot": "!=",
+    "neq": "!=",
+    "gt": ">",
+    "gte": ">=",
+    "lt": "<",
+    "lte": "<=",
+}
+_COND_OPS = {"===": "==", "!==": "!=", "&&": "and", "||": "or", "!": "not"}
 _HTML = re.compile(r"</?[a-zA-Z][^<>]*>")
 _VAR_PRINT = re.compile(r"(?<![\w$])[$_][A-Za-z_]\w*")
 _MARKUP = re.compile(r"''|(?<!:)//|~~|\^\^|\*\*")
@@ -207,7 +242,8 @@ def _split_link(inner: str) -> tuple[str, str]:
 
 
 def slug(text: str, fallback: str) -> str:
-    s = re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    s = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
     if not s or not s[0].isalpha():
         s = f"{fallback}_{s}" if s else fallback
     return s[:40].rstrip("_")
@@ -246,6 +282,7 @@ class _Converter:
         for p in self.passages:
             if p.name == "StoryTitle":
                 title = " ".join(line.strip() for line in p.body if line.strip()) or title
+                title = title.replace("{", "(").replace("}", ")")
             elif p.name == "StoryData":
                 try:
                     parsed = json.loads("\n".join(p.body) or "{}")
@@ -261,6 +298,18 @@ class _Converter:
             raise TweeImportError("the file has no story passages")
         ids: dict[str, str] = {}
         used: set[str] = set()
+        unique: list[_Passage] = []
+        for p in story_passages:
+            if any(q.name == p.name for q in unique):
+                self.note(
+                    p,
+                    p.line,
+                    "a second passage with the same name; not converted "
+                    "(Twine links can only reach the first)",
+                )
+            else:
+                unique.append(p)
+        story_passages = unique
         for p in story_passages:
             base = slug(p.name, "p")
             nid, n = base, 2
@@ -364,7 +413,8 @@ class _Converter:
             "(the game's look and behaviour are not part of the story)",
         )
 
-    def _declare(self, p: _Passage, line: int, var: str, typ: str) -> str:
+    def _declare(self, p: _Passage, line: int, var: str, typ: str) -> str | None:
+        """The story variable for Twine `$var` (declared on first use); None on a type clash."""
         name = var.lower()
         if not NAME_RE.match(name):
             name = slug(name, "v")
@@ -375,8 +425,10 @@ class _Converter:
             self.note(
                 p,
                 line,
-                f"variable ${var} is used as {typ} here but as {self.variables[name][0]} elsewhere",
+                f"variable ${var} is used as {typ} here but as {self.variables[name][0]} "
+                "elsewhere; this use is not converted",
             )
+            return None
         return name
 
     def _setter(self, p: _Passage, ln: int, setter: str, text: str) -> list[str]:
@@ -394,6 +446,8 @@ class _Converter:
                 )
                 continue
             name = self._declare(p, ln, m.group("var"), lit[0])
+            if name is None:
+                continue
             src = self._effect_source(m.group("var"), name, lit[1])
             out.append(src)
             self.note(p, ln, f"setter {part.strip()!r} on link {text!r} became `set: {src}`", True)
@@ -406,46 +460,176 @@ class _Converter:
             return name + value[len(var) :]
         return f"{name} = {value}"
 
+    def _condition(self, p: _Passage, ln: int, src: str) -> str | None:
+        """Translate a Harlowe/SugarCube condition into ours, or report and return None."""
+        out: list[str] = []
+        kinds: list[str] = []
+        pos = 0
+        src = src.strip()
+        while pos < len(src):
+            m = _COND_TOKEN.match(src, pos)
+            if m is None or m.end() == pos:
+                break
+            pos = m.end()
+            if m.group("str"):
+                out.append(json.dumps(m.group("str")[1:-1], ensure_ascii=False))
+                kinds.append("str")
+            elif m.group("var"):
+                out.append(m.group("var"))
+                kinds.append("var")
+            elif m.group("num"):
+                out.append(m.group("num"))
+                kinds.append("num")
+            elif m.group("op"):
+                op = m.group("op")
+                out.append(_COND_OPS.get(op, op))
+                kinds.append("op")
+            else:
+                word = m.group("word").lower()
+                if word == "not" and out and out[-1] == "==":
+                    out[-1] = "!="  # Harlowe `is not`
+                    continue
+                if word not in _COND_WORDS:
+                    out = []
+                    break
+                out.append(_COND_WORDS[word])
+                kinds.append("op")
+        if pos < len(src) or not out:
+            self.note(p, ln, f"condition {src!r} is not converted; the choice is always shown")
+            return None
+        # declare variables, typed by what they are compared with
+        for i, (tok, kind) in enumerate(zip(out, kinds, strict=True)):
+            if kind != "var":
+                continue
+            typ = "bool"
+            for j in (i - 2, i + 2):  # `$x > 3` / `3 < $x`: the operand across a comparison
+                if 0 <= j < len(out) and out[(i + j) // 2] in ("==", "!=", "<", "<=", ">", ">="):
+                    typ = {"num": "int", "str": "str"}.get(kinds[j], typ)
+            name = self._declare(p, ln, tok[1:], typ)
+            if name is None:
+                return None
+            out[i] = name
+        result = ""
+        for i, tok in enumerate(out):
+            glue = "" if i == 0 or out[i - 1] in ("(", "not(") or tok == ")" else " "
+            result += glue + tok
+        try:
+            from .expr import infer_type, parse_condition
+
+            types = {n: t for n, (t, _d) in self.variables.items()}
+            if infer_type(parse_condition(result), types) != "bool":  # type: ignore[arg-type]
+                raise ValueError("not a condition")
+        except (ContentError, ValueError) as exc:
+            self.note(
+                p, ln, f"condition {src!r} is not converted ({exc}); the choice is always shown"
+            )
+            return None
+        self.note(p, ln, f"condition {src!r} became `if: {result}` on the links it guards", True)
+        return result
+
+    def _links_in(
+        self, p: _Passage, ln: int, line: str, links: list[_Link], condition: str | None
+    ) -> str:
+        """Take every link out of `line` (into `links`); returns the remaining text."""
+
+        def take(text: str, target: str) -> None:
+            links.append(_Link(text, target, ln, condition=condition))
+
+        for m in _SC_LINK.finditer(line):
+            take(_unquote(m.group("a")), _unquote(m.group("b")))
+            if m.group("body").strip():
+                self.note(p, ln, f"code inside <<link>> not converted: {m.group('body')!r}")
+        line = _SC_LINK.sub("", line)
+        for m in _SC_LINK_WIKI.finditer(line):
+            take(*_split_link(m.group("inner")))
+            if m.group("body").strip():
+                self.note(p, ln, f"code inside <<link>> not converted: {m.group('body')!r}")
+        line = _SC_LINK_WIKI.sub("", line)
+        for m in _HARLOWE_LINK_HOOK_GOTO.finditer(line):
+            take(_unquote(m.group("a")), _unquote(m.group("b")))
+        line = _HARLOWE_LINK_HOOK_GOTO.sub("", line)
+        for m in _HARLOWE_LINK_GOTO.finditer(line):
+            a = _unquote(m.group("a"))
+            take(a, _unquote(m.group("b")) if m.group("b") else a)
+        line = _HARLOWE_LINK_GOTO.sub("", line)
+        for m in list(_HARLOWE_GOTO.finditer(line)) + list(_SC_GOTO.finditer(line)):
+            target = _unquote(m.group("a")) if m.group("a") else _split_link(m.group("w"))[1]
+            take("", target)
+            self.note(p, ln, f"automatic jump {m.group(0)!r} became a 'Continue' choice", True)
+        line = _SC_GOTO.sub("", _HARLOWE_GOTO.sub("", line))
+        for m in _LINK_RE.finditer(line):
+            text, target = _split_link(m.group("inner"))
+            take(text, target)
+            if m.group("setter"):
+                links[-1].effects = self._setter(p, ln, m.group("setter"), text)
+        return _LINK_RE.sub("", line)
+
+    @staticmethod
+    def _joined(conditions: list[str | None]) -> str | None:
+        if any(c is None for c in conditions):
+            return None
+        parts = [c for c in conditions if c]
+        if not parts:
+            return None
+        return " and ".join(f"({c})" if len(parts) > 1 else c for c in parts)
+
     def _passage(self, p: _Passage, ids: dict[str, str]) -> tuple[str, bool]:
         nid = ids[p.name]
         links: list[_Link] = []
         effects: list[str] = []
         text_lines: list[str] = []
+        # open conditional blocks: (condition or None if unconvertible, earlier branches)
+        blocks: list[tuple[str | None, list[str | None]]] = []
         for offset, raw in enumerate(p.body, start=1):
             ln = p.line + offset
             line = raw
+            m_if = _SC_IF_LINE.match(line) or _H_IF_LINE.match(line)
+            m_elif = _SC_ELSEIF_LINE.match(line) or _H_ELSEIF_LINE.match(line)
+            if m_if or (m_elif and blocks):
+                m = m_if or m_elif
+                assert m is not None
+                cond = self._condition(p, ln, m.group("c"))
+                if m_if:
+                    blocks.append((cond, []))
+                else:
+                    prev, earlier = blocks.pop()
+                    blocks.append((cond, [*earlier, prev]))
+                continue
+            if (_SC_ELSE_LINE.match(line) or _H_ELSE_LINE.match(line)) and blocks:
+                prev, earlier = blocks.pop()
+                branches = [*earlier, prev]
+                neg = (
+                    None
+                    if any(b is None for b in branches)
+                    else " and ".join(f"not ({b})" for b in branches if b)
+                )
+                blocks.append((neg, branches))
+                self.note(p, ln, "else branch: its links get the negated condition", True)
+                continue
+            if _SC_ENDIF_LINE.match(line) or (_H_CLOSE_LINE.match(line) and blocks):
+                if blocks:
+                    blocks.pop()
+                continue
+            outer = [b[0] for b in blocks]
+            if blocks and line.strip() and not _LINK_RE.fullmatch(line.strip()):
+                self.note(p, ln, "text inside a conditional block is shown always", False)
 
-            def take_link(text: str, target: str, line_no: int = ln) -> None:
-                links.append(_Link(text, target, line_no))
+            def inline_if(m: re.Match[str], ln: int = ln, outer: list[str | None] = outer) -> str:
+                found: list[_Link] = []
+                rest = self._links_in(p, ln, m.group("body"), found, None)
+                if found:
+                    cond = self._joined([*outer, self._condition(p, ln, m.group("c"))])
+                    for link in found:
+                        link.condition = cond
+                    links.extend(found)
+                if rest.strip():
+                    self.note(p, ln, f"conditional text {rest.strip()!r} is shown always")
+                return rest
 
-            for m in _SC_LINK.finditer(line):
-                take_link(_unquote(m.group("a")), _unquote(m.group("b")))
-                if m.group("body").strip():
-                    self.note(p, ln, f"code inside <<link>> not converted: {m.group('body')!r}")
-            line = _SC_LINK.sub("", line)
-            for m in _SC_LINK_WIKI.finditer(line):
-                take_link(*_split_link(m.group("inner")))
-                if m.group("body").strip():
-                    self.note(p, ln, f"code inside <<link>> not converted: {m.group('body')!r}")
-            line = _SC_LINK_WIKI.sub("", line)
-            for m in _HARLOWE_LINK_HOOK_GOTO.finditer(line):
-                take_link(_unquote(m.group("a")), _unquote(m.group("b")))
-            line = _HARLOWE_LINK_HOOK_GOTO.sub("", line)
-            for m in _HARLOWE_LINK_GOTO.finditer(line):
-                a = _unquote(m.group("a"))
-                take_link(a, _unquote(m.group("b")) if m.group("b") else a)
-            line = _HARLOWE_LINK_GOTO.sub("", line)
-            for m in list(_HARLOWE_GOTO.finditer(line)) + list(_SC_GOTO.finditer(line)):
-                target = _unquote(m.group("a")) if m.group("a") else _split_link(m.group("w"))[1]
-                take_link("", target)
-                self.note(p, ln, f"automatic jump {m.group(0)!r} became a 'Continue' choice", True)
-            line = _SC_GOTO.sub("", _HARLOWE_GOTO.sub("", line))
-            for m in _LINK_RE.finditer(line):
-                text, target = _split_link(m.group("inner"))
-                take_link(text, target)
-                if m.group("setter"):
-                    links[-1].effects = self._setter(p, ln, m.group("setter"), text)
-            line = _LINK_RE.sub("", line)
+            line = _SC_IF_INLINE.sub(inline_if, line)
+            line = _H_IF_INLINE.sub(inline_if, line)
+            line = self._links_in(p, ln, line, links, self._joined(outer))
+
             for m in list(_HARLOWE_SET.finditer(line)) + list(_SC_SET.finditer(line)):
                 var = m.group("var")
                 lit = _literal(m.group("value"), var)
@@ -453,6 +637,8 @@ class _Converter:
                     self.note(p, ln, f"assignment {m.group(0)!r} is too complex to convert")
                     continue
                 name = self._declare(p, ln, var, lit[0])
+                if name is None:
+                    continue
                 src = self._effect_source(var, name, lit[1])
                 effects.append(src)
                 self.note(p, ln, f"{m.group(0)!r} became on_enter effect {src!r}", True)
@@ -479,6 +665,14 @@ class _Converter:
             if _MARKUP.search(line):
                 self.note(p, ln, "text formatting markup ('' // ~~ ^^ **) removed", True)
                 line = _MARKUP.sub("", line)
+            if "{" in line or "}" in line:
+                self.note(
+                    p,
+                    ln,
+                    "curly braces became round ones ({...} marks placeholders in the story format)",
+                    True,
+                )
+                line = line.replace("{", "(").replace("}", ")")
             if "[" in line or "]" in line:
                 if not hooked:
                     self.note(
@@ -540,6 +734,8 @@ class _Converter:
             out.append(f"      - id: {cid}")
             out.append(f"        text: {yaml_str(label, '        ')}")
             out.append(f"        to: {ids[link.target]}")
+            if link.condition:
+                out.append(f"        if: {json.dumps(link.condition, ensure_ascii=False)}")
             if link.effects:
                 out.append(f"        set: {yaml_list(link.effects)}")
         if not seen:

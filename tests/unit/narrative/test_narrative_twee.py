@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from game.narrative import Bundle, load_story
 from game.narrative.autoplay import play_exhaustive
@@ -42,6 +45,8 @@ def test_harlowe_story_converts_and_plays(tmp_path: Path) -> None:
     assert nodes["say_hi"].on_enter == ("talkedtomo = true", "trust += 1")
     assert nodes["say_hi"].content_warnings == ("exclusion",)
     assert nodes["home"].ending == "home"
+    guarded = nodes["youth_centre"].choices[-1]
+    assert (guarded.id, guarded.condition) == ("tell_dana_about_the_meme", "trust > 0")
     assert story.content.variables["trust"].default == 0
     assert lint_path(out).ok
     report = play_exhaustive(Bundle.from_story(story), max_depth=20)
@@ -53,7 +58,8 @@ def test_harlowe_constructs_that_cannot_convert_are_reported(tmp_path: Path) -> 
     _out, notes = _import("harlowe_night_bus.twee", tmp_path)
     joined = "\n".join(notes)
     assert (
-        "line 40, passage 'Headphones': NOT converted: Harlowe macro '(if: $talkedToMo)'" in joined
+        "line 40, passage 'Headphones': NOT converted: conditional text 'You wave at Mo.' is "
+        "shown always" in joined
     )
     assert "line 51, passage 'Who Made It': NOT converted: printed variable '$trust'" in joined
     assert "passage 'Story Stylesheet': NOT converted: stylesheet" in joined
@@ -73,7 +79,15 @@ def test_sugarcube_story_converts_links_setters_and_init(tmp_path: Path) -> None
     assert nodes["ask_again"].choices[0].target == "match"
     assert story.content.variables["mood"].default == 1
     assert story.content.variables["name"].default == "Jo"
-    assert nodes["talk"].is_help_point and len(nodes["talk"].choices) == 2
+    assert nodes["talk"].is_help_point
+    conditions = {c.id: c.condition for c in nodes["talk"].choices}
+    assert conditions == {
+        "thanks_maybe_later": None,
+        "ask_how_it_works": None,
+        "tell_him_about_the_sticker": "mood >= 2",
+        "ask_if_he_knows_your_cousin_jo": 'name == "Jo"',
+        "ask_his_name": 'not (name == "Jo")',
+    }
     assert "You do not recognise the symbol." in story.content.text("kickoff.text")
     assert "<span" not in story.content.text("kickoff.text")
     assert lint_path(out).ok
@@ -149,3 +163,96 @@ def test_urls_survive_and_stray_brackets_are_reported() -> None:
     )
     assert "See https://example.org soon." in result.files["nodes.yaml"]
     assert any("square brackets" in str(n) and n.line == 2 for n in result.notes)
+
+
+def test_conditions_it_cannot_translate_are_reported() -> None:
+    """A link guarded by a condition outside our language stays, unconditional, and is reported."""
+    result = import_twee_text(
+        ':: Start\n<<if $inv.includes("key")>>[[Open the door|End]]<</if>>\n[[Leave|End]]\n\n'
+        ":: End\nBye.\n"
+    )
+    assert "to: end" in result.files["nodes.yaml"] and "if:" not in result.files["nodes.yaml"]
+    assert any(
+        "is not converted; the choice is always shown" in str(n) and n.line == 2
+        for n in result.notes
+    )
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        ("$a is 3", "a == 3"),
+        ("$a is not 3 and $b", "a != 3 and b"),
+        ("$a gte 2 || !$b", "a >= 2 or not b"),
+        ("($a === 'x') && $b", '(a == "x") and b'),
+        ('$a is "( x )"', 'a == "( x )"'),
+    ],
+)
+def test_twine_conditions_translate(condition: str, expected: str) -> None:
+    """Harlowe and SugarCube operators map onto the story language."""
+    result = import_twee_text(f":: Start\n(if: {condition})[[[Go|End]]]\n[[End]]\n\n:: End\nBye.\n")
+    assert f"if: {json.dumps(expected)}" in result.files["nodes.yaml"]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                ":: Start",
+                ":: End [ending]",
+                ':: A [x y] {"position":"1,1"}',
+                "[[A]]",
+                "[[go->End]]",
+                "[[End<-back]]",
+                "(if: $a > 1)[",
+                "]",
+                "(else:)[",
+                "<<if $b>>",
+                "<<else>>",
+                "<</if>>",
+                "(set: $a to 2)",
+                "<<set $b to true>>",
+                '(link-goto: "A")',
+                '<<goto "End">>',
+                "$a",
+                "<b>x</b>",
+                "''bold''",
+                "[[x|y][$a to 1]]",
+                "(if: $a)[[[A]]]",
+                "plain text",
+                "",
+            ]
+        )
+        | st.text(max_size=15),
+        max_size=25,
+    )
+)
+def test_any_twee_text_converts_or_fails_cleanly(lines: list[str]) -> None:
+    """Whatever a .twee file contains, the importer returns a result or a TweeImportError."""
+    try:
+        result = import_twee_text("\n".join(lines))
+    except TweeImportError:
+        return
+    assert "story.yaml" in result.files and "nodes.yaml" in result.files
+
+
+def test_duplicate_names_braces_and_type_clashes_still_give_a_loadable_story(
+    tmp_path: Path,
+) -> None:
+    """Messy Twine input is converted into a story that loads, with each repair reported."""
+    text = (
+        ":: StoryTitle\nMy {odd} story\n\n:: Start\n(set: $a to 2)\nCSS {color: red}\n"
+        '[[Ünïcode ñame]]\n\n:: Ünïcode ñame\n(set: $a to "s")\n[[End]]\n\n:: End\nBye.\n\n'
+        ":: End\nAgain.\n"
+    )
+    result = import_twee_text(text)
+    out = tmp_path / "out"
+    result.write(out)
+    story = load_story(out)
+    assert "unicode_name" in story.nodes and story.nodes["start"].on_enter == ("a = 2",)
+    assert story.nodes["unicode_name"].on_enter == ()
+    notes = "\n".join(str(n) for n in result.notes)
+    assert "a second passage with the same name" in notes
+    assert "curly braces became round ones" in notes
+    assert "used as str here but as int elsewhere" in notes
