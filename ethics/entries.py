@@ -351,6 +351,9 @@ KINDS: dict[str, type[Entry]] = {
     )
 }
 _HEADER = {"v", "kind", "index", "at", "actor"}
+_FIELDS = {cls: frozenset(_HEADER | set(cls.SCHEMA)) for cls in KINDS.values()}
+_CHECK_INDEX = _int(0)
+_CHECK_ACTOR = _optional(_int(0))
 
 
 def entry_from_dict(data: Any) -> Entry:
@@ -363,16 +366,16 @@ def entry_from_dict(data: Any) -> Entry:
     cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:
         raise EntryError(f"unknown entry kind {kind!r}")
-    expected = _HEADER | set(cls.SCHEMA)
-    if set(data) != expected:
+    expected = _FIELDS[cls]
+    if data.keys() != expected:
         extra = sorted(set(data) - expected)
         missing = sorted(expected - set(data))
         raise EntryError(f"{kind} entry fields wrong: unknown {extra}, missing {missing}")
     body = {name: check(name, data[name]) for name, check in cls.SCHEMA.items()}
     return cls(
-        index=_int(0)("index", data["index"]),
+        index=_CHECK_INDEX("index", data["index"]),
         at=parse_time(data["at"]),
-        actor=_optional(_int(0))("actor", data["actor"]),
+        actor=_CHECK_ACTOR("actor", data["actor"]),
         **body,
     )
 
