@@ -18,6 +18,7 @@ from game.narrative.autoplay import BACK, play_exhaustive, play_random, replay
 from game.narrative.ids import find_missing_ids, insert_ids
 from game.narrative.lint import lint_path
 from game.narrative.routetest import run_route_tests
+from game.narrative.stats import story_stats
 from game.narrative.translate import export_po, extract_pot, import_po, write_table
 from game.narrative.twee import import_twee
 
@@ -202,6 +203,19 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_stats(args: argparse.Namespace) -> int:
+    story = _load(Path(args.path))
+    if story is None:
+        return 1
+    stats = story_stats(Bundle.from_story(story))
+    if args.json:
+        print(json.dumps(stats.to_json(), indent=2, ensure_ascii=False))
+    else:
+        for line in stats.lines():
+            print(line)
+    return 0
+
+
 def cmd_ids(args: argparse.Namespace) -> int:
     story = _load(Path(args.path))
     if story is None:
@@ -311,6 +325,15 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("path", help=path_help)
     p.add_argument("--out", help="write the bundle bytes (canonical JSON) to this file")
     p.set_defaults(func=cmd_bundle)
+
+    p = subparsers.add_parser(
+        "stats",
+        help="size, endings, help points, content warnings, reading time",
+        description="Figures for authors and the ethics board.",
+    )
+    p.add_argument("path", help=path_help)
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_stats)
 
     p = subparsers.add_parser("ids", help="list or insert missing choice ids")
     p.add_argument("path", help=path_help)

@@ -143,7 +143,8 @@ def test_ids_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 
 @pytest.mark.parametrize(
-    "command", ["lint", "autoplay", "test", "extract", "translate", "import-twee", "bundle", "ids"]
+    "command",
+    ["lint", "autoplay", "test", "extract", "translate", "import-twee", "bundle", "ids", "stats"],
 )
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Each command explains itself with --help."""
@@ -169,3 +170,11 @@ def test_bundle_refuses_a_story_with_lint_errors(
     edit(story / "nodes.yaml", "    ending: home\n", "    next: start\n")
     assert main(["bundle", str(story)]) == 1
     assert "E203" in capsys.readouterr().err
+
+
+def test_stats_command(capsys: pytest.CaptureFixture[str]) -> None:
+    """`content stats` prints the reviewer summary, or JSON with --json."""
+    assert main(["stats", str(STORY_MIN)]) == 0
+    assert "help points: 1 (talk)" in capsys.readouterr().out
+    assert main(["stats", str(STORY_MIN), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["endings"] == {"home": "end"}

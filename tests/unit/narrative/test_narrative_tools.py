@@ -218,3 +218,18 @@ def test_new_locale_starts_without_a_table(tmp_path: Path) -> None:
     path = write_table(story, "fr", table)
     assert path == story_dir / "locales" / "fr.yaml"
     assert 'offer.main.not_now: "Pas maintenant"' in path.read_text(encoding="utf-8")
+
+
+def test_stats_summarise_the_story_for_reviewers() -> None:
+    """Stats list endings, help points, content warnings, word counts and reading time."""
+    from game.narrative.stats import story_stats
+
+    stats = story_stats(min_bundle(), runs=30)
+    assert stats.nodes == 5 and stats.choices == 9
+    assert stats.endings == {"home": "end"} and stats.help_points == ["talk"]
+    assert stats.consent_points == ["talk"]
+    assert stats.content_warnings == {"bullying": ["group"]}
+    assert stats.translated == {"en": 1.0, "de": 1.0}
+    assert stats.words["en"] > 100 and stats.words["de"] > 100
+    assert stats.playthrough_screens[0] == 5 and stats.playthrough_minutes[1] > 0
+    assert any(line.startswith("one playthrough: 5-") for line in stats.lines())
