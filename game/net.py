@@ -293,30 +293,16 @@ class NetClient:
                 name, arg = await self._commands.get()
                 if name == "stop":
                     break
-                if name == "send":
-                    await self._send_or_buffer(arg)
-                elif name == "connect":
-                    self._want_socket = True
-                    if self._ws_task is None or self._ws_task.done():
-                        self._ws_task = asyncio.create_task(self._socket_loop())
-                    else:
-                        self._wake.set()
-                elif name == "disconnect":
-                    self._want_socket = False
-                    self._buffer.clear()
-                    self._wake.set()
-                    if self._ws is not None:
-                        await self._ws.close()
-                elif name in ("fetch_content", "fetch_organisation", "erase_session"):
-                    if name == "fetch_content":
-                        coro = self._fetch_content(arg)
-                    elif name == "fetch_organisation":
-                        coro = self._fetch_org()
-                    else:
-                        coro = self._erase()
-                    task = asyncio.create_task(coro)
-                    tasks.add(task)
-                    task.add_done_callback(tasks.discard)
+                try:
+                    await self._dispatch(name, arg, tasks)
+                except Exception as exc:  # noqa: BLE001 - the thread must outlive any bug
+                    self._emit(
+                        {
+                            "type": "net.error",
+                            "what": name,
+                            "message": f"{type(exc).__name__}: {exc}",
+                        }
+                    )
             self._want_socket = False
             self._wake.set()
             if self._ws is not None:
@@ -330,6 +316,32 @@ class NetClient:
             for task in list(tasks):
                 task.cancel()
         self._set_state(NetState.IDLE)
+
+    async def _dispatch(self, name: str, arg: Any, tasks: set[asyncio.Task[None]]) -> None:
+        if name == "send":
+            await self._send_or_buffer(arg)
+        elif name == "connect":
+            self._want_socket = True
+            if self._ws_task is None or self._ws_task.done():
+                self._ws_task = asyncio.create_task(self._socket_loop())
+            else:
+                self._wake.set()
+        elif name == "disconnect":
+            self._want_socket = False
+            self._buffer.clear()
+            self._wake.set()
+            if self._ws is not None:
+                await self._ws.close()
+        elif name in ("fetch_content", "fetch_organisation", "erase_session"):
+            if name == "fetch_content":
+                coro = self._fetch_content(arg)
+            elif name == "fetch_organisation":
+                coro = self._fetch_org()
+            else:
+                coro = self._erase()
+            task = asyncio.create_task(coro)
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
 
     async def _send_or_buffer(self, frame: dict[str, Any]) -> None:
         if self._ws is not None and not self._ws.closed and self.state == NetState.ONLINE:
@@ -394,6 +406,11 @@ class NetClient:
                 self._emit({"type": "net.error", "what": "session", "message": str(exc)})
             except (aiohttp.ClientError, OSError, TimeoutError) as exc:
                 self.last_error = str(exc) or type(exc).__name__
+                self._emit({"type": "net.error", "what": "websocket", "message": self.last_error})
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - keep reconnecting whatever went wrong
+                self.last_error = f"{type(exc).__name__}: {exc}"
                 self._emit({"type": "net.error", "what": "websocket", "message": self.last_error})
             finally:
                 self._ws = None

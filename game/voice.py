@@ -76,6 +76,20 @@ class Voice:
         elif self.backend == "pyttsx3":
             threading.Thread(target=self._pyttsx3_say, args=(text,), daemon=True).start()
 
+    def render_to_file(self, text: str, path: str, timeout: float = 20.0) -> bool:
+        """Speak into a WAV file instead of the speakers (used to check speech works)."""
+        if self.backend != "espeak-ng":
+            return False
+        result = subprocess.run(
+            ["espeak-ng", "-v", LANG_VOICES.get(self.language, "en"), "-w", path, "--", text],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            timeout=timeout,
+            check=False,
+        )
+        return result.returncode == 0
+
     def _pyttsx3_say(self, text: str) -> None:
         import pyttsx3
 

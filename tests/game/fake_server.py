@@ -337,5 +337,12 @@ class FakeServer:
 
         self.call(close_all())
 
+    def send_raw(self, data: bytes) -> None:
+        async def go() -> None:
+            for ws in list(self.sockets):
+                await ws.send_bytes(data)
+
+        self.call(go())
+
     def frames_of(self, kind: str) -> list[dict[str, Any]]:
         return [f for f in self.received if f.get("type") == kind]

@@ -425,3 +425,20 @@ def test_opening_hours_are_converted_to_local_time() -> None:
     assert ("sat", "16:00", "20:00") in rows  # past midnight in Berlin, still Saturday in NY
     summer = hours_in_local_time(hours, "Europe/Berlin", ZoneInfo("UTC"), date(2026, 7, 6))
     assert ("mon", "07:00", "15:00") in summer  # daylight saving applied for that date
+
+
+def test_system_speech_really_speaks(tmp_path: Path) -> None:
+    """Where espeak-ng is installed, self-voicing produces real speech in both languages."""
+    import shutil
+    import wave
+
+    from game.voice import Voice
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng is not installed on this machine")
+    for lang, text in (("en", "Talk to someone"), ("de", "Mit jemandem reden")):
+        voice = Voice(enabled=True, language=lang)
+        out = tmp_path / f"{lang}.wav"
+        assert voice.render_to_file(text, str(out))
+        with wave.open(str(out)) as wav:
+            assert wav.getnframes() / wav.getframerate() > 0.5  # at least half a second

@@ -379,3 +379,19 @@ def test_handoff_screens_never_overflow_at_200_percent(
     chat = game.top
     assert chat.area.bottom <= chat.input.rect.top and chat.header.rect.bottom <= chat.area.top
     assert problems == []
+
+
+def test_garbled_server_frames_do_not_break_the_chat(
+    online_game: GameApp, server: FakeServer
+) -> None:
+    """A broken frame from the server is reported and ignored; the chat carries on."""
+    game = online_game
+    opt_in(game)
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
+    server.match()
+    until(game, lambda: game.top.name == "chat")
+    server.send_raw(b"\xc1\xff not msgpack")
+    server.send_raw(b"\x93\x01\x02\x03")  # a list, not a map
+    server.say("still here")
+    until(game, lambda: [ln.text for ln in game.conversation.lines] == ["still here"])
+    assert game.net.state == NetState.ONLINE
