@@ -124,6 +124,7 @@ class _Reader:
 
 
 def content_from_json(doc: Any) -> StoryContent:
+    """Rebuild the content model from bundle JSON; raises BundleError on any wrong shape."""
     r = _Reader()
     if not isinstance(doc, dict):
         raise BundleError("bundle: top level must be a JSON object")
@@ -245,6 +246,7 @@ class Bundle:
     # -- construction ------------------------------------------------------------------------
     @classmethod
     def from_story(cls, story: Story) -> Bundle:
+        """The bundle of a loaded (already validated) story."""
         return cls(story.content)
 
     @classmethod
@@ -276,6 +278,7 @@ class Bundle:
 
     # -- canonical form ----------------------------------------------------------------------
     def to_json(self) -> dict[str, Any]:
+        """The bundle as a JSON-able document (before canonicalisation)."""
         return content_to_json(self._content)
 
     @cached_property
@@ -283,10 +286,12 @@ class Bundle:
         return rfc8785.dumps(self.to_json())
 
     def to_bytes(self) -> bytes:
+        """The canonical RFC 8785 bytes; the same story always gives the same bytes."""
         return self._bytes
 
     @cached_property
     def sha256(self) -> str:
+        """Hex SHA-256 of `to_bytes()`: the id the server and the ethics log use."""
         return hashlib.sha256(self._bytes).hexdigest()
 
     # -- accessors ---------------------------------------------------------------------------
@@ -360,12 +365,14 @@ class Bundle:
 
     # -- compiled expressions (cached; validated at load, so parsing cannot fail here) -------
     def condition(self, source: str) -> Expr:
+        """The parsed condition (cached)."""
         expr = self._conditions.get(source)
         if expr is None:
             expr = self._conditions[source] = parse_condition(source)
         return expr
 
     def effect(self, source: str) -> Effect:
+        """The parsed effect (cached)."""
         eff = self._effects.get(source)
         if eff is None:
             eff = self._effects[source] = parse_effect(source)

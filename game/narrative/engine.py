@@ -54,14 +54,17 @@ class Engine:
     # -- state -----------------------------------------------------------------------------
     @property
     def node(self) -> Node:
+        """The node the player is at."""
         return self.bundle.nodes[self._node_id]
 
     @property
     def variables(self) -> Mapping[str, Value]:
+        """Current variable values (read-only view)."""
         return MappingProxyType(self._vars)
 
     @property
     def visits(self) -> Mapping[str, int]:
+        """How often each node was entered (read-only view)."""
         return MappingProxyType(self._visits)
 
     @property
@@ -76,17 +79,21 @@ class Engine:
 
     @property
     def at_help_point(self) -> bool:
+        """True where the game should offer a conversation (node tagged help_point)."""
         return self.node.is_help_point
 
     @property
     def at_ending(self) -> bool:
+        """True at an ending node."""
         return self.node.is_ending
 
     @property
     def ending(self) -> str | None:
+        """The ending id at an ending node, else None."""
         return self.node.ending if self.node.is_ending else None
 
     def text(self, line_id: str) -> str:
+        """A line in the engine's locale (falling back to the source locale)."""
         return self.bundle.text(line_id, self.locale)
 
     def _visit_count(self, node_id: str) -> int:
@@ -103,6 +110,7 @@ class Engine:
             apply_effect(self.bundle.effect(src), self._vars, self._visit_count)
 
     def is_available(self, choice: Choice) -> bool:
+        """True if the choice's condition holds now."""
         if choice.condition is None:
             return True
         return bool(

@@ -102,6 +102,7 @@ def _unescape(body: str) -> str:
 
 
 def tokenize(source: str) -> list[Token]:
+    """Split an expression into tokens; raises ExpressionError at the first bad character."""
     if len(source) > MAX_EXPR_CHARS:
         raise ExpressionError(f"expression longer than {MAX_EXPR_CHARS} characters", 0)
     tokens: list[Token] = []
@@ -334,6 +335,7 @@ class UndefinedVariable(ExpressionError):
 
 
 def check_effect(effect: Effect, var_types: Mapping[str, TypeName]) -> None:
+    """Type-check an effect against the declared variables."""
     if effect.variable not in var_types:
         raise UndefinedVariable(effect.variable)
     target = var_types[effect.variable]
@@ -349,6 +351,7 @@ def check_effect(effect: Effect, var_types: Mapping[str, TypeName]) -> None:
 
 
 def type_of(value: Value) -> TypeName:
+    """The story type of a runtime value."""
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, int):
@@ -357,6 +360,7 @@ def type_of(value: Value) -> TypeName:
 
 
 def variables_read(expr: Expr) -> set[str]:
+    """Variables an expression reads."""
     if isinstance(expr, Var):
         return {expr.name}
     if isinstance(expr, Unary):
@@ -367,6 +371,7 @@ def variables_read(expr: Expr) -> set[str]:
 
 
 def nodes_read(expr: Expr) -> set[str]:
+    """Node ids an expression reads through visits()/visited()."""
     if isinstance(expr, Visits):
         return {expr.node}
     if isinstance(expr, Unary):
@@ -434,6 +439,7 @@ def evaluate(expr: Expr, variables: Mapping[str, Value], visits: Callable[[str],
 
 
 def apply_effect(effect: Effect, variables: dict[str, Value], visits: Callable[[str], int]) -> None:
+    """Run one (type-checked) effect on `variables` in place."""
     value = evaluate(effect.value, variables, visits)
     if effect.op == "=":
         variables[effect.variable] = value

@@ -103,6 +103,7 @@ def _safe_condition(src: str) -> Expr | None:
 
 
 def analyse(content: StoryContent) -> Analysis:
+    """Static facts for lint: constants, decided conditions, reachability, exits."""
     nodes = content.nodes
     written: set[str] = set()
     for node in nodes.values():

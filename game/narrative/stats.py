@@ -35,6 +35,7 @@ class StoryStats:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
+        """Human-readable summary lines."""
         out = [
             f"nodes: {self.nodes}, choices: {self.choices}, variables: {self.variables}",
             "endings: " + ", ".join(f"{e} ({n})" for e, n in sorted(self.endings.items())),
@@ -58,6 +59,7 @@ class StoryStats:
         return out
 
     def to_json(self) -> dict[str, Any]:
+        """The figures as JSON."""
         return {
             "nodes": self.nodes,
             "choices": self.choices,

@@ -61,6 +61,7 @@ def build_catalog(story: Story, now: datetime, locale: str | None = None) -> Cat
 
 
 def write_catalog(catalog: Catalog, out: Path) -> None:
+    """Write a catalog as a .po/.pot file."""
     buf = io.BytesIO()
     write_po(buf, catalog, width=100, sort_output=False, include_lineno=True)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -135,6 +136,7 @@ def table_yaml(locale: str, table: dict[str, str]) -> str:
 
 
 def write_table(story: Story, locale: str, table: dict[str, str]) -> Path:
+    """Write a locale's table as YAML next to the story; returns the path."""
     path = story.translation_files.get(locale) or story.root / "locales" / f"{locale}.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(table_yaml(locale, table), encoding="utf-8")

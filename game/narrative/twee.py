@@ -91,6 +91,7 @@ class ImportResult:
     nodes: int = 0
 
     def write(self, out_dir: Path) -> list[Path]:
+        """Write the converted files into `out_dir`; returns the paths written."""
         written = []
         for rel, text in self.files.items():
             path = out_dir / rel
@@ -137,6 +138,7 @@ def _split_header(rest: str) -> tuple[str, list[str], str]:
 
 
 def parse_twee(text: str) -> list[_Passage]:
+    """Split Twee 3 source into passages; raises TweeImportError if it is not Twee."""
     passages: list[_Passage] = []
     current: _Passage | None = None
     for number, raw in enumerate(text.splitlines(), start=1):
@@ -242,6 +244,7 @@ def _split_link(inner: str) -> tuple[str, str]:
 
 
 def slug(text: str, fallback: str) -> str:
+    """An id made from Twine text: ASCII lower case with `_`, starting with a letter."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
     s = re.sub(r"[^a-z0-9]+", "_", ascii_text.lower()).strip("_")
     if not s or not s[0].isalpha():
@@ -276,6 +279,7 @@ class _Converter:
         self.notes.append(Note(p.name, line, msg, converted))
 
     def convert(self) -> ImportResult:
+        """Convert all passages into story files and collect the notes."""
         title = "Untitled story"
         data: dict[str, object] = {}
         story_passages: list[_Passage] = []

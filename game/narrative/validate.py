@@ -28,6 +28,7 @@ PLACEHOLDER_RE = re.compile(r"\{([^{}]*)\}")
 
 
 def placeholders(text: str) -> list[str]:
+    """The `{name}` placeholders of a text, sorted."""
     return sorted(PLACEHOLDER_RE.findall(text))
 
 

@@ -24,4 +24,5 @@ def yaml_str(value: str, indent: str) -> str:
 
 
 def yaml_list(values: list[str]) -> str:
+    """A flow list of JSON-quoted strings."""
     return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in values) + "]"

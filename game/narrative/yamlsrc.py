@@ -53,6 +53,7 @@ class YValue:
 
 
 def type_name(value: Any) -> str:
+    """How a value's type is named in messages for authors."""
     if isinstance(value, bool):
         return "true/false"
     if isinstance(value, int):
