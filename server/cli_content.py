@@ -273,7 +273,7 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument(
         "--max-depth",
         type=int,
-        default=40,
+        default=100,
         help="choices per path in --exhaustive mode (default %(default)s)",
     )
     p.add_argument(
