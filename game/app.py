@@ -455,8 +455,6 @@ class GameApp:
             self.show_notice(self.tr("notice.offer_changed"))
             if self.top is not None and self.top.name == "waiting":
                 self.pop()
-        elif event in ("service", "error") and conv.phase in (Phase.CLOSED, Phase.CHOOSE_SLOT):
-            self.open_conversation()
         self.refresh_all()
 
     def refresh_all(self) -> None:

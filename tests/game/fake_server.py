@@ -193,9 +193,7 @@ class FakeServer:
                             "hours": {},
                             "timezone": "Europe/Berlin",
                             "next_open": None,
-                            "slots": []
-                            if self.open_now
-                            else ["2030-01-07T09:00:00+00:00", "2030-01-07T09:30:00+00:00"],
+                            "slots": ["2030-01-07T09:00:00+00:00", "2030-01-07T09:30:00+00:00"],
                         }
                     )
                 )
@@ -231,6 +229,12 @@ class FakeServer:
                             }
                         )
                     )
+            elif kind == "cancel_booking":
+                await ws.send_bytes(
+                    msgpack.packb(
+                        {"type": "booking_cancelled", "booking_id": frame.get("booking_id")}
+                    )
+                )
             elif kind == "leave_queue":
                 self.queued = False
                 await ws.send_bytes(msgpack.packb({"type": "left"}))

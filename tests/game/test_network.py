@@ -395,3 +395,21 @@ def test_garbled_server_frames_do_not_break_the_chat(
     server.say("still here")
     until(game, lambda: [ln.text for ln in game.conversation.lines] == ["still here"])
     assert game.net.state == NetState.ONLINE
+
+
+def test_book_a_time_and_cancel_it(online_game: GameApp, server: FakeServer) -> None:
+    """Choosing 'Book a time' lists free times in local time; a booking can be cancelled."""
+    game = online_game
+    opt_in(game, fmt="booking")
+    until(game, lambda: bool(game.conversation.slots))
+    frames(game, 2)
+    assert game.conversation.phase == Phase.CHOOSE_SLOT
+    assert not server.frames_of("consent")  # nothing is requested before a time is chosen
+    press(game, "slot_1")
+    until(game, lambda: game.conversation.phase == Phase.BOOKED)
+    assert server.frames_of("consent")[-1]["slot"] == "2030-01-07T09:30:00+00:00"
+    frames(game, 2)
+    assert any("Booked" in t for t in game.top.panels()[0].texts())
+    press(game, "cancel_booking")
+    until(game, lambda: bool(server.frames_of("cancel_booking")))
+    assert game.conversation.phase == Phase.NONE and game.top.name == "story"
