@@ -18,6 +18,7 @@ from game.narrative.autoplay import BACK, play_exhaustive, play_random, replay
 from game.narrative.ids import find_missing_ids, insert_ids
 from game.narrative.lint import lint_path
 from game.narrative.routetest import run_route_tests
+from game.narrative.scaffold import new_story
 from game.narrative.stats import story_stats
 from game.narrative.translate import export_po, extract_pot, import_po, write_table
 from game.narrative.twee import import_twee
@@ -203,6 +204,18 @@ def cmd_bundle(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_new(args: argparse.Namespace) -> int:
+    locales = [x.strip() for x in args.locales.split(",") if x.strip()]
+    try:
+        written = new_story(Path(args.dir), story_id=args.id, title=args.title, locales=locales)
+    except ValueError as exc:
+        return _err(str(exc))
+    for path in written:
+        print(f"wrote {path}")
+    print(f"next: edit {Path(args.dir) / 'nodes.yaml'}, then `crossroads content lint {args.dir}`")
+    return 0
+
+
 def cmd_stats(args: argparse.Namespace) -> int:
     story = _load(Path(args.path))
     if story is None:
@@ -325,6 +338,20 @@ def register(subparsers: SubParsers) -> None:
     p.add_argument("path", help=path_help)
     p.add_argument("--out", help="write the bundle bytes (canonical JSON) to this file")
     p.set_defaults(func=cmd_bundle)
+
+    p = subparsers.add_parser(
+        "new",
+        help="start a new story from a small, complete template",
+        description="Writes manifest, nodes, service texts, translation tables and a route "
+        "test that pass lint, ready to be rewritten.",
+    )
+    p.add_argument("dir", help="directory to create (must not exist or be empty)")
+    p.add_argument("--id", required=True, help="story id (letters, digits, - and _)")
+    p.add_argument("--title", required=True, help="the story's title")
+    p.add_argument(
+        "--locales", default="en", help="comma-separated; the first is the source (default en)"
+    )
+    p.set_defaults(func=cmd_new)
 
     p = subparsers.add_parser(
         "stats",

@@ -358,13 +358,14 @@ def _translations(story: Story) -> list[Diagnostic]:
             continue
         table = c.lines.get(locale, {})
         file = story.translation_files.get(locale)
-        if file is None:
+        if file is None or not table:
+            why = "no translation table under `translations:`" if file is None else "an empty table"
             out.append(
                 Diagnostic(
                     "W301",
-                    f"locale {locale!r} has no translation table under `translations:`: all "
-                    f"{len(source)} lines show in {c.source_locale}",
-                    story.locate("manifest:locales") or Location(str(story.manifest)),
+                    f"locale {locale!r} has {why}: all {len(source)} lines show in "
+                    f"{c.source_locale}",
+                    Location(str(file)) if file else story.locate("manifest:locales"),
                 )
             )
             continue

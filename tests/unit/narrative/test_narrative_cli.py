@@ -144,7 +144,18 @@ def test_ids_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None
 
 @pytest.mark.parametrize(
     "command",
-    ["lint", "autoplay", "test", "extract", "translate", "import-twee", "bundle", "ids", "stats"],
+    [
+        "lint",
+        "autoplay",
+        "test",
+        "extract",
+        "translate",
+        "import-twee",
+        "bundle",
+        "ids",
+        "stats",
+        "new",
+    ],
 )
 def test_every_command_has_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
     """Each command explains itself with --help."""
@@ -178,3 +189,17 @@ def test_stats_command(capsys: pytest.CaptureFixture[str]) -> None:
     assert "help points: 1 (talk)" in capsys.readouterr().out
     assert main(["stats", str(STORY_MIN), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["endings"] == {"home": "end"}
+
+
+def test_new_story_template_is_complete(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`content new` writes a story that lints without errors and passes its route test."""
+    story = tmp_path / "mine"
+    argv = ["new", str(story), "--id", "mine", "--title", "Mine", "--locales", "en,de"]
+    assert main(argv) == 0
+    assert main(["lint", str(story)]) == 0
+    out = capsys.readouterr().out
+    assert "0 errors, 1 warning" in out and "'de' has an empty table" in out
+    assert main(["test", str(story)]) == 0
+    assert main(["autoplay", str(story), "--exhaustive"]) == 0
+    assert main(argv) == 1  # never overwrites
+    assert main(["new", str(tmp_path / "x"), "--id", "bad id", "--title", "T"]) == 1
