@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import logging
 import os
+import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError as SAIntegrityError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import col, func, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -51,6 +53,7 @@ log = logging.getLogger("crossroads.board")
 T = TypeVar("T")
 _LOCK_ID = 0x45544849  # "ETHI": PostgreSQL advisory lock serialising log appends
 _CONFIG: CheckConfig | None = None
+_LOCKS: weakref.WeakKeyDictionary[Database, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 class BoardError(Exception):
@@ -93,23 +96,38 @@ def parse_proposal_key(key: str) -> int | None:
 # --- transactions and the log -------------------------------------------------------------
 
 
+def _append_lock(db: Database) -> asyncio.Lock:
+    """One writer at a time per process; PostgreSQL adds an advisory lock across processes."""
+    lock = _LOCKS.get(db)
+    if lock is None:
+        lock = _LOCKS[db] = asyncio.Lock()
+    return lock
+
+
 async def _transaction(db: Database, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction; retry when a concurrent append took the same index."""
-    for attempt in range(3):
-        async with db.session() as session:
-            try:
-                if db.dialect == "postgresql":
-                    conn = await session.connection()
-                    await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_LOCK_ID})"))
-                result = await work(session)
-                await session.commit()
-                return result
-            except SAIntegrityError as exc:
-                await session.rollback()
-                if "ethics_log_entry" not in str(exc) or attempt == 2:
-                    raise BoardError(
-                        409, "conflict", "Another change was recorded at the same moment; retry."
-                    ) from exc
+    """Run ``work`` in one transaction; retry when another process took the same index."""
+    attempts = 5
+    async with _append_lock(db):
+        for attempt in range(attempts):
+            async with db.session() as session:
+                try:
+                    if db.dialect == "postgresql":
+                        conn = await session.connection()
+                        await conn.execute(sa.text(f"SELECT pg_advisory_xact_lock({_LOCK_ID})"))
+                    result = await work(session)
+                    await session.commit()
+                    return result
+                except (SAIntegrityError, OperationalError) as exc:
+                    await session.rollback()
+                    text = str(exc)
+                    retry = "ethics_log_entry" in text or "database is locked" in text
+                    if not retry or attempt == attempts - 1:
+                        raise BoardError(
+                            409,
+                            "conflict",
+                            "Another change was recorded at the same moment; please retry.",
+                        ) from exc
+            await asyncio.sleep(0.05 * (attempt + 1))
     raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -213,3 +214,51 @@ async def test_key_rotation_is_logged_and_verifiable(
     names = {p.name for p in (out / "keys").iterdir()}
     assert {first.split("+")[1] + ".vkey", second.split("+")[1] + ".vkey"} <= names
     assert merkle.DIGEST_SIZE == 32
+
+
+async def test_concurrent_steps_keep_the_log_consistent(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """Board members acting at the same moment all get logged, in one gap-free order."""
+    settings = seeded_settings
+    props = []
+    for i in range(3):
+        prop = await service.propose(
+            sdb,
+            settings,
+            actor=await staff(sdb, "author1"),
+            bundle_bytes=bundle_bytes(tmp_path, ("Tomorrow is another day.", f"Day {i}.")),
+            message=f"Concurrent proposal {i}",
+            now=NOW,
+        )
+        assert prop.id is not None
+        props.append(prop.id)
+    views = [await service.proposal_view(sdb, settings, pid) for pid in props]
+    members = [await staff(sdb, who) for who in ("board1", "board2")]
+    await asyncio.gather(
+        *(
+            service.review(
+                sdb,
+                settings,
+                actor=member,
+                proposal_id=view.proposal.id or 0,
+                bundle_hash=view.current.bundle_hash,
+                decision="approve",
+                rationale="Approved in parallel with others.",
+                checklist=dict(TICKED),
+                now=NOW,
+            )
+            for view in views
+            for member in members
+        )
+    )
+    async with sdb.session() as session:
+        rows = (
+            await session.exec(select(EthicsLogEntry).order_by(EthicsLogEntry.entry_index))
+        ).all()
+    assert [r.entry_index for r in rows] == list(range(len(rows)))
+    assert sum(1 for r in rows if r.kind == "review") >= 6
+    for view in views:
+        assert (
+            len((await service.proposal_view(sdb, settings, view.proposal.id or 0)).approvers) == 2
+        )
