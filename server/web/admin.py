@@ -24,6 +24,7 @@ from server.storage.models import (
 )
 from server.web import staff_service
 from server.web.common import audit, client_ip, db_of, page_staff, render
+from server.web.live import close_staff_sockets
 from server.web.models import AuditLog, CannedResponse, PartnerOrganisation, utcnow
 from server.web.staff_service import StaffInputError
 
@@ -249,6 +250,8 @@ async def staff_update(request: web.Request) -> web.StreamResponse:
                 detail=detail,
             )
             await session.commit()
+        if action in ("password", "reset_totp") or not account.active:
+            await close_staff_sockets(request.app, staff_id)
     except StaffInputError as exc:
         from urllib.parse import quote
 

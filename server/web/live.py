@@ -103,3 +103,20 @@ async def post_system_message(
         log.info("system message to %s not posted: %s", conversation_id, exc)
         return False
     return True
+
+
+async def close_staff_sockets(app: web.Application, staff_id: int) -> int:
+    """Close every live staff socket of an account (sign-out everywhere, deactivation).
+
+    Closed with 4001 (unauthenticated): the console then sends the person to sign in again,
+    keeping their drafts. Returns how many sockets were closed.
+    """
+    hub = hub_of(app)
+    if hub is None:
+        return 0
+    from handoff.protocol import CloseCode
+
+    conns = list(hub.staff.get(staff_id, {}).values())
+    for conn in conns:
+        await conn.close(CloseCode.UNAUTHENTICATED, "signed out")
+    return len(conns)

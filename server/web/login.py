@@ -42,6 +42,7 @@ from server.web.common import (
     render,
     settings_of,
 )
+from server.web.live import close_staff_sockets
 from server.web.models import RolePolicy, utcnow
 from server.web.security import LOGIN_CSRF_COOKIE, new_login_csrf, tokens_match
 
@@ -343,6 +344,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
         await end_staff_sessions(
             db_of(request), staff_id=account.id, only=None if everywhere else row.id
         )
+        if everywhere:
+            await close_staff_sockets(request.app, account.id)
         async with db_of(request).session() as session:
             await audit(
                 session,

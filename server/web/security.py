@@ -45,6 +45,8 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if request.scheme == "https" or request.headers.get("X-Forwarded-Proto") == "https":
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     if not request.path.startswith("/static/"):
         # Staff pages show sensitive data: never keep them in a shared cache or history.
         headers.setdefault("Cache-Control", "no-store")

@@ -89,3 +89,22 @@ async def test_board_follows_queue_load_caps_and_shifts(web_client: TestClient) 
     assert shifts[0].ended_at is not None
     await counsellor.close()
     await player.ws.close()
+
+
+async def test_sign_out_everywhere_closes_live_consoles(web_client: TestClient) -> None:  # noqa: F811
+    """Signing out everywhere also closes the account's open console sockets (code 4001)."""
+    import aiohttp
+
+    console = await connect_staff(web_client, "counsellor2")
+    await sign_in(web_client, "counsellor2")
+    token = await page_csrf(web_client)
+    response = await web_client.post(
+        "/logout", data={"csrf_token": token, "everywhere": "1"}, allow_redirects=False
+    )
+    assert response.status == 303
+    while True:
+        message = await console.ws.receive(timeout=5)
+        if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+            break
+    assert message.type == aiohttp.WSMsgType.CLOSE and message.data == 4001
+    await console.session.close()

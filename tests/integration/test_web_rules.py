@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from server.web.login import safe_next
@@ -37,7 +37,7 @@ def test_failures_spread_over_time_never_lock() -> None:
         assert retry_after(row, now) == 0
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.integers(min_value=0, max_value=3600), min_size=1, max_size=30))
 def test_lockout_never_exceeds_policy(gaps: list[int]) -> None:
     """Whatever the timing of failures, a lockout never lasts longer than the policy says."""

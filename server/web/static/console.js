@@ -180,11 +180,14 @@ function connect() {
   });
   ws.addEventListener("close", (event) => {
     ws = null;
-    if (event.code === 4401 || event.code === 4403) {
+    if (event.code === 4001 || event.code === 4003) {
+      // Signed out (elsewhere, or the account changed): drafts stay in this tab's storage.
       setConn("", "Signed out");
       showAlert("Your session ended. Sign in again to continue; your drafts are kept.");
+      window.location.assign("/login?next=/console");
       return;
     }
+    checkShift(); // a 401 here means the session is gone: api() sends the browser to sign in
     setConn("reconnecting", "Connection lost, reconnecting…");
     const delay = backoff + Math.random() * 250;
     backoff = Math.min(backoff * 2, 10000);
@@ -895,6 +898,20 @@ async function loadCanned(force) {
       conv.textarea.focus();
     });
     li.append(text, insert);
+    if (item.mine) {
+      const remove = el("button", "btn btn-quiet btn-small", "Delete");
+      remove.type = "button";
+      remove.setAttribute("aria-label", `Delete “${item.title}”`);
+      remove.addEventListener("click", async () => {
+        try {
+          await api("DELETE", `/console/api/canned/${item.id}`);
+          await loadCanned(true);
+        } catch (err) {
+          showAlert(`Could not delete: ${err.message}`);
+        }
+      });
+      li.append(remove);
+    }
     cannedList.append(li);
   }
   if (!cannedItems.length) cannedList.append(el("li", "empty", "None yet."));
