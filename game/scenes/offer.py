@@ -25,6 +25,8 @@ def kinds_text(app: GameApp) -> str:
     tr = app.tr
     if not app.net.available:
         return tr("offer.no_server")
+    if app.org_error and (org is None or org.from_cache):
+        return tr("offer.unreachable")
     if org is None or org.from_cache or org.open_now is None:
         return tr("offer.kinds_unknown")
     if not org.open_now:

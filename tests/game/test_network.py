@@ -413,3 +413,21 @@ def test_book_a_time_and_cancel_it(online_game: GameApp, server: FakeServer) -> 
     press(game, "cancel_booking")
     until(game, lambda: bool(server.frames_of("cancel_booking")))
     assert game.conversation.phase == Phase.NONE and game.top.name == "story"
+
+
+def test_unreachable_server_is_said_plainly(home: Path) -> None:
+    """With a server configured but down, the offer says so and the game still plays."""
+    from tests.e2e.server_process import free_port
+
+    game = make_app(f"http://127.0.0.1:{free_port()}", home)
+    try:
+        until(game, lambda: game.org_error is not None)
+        key(game, pygame.K_RETURN)
+        finish_text(game)
+        key(game, pygame.K_t)
+        assert any("cannot be reached" in t for t in game.top.panels()[0].texts())
+        press(game, "not_now")
+        key(game, pygame.K_1)
+        assert game.top.name == "story"
+    finally:
+        game.shutdown()
