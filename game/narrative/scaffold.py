@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 
 from .model import LOCALE_RE, STORY_ID_RE
-from .twee import _SERVICE_TEMPLATE
+from .twee import SERVICE_TEMPLATE
 
 _NODES = """\
 # Story nodes. Line ids are derived: <node>.text and <node>.<choice> (see docs/CONTENT.md).
@@ -105,7 +105,7 @@ def new_story(out: Path, *, story_id: str, title: str, locales: list[str]) -> li
     files: dict[str, str] = {
         "story.yaml": "\n".join(manifest) + "\n",
         "nodes.yaml": _NODES,
-        "service.yaml": _SERVICE_TEMPLATE.format(locale=source)
+        "service.yaml": SERVICE_TEMPLATE.format(locale=source)
         + "".join(
             f"  {loc}:\n"
             '    - name: "Emergency services"\n'

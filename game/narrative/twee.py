@@ -371,7 +371,7 @@ class _Converter:
             + "\nnodes:\n"
             + "\n".join(node_texts)
         )
-        result.files["service.yaml"] = _SERVICE_TEMPLATE.format(locale=self.locale)
+        result.files["service.yaml"] = SERVICE_TEMPLATE.format(locale=self.locale)
         self.notes.append(
             Note(
                 "(story)",
@@ -777,7 +777,7 @@ class _Converter:
         return "\n".join(lines) + "\n"
 
 
-_SERVICE_TEMPLATE = """\
+SERVICE_TEMPLATE = """\
 # Service texts from the standard template. The ethics board reviews these with the story.
 offers:
   - id: offer.main
