@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import base64
 import json
+import tarfile
+import tempfile
 from pathlib import Path
 
 from ethics.exceptions import EthicsError
@@ -101,3 +103,23 @@ def read_export(path: Path) -> Export:
         bundles=bundles,
         origin=origin,
     )
+
+
+def read_export_archive(path: Path) -> Export:
+    """Read an export downloaded as ``.tar.gz`` from the board pages (unpacked safely)."""
+    try:
+        with tarfile.open(path, mode="r:*") as archive, tempfile.TemporaryDirectory() as tmp:
+            archive.extractall(tmp, filter="data")  # refuses absolute paths, links out, devices
+            folders = [p.parent for p in Path(tmp).rglob(ENTRIES_FILE)]
+            if len(folders) != 1:
+                raise EthicsError(f"{path} does not contain exactly one ethics log export")
+            return read_export(folders[0])
+    except (tarfile.TarError, OSError, EOFError) as exc:
+        raise EthicsError(f"{path} is not a readable .tar.gz export: {exc}") from exc
+
+
+def read_any(path: Path) -> Export:
+    """An export directory or a downloaded ``.tar.gz`` of one."""
+    if path.is_file():
+        return read_export_archive(path)
+    return read_export(path)

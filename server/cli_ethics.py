@@ -120,12 +120,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     """Verify an export directory; print every problem; exit 1 if there is any."""
     from ethics.checkpoint import Verifier
     from ethics.exceptions import EthicsError, SigningKeyError
-    from ethics.exportdir import read_export
+    from ethics.exportdir import read_any
     from ethics.review import Policy
     from ethics.verify import verify_export
 
     try:
-        export = read_export(Path(args.dir))
+        export = read_any(Path(args.dir))
     except EthicsError as exc:
         raise _fail(str(exc)) from exc
     except OSError as exc:
@@ -267,7 +267,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     export.add_argument("--out", required=True, help="directory to write")
     export.set_defaults(func=cmd_export)
     verify = subparsers.add_parser("verify", help="verify an export directory")
-    verify.add_argument("dir", help="the export directory")
+    verify.add_argument("dir", help="the export directory, or the .tar.gz from /board/export")
     verify.add_argument("--previous", help="a checkpoint file you saw earlier (consistency)")
     verify.add_argument(
         "--key", action="append", help="a public key file you trust (name+id+base64)"

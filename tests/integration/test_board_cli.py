@@ -187,3 +187,25 @@ def test_unusable_key_directory_is_a_clear_error(
     assert main(["ethics", "keygen"]) == 1
     err = capsys.readouterr().err
     assert "file system error" in err and "Traceback" not in err
+
+
+def test_verify_accepts_the_downloaded_archive(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The .tar.gz from /board/export verifies directly; a corrupt archive is a clear error."""
+    import tarfile
+
+    _propose_and_publish(env, capsys)
+    out = env / "ethics-export"
+    assert main(["ethics", "export", "--out", str(out)]) == 0
+    archive = env / "download.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(out, arcname=out.name)
+    capsys.readouterr()
+    assert main(["ethics", "verify", str(archive)]) == 0
+    assert capsys.readouterr().out.startswith("OK:")
+    broken = env / "broken.tar.gz"
+    broken.write_bytes(archive.read_bytes()[:100])
+    assert main(["ethics", "verify", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "not a readable .tar.gz export" in err and "Traceback" not in err
