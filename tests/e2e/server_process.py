@@ -68,13 +68,13 @@ class ServerProcess:
 
     def start(self, timeout: float = 30.0) -> None:
         """Start serving and wait until ``/healthz`` answers 200."""
-        log = self.log_file.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "serve"],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        with self.log_file.open("ab") as log:  # the child keeps its own descriptor
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "server.cli", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
