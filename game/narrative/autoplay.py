@@ -268,9 +268,11 @@ def play_exhaustive(
         if depth >= max_depth:
             report.cut_off += 1
             continue
+        last = options[0]
         for choice in reversed(options):
             report.choices_taken.add((node.id, choice.id))
-            child = engine.clone(with_undo=False)
+            # the parent is not needed afterwards: its last child reuses it instead of a copy
+            child = engine if choice is last else engine.clone(with_undo=False)
             child._take(choice)
             report.steps += 1
             stack.append((child, (*route, choice.id)))
