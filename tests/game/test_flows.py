@@ -442,3 +442,13 @@ def test_system_speech_really_speaks(tmp_path: Path) -> None:
         assert voice.render_to_file(text, str(out))
         with wave.open(str(out)) as wav:
             assert wav.getnframes() / wav.getframerate() > 0.5  # at least half a second
+
+
+def test_game_package_import_stays_light() -> None:
+    """Importing the game package (as the server does for the narrative engine) loads no pygame."""
+    import subprocess
+    import sys
+
+    code = "import game, game.narrative, sys; print('pygame' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
