@@ -12,7 +12,7 @@ help:
 	@echo "make run          install into $(VENV), migrate, seed demo data, serve on :8080"
 	@echo "make play         open the game (SERVER=$(SERVER))"
 	@echo "make test         install everything the tests need and run the whole suite"
-	@echo "make lint         ruff check, ruff format --check, mypy"
+	@echo "make lint         ruff check, ruff format --check, mypy, story lint"
 	@echo "make bench        print the benchmark figures"
 	@echo "make screenshots  render the game's scenes and the staff pages to docs/screenshots"
 	@echo "make clean        remove $(VENV), var/ and caches"
@@ -47,6 +47,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/crossroads content lint assets/story
 
 format: $(STAMP)
 	$(BIN)/ruff format .
