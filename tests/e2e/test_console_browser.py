@@ -117,8 +117,30 @@ async def sign_in(page: Any, base: str, username: str) -> None:
     await page.wait_for_load_state("networkidle")
 
 
+async def check_origin_and_roles(base: str) -> None:
+    """The staff socket refuses a foreign Origin; a counsellor gets 403 on /admin."""
+    # unsafe=True: the jar must keep cookies from a bare IP address (127.0.0.1).
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        async with http.post(
+            f"{base}/auth/login", json={"username": "counsellor2", "password": "demo-counsellor2"}
+        ) as response:
+            assert response.status == 200
+        ws_url = base.replace("http", "ws", 1) + "/ws/staff"
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(ws_url, origin="https://evil.example")
+        assert refused.value.status == 403
+        ws = await http.ws_connect(ws_url, origin=base)
+        assert (await ws.receive_json(timeout=10))["type"] == "welcome"
+        await ws.close()
+        async with http.get(f"{base}/admin", allow_redirects=False) as response:
+            assert response.status == 403
+
+
 async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
-    """Sign in, go available, accept, chat safely, survive a restart, end; supervisor sees it."""
+    """Sign in, go available, accept, chat safely, survive a restart, end; supervisor sees it.
+
+    Also: the staff socket refuses a foreign Origin and a counsellor cannot open /admin.
+    """
     SHOTS.mkdir(parents=True, exist_ok=True)
     server = ServerProcess(tmp_path)
     server.prepare()
@@ -225,6 +247,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             notice = await player.until("message", sender="system")
             assert "supervisor" in notice["text"]
             await expect(panel.locator(".msg-system .text").last).to_contain_text("supervisor")
+            await sup.reload()  # rather than wait for the next 3-second refresh
             request_row = sup.locator("#requests li", has_text="Sam")
             await expect(request_row).to_be_visible()
             await sup.screenshot(path=str(SHOTS / "web-supervisor.png"), full_page=True)
@@ -264,6 +287,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             ended = await player.until("ended")
             assert ended["outcome"] == "talked"
             await expect(panel.locator(".ended-banner")).to_be_visible()
+            await sup.reload()
             await expect(sam_row.locator(".load-text")).to_have_text(" 0 of 3")
 
             # A second player is referred to the partner organisation.
@@ -292,34 +316,8 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await admin.goto(f"{server.url}/account")
             await admin.screenshot(path=str(SHOTS / "web-account.png"))
             await browser.close()
+        await check_origin_and_roles(server.url)
     finally:
         server.stop()
     assert dialogs == [], "the page ran script from chat text"
     assert page_errors == [], page_errors
-
-
-async def test_foreign_origin_and_roles_on_a_real_server(tmp_path: Path) -> None:
-    """The staff socket refuses a foreign Origin; a counsellor gets 403 on /admin."""
-    server = ServerProcess(tmp_path)
-    server.prepare()
-    server.start()
-    try:
-        # unsafe=True: the jar must keep cookies from a bare IP address (127.0.0.1).
-        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-            async with http.post(
-                f"{server.url}/auth/login",
-                json={"username": "counsellor1", "password": "demo-counsellor1"},
-            ) as response:
-                assert response.status == 200
-            ws_url = server.url.replace("http", "ws", 1) + "/ws/staff"
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await http.ws_connect(ws_url, origin="https://evil.example")
-            assert refused.value.status == 403
-            ws = await http.ws_connect(ws_url, origin=server.url)
-            welcome = await ws.receive_json(timeout=10)
-            assert welcome["type"] == "welcome"
-            await ws.close()
-            async with http.get(f"{server.url}/admin", allow_redirects=False) as response:
-                assert response.status == 403
-    finally:
-        server.stop()
