@@ -146,7 +146,7 @@ async def end_staff_sessions(db: Database, *, staff_id: int, only: str | None = 
         statement = delete(StaffSession).where(col(StaffSession.staff_id) == staff_id)
         if only is not None:
             statement = statement.where(col(StaffSession.id) == only)
-        result = await session.exec(statement)  # type: ignore[call-overload]
+        result = await session.exec(statement)
         await session.commit()
         return int(result.rowcount or 0)
 

@@ -10,9 +10,10 @@ drives those from a tick with ``now``.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from typing import Any
 
 from aiohttp import web
@@ -23,14 +24,14 @@ from sqlalchemy.engine import make_url
 
 log = logging.getLogger("crossroads.scheduler")
 
-JobFunction = Callable[..., Awaitable[Any]]
+JobFunction = Callable[..., Coroutine[Any, Any, Any]]
 
 #: Registered job coroutines by name; a job names one of these and carries JSON-able kwargs.
 JOBS: dict[str, JobFunction] = {}
 #: Running apps by id, so a persisted job can find the app it belongs to after a restart.
 _APPS: dict[str, tuple[web.Application, asyncio.AbstractEventLoop]] = {}
 
-SCHEDULER: web.AppKey[BackgroundScheduler] = web.AppKey("crossroads_scheduler", object)  # type: ignore[arg-type]
+SCHEDULER: web.AppKey[BackgroundScheduler] = web.AppKey("crossroads_scheduler", BackgroundScheduler)
 _APP_ID: web.AppKey[str] = web.AppKey("crossroads_scheduler_app_id", str)
 
 #: Functions other areas register to add their recurring jobs: ``hook(scheduler, app)``.
@@ -61,7 +62,9 @@ def dispatch(name: str, **kwargs: Any) -> None:
         log.error("scheduled job %r is not registered; skipped", name)
         return
     for app, loop in list(_APPS.values()):
-        future = asyncio.run_coroutine_threadsafe(fn(app, **kwargs), loop)
+        future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
+            fn(app, **kwargs), loop
+        )
         try:
             future.result(timeout=300)
         except Exception:
