@@ -22,6 +22,8 @@ from game.ui import _resolve as resolve_text
 if TYPE_CHECKING:
     from game.app import GameApp
 
+FADE_SECONDS = 0.4
+
 
 class RevealText(Item):
     """Node text drawn with the typewriter: layout is final from the first letter."""
@@ -64,6 +66,9 @@ class StoryScene(Scene):
         self.dialogue = Panel(pygame.Rect(0, 0, 10, 10), [], padding=18)
         self.load_warnings: list[str] = []
         self._node_key: tuple[str, int] | None = None
+        self._bg_name: str | None = None
+        self._bg_prev: str | None = None
+        self._bg_fade_start = 0.0
 
     # -- engine and saves --------------------------------------------------------------------
     def load(self, slot: str | None) -> None:
@@ -475,6 +480,23 @@ class StoryScene(Scene):
         digest = hashlib.sha256(head.encode("utf-8")).digest()
         return BACKGROUNDS[digest[0] % len(BACKGROUNDS)]
 
+    def _draw_background(self, surface: pygame.Surface) -> None:
+        """The place's picture; a change of place cross-fades unless motion is reduced."""
+        name = self._background_name()
+        if name != self._bg_name:
+            self._bg_prev, self._bg_name = self._bg_name, name
+            self._bg_fade_start = self.app.clock_time
+        art = self.app.art
+        progress = (self.app.clock_time - self._bg_fade_start) / FADE_SECONDS
+        if self._bg_prev is None or progress >= 1 or self.theme.reduced_motion:
+            surface.blit(art.background(name), (0, 0))
+            return
+        surface.blit(art.background(self._bg_prev), (0, 0))
+        layer = art.background(name)
+        layer.set_alpha(int(255 * max(0.0, progress)))
+        surface.blit(layer, (0, 0))
+        layer.set_alpha(None)
+
     def draw(self, surface: pygame.Surface) -> None:
         if self.engine is None:
             return
@@ -483,7 +505,7 @@ class StoryScene(Scene):
         if theme.high_contrast:
             surface.fill(pal.bg)
         else:
-            surface.blit(self.app.art.background(self._background_name()), (0, 0))
+            self._draw_background(surface)
         if self._portrait_size:
             sid = self._speaker_id() or "narrator"
             size = self._portrait_size

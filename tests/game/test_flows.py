@@ -452,3 +452,26 @@ def test_game_package_import_stays_light() -> None:
     code = "import game, game.narrative, sys; print('pygame' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_scene_change_fades_unless_motion_is_reduced(game: GameApp) -> None:
+    """A new place cross-fades in; with 'reduce motion' it appears at once."""
+    start_story(game)
+    story = game.story_scene
+    new = story._background_name()
+    old = next(n for n in ("street", "room", "park", "night") if n != new)
+    probe = (640, 200)
+
+    def shown_after_change() -> tuple[int, ...]:
+        story._bg_name = old  # pretend the previous node was somewhere else
+        story._bg_prev = None
+        game.step([], 0.0)  # draw the first frame of the change
+        return tuple(game.screen.get_at(probe))[:3]
+
+    old_px = tuple(game.art.background(old).get_at(probe))[:3]
+    new_px = tuple(game.art.background(new).get_at(probe))[:3]
+    assert old_px != new_px
+    assert shown_after_change() == old_px  # the fade starts from the old place
+    game.settings.reduced_motion = True
+    game.apply_settings()
+    assert shown_after_change() == new_px
