@@ -108,6 +108,13 @@ def _choice(options: tuple[str, ...]) -> Validator:
     return check
 
 
+_NATURAL = _int(0)
+_POSITIVE = _int(1)
+_SEVERITY = _choice(SEVERITIES)
+_LOCATION = _text(False, 300)
+_EXPLANATION = _text(True)
+
+
 def _checklist(name: str, value: Any) -> Any:
     if not isinstance(value, Mapping) or not value:
         raise EntryError(f"{name} must be a non-empty map of item -> true/false")
@@ -122,11 +129,8 @@ def _int_list(name: str, value: Any) -> Any:
     if not isinstance(value, list | tuple):
         raise EntryError(f"{name} must be a list")
     for item in value:
-        _int(1)(f"{name} item", item)
+        _POSITIVE(f"{name} item", item)
     return list(value)
-
-
-_RESULT_KEYS = {"id": _ident, "severity": _choice(SEVERITIES)}
 
 
 def _results(name: str, value: Any) -> Any:
@@ -142,9 +146,9 @@ def _results(name: str, value: Any) -> Any:
         }:
             raise EntryError(f"{name}[{i}] must have exactly id, severity, location, explanation")
         _ident(f"{name}[{i}].id", item["id"])
-        _choice(SEVERITIES)(f"{name}[{i}].severity", item["severity"])
-        _text(False, 300)(f"{name}[{i}].location", item["location"])
-        _text(True)(f"{name}[{i}].explanation", item["explanation"])
+        _SEVERITY(f"{name}[{i}].severity", item["severity"])
+        _LOCATION(f"{name}[{i}].location", item["location"])
+        _EXPLANATION(f"{name}[{i}].explanation", item["explanation"])
         out.append(dict(item))
     return out
 
@@ -211,7 +215,7 @@ class ProposalEntry(Entry):
         "base_bundle_hash": _optional(_hash),
         "message": _text(),
         "changes": lambda n, v: {
-            _ident(f"{n} key", k): _int(0)(f"{n}.{k}", c) for k, c in _mapping(n, v).items()
+            _ident(f"{n} key", k): _NATURAL(f"{n}.{k}", c) for k, c in _mapping(n, v).items()
         },
     }
 
