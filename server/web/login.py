@@ -8,7 +8,9 @@ roles requires it, a TOTP code (pyotp). Only then is a session opened. ``POST /a
 
 from __future__ import annotations
 
+import hmac
 import json
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
@@ -43,7 +45,7 @@ from server.web.common import (
     settings_of,
 )
 from server.web.live import close_staff_sockets
-from server.web.models import RolePolicy, utcnow
+from server.web.models import RolePolicy, TotpUse, utcnow
 from server.web.security import LOGIN_CSRF_COOKIE, new_login_csrf, tokens_match
 
 PENDING_COOKIE = "crossroads_pending_totp"
@@ -92,12 +94,35 @@ async def totp_required(session: AsyncSession, account: StaffAccount) -> bool:
     return rows.first() is not None
 
 
-def verify_totp(secret: str, code: str) -> bool:
-    """Check a six-digit code, allowing one step of clock drift either way."""
+def totp_step(secret: str, code: str, now: datetime) -> int | None:
+    """The time step a six-digit code belongs to (one step of clock drift either way)."""
     code = "".join(ch for ch in code if ch.isdigit())
     if len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+async def use_totp(
+    session: AsyncSession, *, staff_id: int, secret: str, code: str, now: datetime
+) -> bool:
+    """Accept a code once: a replay of the same (or an older) step is refused."""
+    step = totp_step(secret, code, now)
+    if step is None:
         return False
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+    row = await session.get(TotpUse, staff_id)
+    if row is not None and step <= row.last_step:
+        return False
+    if row is None:
+        row = TotpUse(staff_id=staff_id, last_step=step)
+    row.last_step = step
+    session.add(row)
+    await session.commit()
+    return True
 
 
 def _set_login_csrf(response: web.StreamResponse, request: web.Request, token: str) -> None:
@@ -313,7 +338,10 @@ async def totp_submit(request: web.Request) -> web.StreamResponse:
             response.headers["Retry-After"] = str(locked)
             return response
         secret = pending.get("enrol") or account.totp_secret or ""
-        if not verify_totp(secret, str(form.get("code", ""))):
+        assert account.id is not None
+        if not await use_totp(
+            session, staff_id=account.id, secret=secret, code=str(form.get("code", "")), now=now
+        ):
             locked = await throttle.record_failure(
                 session, username=account.username, address=ip, now=now
             )
@@ -548,7 +576,13 @@ async def login_guard_middleware(request: web.Request, handler: Handler) -> web.
                         "totp_enrolment_required",
                         "Your role requires two-step sign-in. Sign in at /login to set it up.",
                     )
-                if not verify_totp(account.totp_secret, creds.get("totp", "")):
+                if not await use_totp(
+                    session,
+                    staff_id=account.id or 0,
+                    secret=account.totp_secret,
+                    code=creds.get("totp", ""),
+                    now=now,
+                ):
                     locked = await throttle.record_failure(
                         session, username=username, address=ip, now=now
                     )

@@ -141,3 +141,12 @@ class SupervisorRequest(SQLModel, table=True):
     seen_by: int | None = None
     handled_at: datetime | None = _ts(nullable=True)
     handled_by: int | None = None
+
+
+class TotpUse(SQLModel, table=True):
+    """The last accepted TOTP time step per account, so a code works only once (ASVS 2.8.4)."""
+
+    __tablename__ = "totp_use"
+
+    staff_id: int = Field(primary_key=True, foreign_key="staff_account.id", ondelete="CASCADE")
+    last_step: int = 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pyotp
 from aiohttp.test_utils import TestClient
 
@@ -162,3 +164,74 @@ async def test_totp_required_by_role(web_client: TestClient) -> None:  # noqa: F
     )
     assert response.status == 401
     assert (await response.json())["error"]["code"] == "totp_required"
+
+
+async def test_password_change_keeps_this_session_only(
+    aiohttp_client,
+    seeded_settings,
+    web_client: TestClient,  # noqa: F811
+) -> None:
+    """Changing one's password needs the current one and signs out every other session."""
+    from server.app import create_app
+
+    other = await aiohttp_client(create_app(seeded_settings))
+    await sign_in(other, "counsellor4")
+    await sign_in(web_client, "counsellor4")
+    token = await page_csrf(web_client)
+    wrong = await web_client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": "not-it",
+            "new_password": "a-brand-new-passphrase",
+            "repeat_password": "a-brand-new-passphrase",
+        },
+    )
+    assert wrong.status == 400
+    assert "current password is not right" in await wrong.text()
+    done = await web_client.post(
+        "/account/password",
+        data={
+            "csrf_token": token,
+            "current_password": "demo-counsellor4",
+            "new_password": "a-brand-new-passphrase",
+            "repeat_password": "a-brand-new-passphrase",
+        },
+        allow_redirects=False,
+    )
+    assert done.status == 303
+    assert (await web_client.get("/account")).status == 200
+    assert (await other.get("/account", allow_redirects=False)).status == 303
+    web_client.session.cookie_jar.clear()
+    assert (await sign_in(web_client, "counsellor4", "a-brand-new-passphrase")).status == 303
+
+
+async def test_personal_totp_from_the_account_page(web_client: TestClient) -> None:  # noqa: F811
+    """A counsellor turns on two-step sign-in; afterwards a code is needed to sign in."""
+    import re
+
+    await sign_in(web_client, "counsellor3")
+    token = await page_csrf(web_client)
+    response = await web_client.post(
+        "/account/totp/enable", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert response.status == 303 and response.headers["Location"] == "/login/totp"
+    text = await (await web_client.get("/login/totp")).text()
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', text).group(1)
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)
+    used = pyotp.TOTP(secret).now()
+    response = await web_client.post(
+        "/login/totp",
+        data={"csrf_token": form_token, "code": used},
+        allow_redirects=False,
+    )
+    assert response.status == 303 and response.headers["Location"] == "/account?msg=totp_on"
+    web_client.session.cookie_jar.clear()
+    response = await sign_in(web_client, "counsellor3")
+    assert response.headers["Location"] == "/login/totp"
+    credentials = {"username": "counsellor3", "password": "demo-counsellor3"}
+    replay = await web_client.post("/auth/login", json={**credentials, "totp": used})
+    assert replay.status == 401, "a code must work only once"
+    following = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
+    json_login = await web_client.post("/auth/login", json={**credentials, "totp": following})
+    assert json_login.status == 200

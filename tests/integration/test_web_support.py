@@ -37,6 +37,7 @@ def ensure_web_tables(settings: Settings) -> None:
             models.StaffShift,
             models.Debrief,
             models.SupervisorRequest,
+            models.TotpUse,
         )
     ]
     SQLModel.metadata.create_all(engine, tables=tables)

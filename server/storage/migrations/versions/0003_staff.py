@@ -121,6 +121,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_supervisor_request_conversation_id", "supervisor_request", ["conversation_id"]
     )
+    op.create_table(
+        "totp_use",
+        sa.Column(
+            "staff_id",
+            sa.Integer(),
+            sa.ForeignKey("staff_account.id", ondelete="CASCADE"),
+            primary_key=True,
+        ),
+        sa.Column("last_step", sa.Integer(), nullable=False, server_default="0"),
+    )
 
 
 def downgrade() -> None:
@@ -136,6 +146,7 @@ def downgrade() -> None:
     ):
         op.drop_index(index, table_name=table)
     for table in (
+        "totp_use",
         "supervisor_request",
         "debrief",
         "staff_shift",
