@@ -251,7 +251,14 @@ async def _rotate(
     """Create a key, announce it in the log; returns (new signer, old signer if readable)."""
     old_row = await active_key(session)
     old_signer = _read_private_key(settings, old_row.key_id) if old_row else None
-    signer = Signer.generate(settings.ethics_log_origin)
+    try:
+        signer = Signer.generate(settings.ethics_log_origin)
+    except SigningKeyError as exc:
+        raise BoardError(
+            500,
+            "bad_log_origin",
+            f"CROSSROADS_ETHICS_LOG_ORIGIN {settings.ethics_log_origin!r} cannot name a key: {exc}",
+        ) from exc
     verifier = signer.verifier
     board = await board_state(session, policy_for(settings), kinds=("key_rotation",))
     await _append(

@@ -209,3 +209,13 @@ def test_verify_accepts_the_downloaded_archive(
     assert main(["ethics", "verify", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "not a readable .tar.gz export" in err and "Traceback" not in err
+
+
+def test_bad_log_origin_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch, env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An origin that cannot name a key (it has a space) is reported in one line."""
+    monkeypatch.setenv("CROSSROADS_ETHICS_LOG_ORIGIN", "my log")
+    assert main(["ethics", "keygen"]) == 1
+    err = capsys.readouterr().err
+    assert "CROSSROADS_ETHICS_LOG_ORIGIN" in err and "Traceback" not in err
