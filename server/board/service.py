@@ -835,6 +835,14 @@ async def log_page(db: Database, *, offset: int, limit: int) -> tuple[list[Ethic
         return list((await session.exec(stmt)).all()), size
 
 
+async def was_published(session: AsyncSession, bundle_hash: str) -> bool:
+    """True if the board ever published ``bundle_hash`` (for checking consent frames)."""
+    stmt = select(EthicsLogEntry.entry_index).where(
+        EthicsLogEntry.kind == "publish", EthicsLogEntry.bundle_hash == bundle_hash
+    )
+    return (await session.exec(stmt)).first() is not None
+
+
 @dataclass
 class InclusionProof:
     """An entry's inclusion proof against a signed checkpoint."""

@@ -95,6 +95,9 @@ async def test_full_governed_publication(
         assert cp is not None and cp.size == await service.log_size(session)
     proof = await service.inclusion(sdb, entry.entry_index)
     assert proof.verified
+    async with sdb.session() as session:
+        assert await service.was_published(session, view.current.bundle_hash)
+        assert not await service.was_published(session, "0" * 64)
 
     out = tmp_path / "export"
     await service.export(sdb, settings, out, NOW + timedelta(minutes=4))
