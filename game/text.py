@@ -48,10 +48,50 @@ def _split_long(word: str, width: int, measure: Measure) -> list[str]:
     return pieces
 
 
+# a line whose summed word widths stay under this share of the box is accepted without
+# measuring it whole: kerning between words changes a width by far less than this margin
+_SAFE_SHARE = 0.85
+
+
 def wrap_paragraph(text: str, width: int, measure: Measure) -> list[str]:
     """Wrap one paragraph (no newlines) into lines no wider than `width` pixels."""
     if not text:
         return [""]
+    lines: list[str] = []
+    line = ""
+    line_w = 0  # summed width of the tokens on the line (an estimate of its real width)
+    safe = width * _SAFE_SHARE
+    for token in _TOKEN.findall(text):
+        if token.isspace():
+            if line:
+                line += token
+                line_w += measure(token)
+            continue
+        token_w = measure(token)
+        if line_w + token_w <= safe or measure(line + token) <= width:
+            line += token
+            line_w += token_w
+            continue
+        if line.strip():
+            lines.append(line.rstrip())
+            line, line_w = "", 0
+        if token_w <= width:
+            line, line_w = token, token_w
+        else:
+            pieces = _split_long(token, width, measure)
+            lines.extend(pieces[:-1])
+            line = pieces[-1]
+            line_w = measure(line)
+    if line.strip() or not lines:
+        lines.append(line.rstrip())
+    # the estimate is checked once per line; should a font ever break it, wrap exactly
+    if any(measure(ln) > width and len(ln) > 1 for ln in lines):
+        return _wrap_exact(text, width, measure)
+    return lines
+
+
+def _wrap_exact(text: str, width: int, measure: Measure) -> list[str]:
+    """The same wrapping, measuring every candidate line whole (slower, never estimates)."""
     lines: list[str] = []
     line = ""
     for token in _TOKEN.findall(text):
@@ -59,9 +99,8 @@ def wrap_paragraph(text: str, width: int, measure: Measure) -> list[str]:
             if line:
                 line += token
             continue
-        candidate = line + token
-        if measure(candidate) <= width:
-            line = candidate
+        if measure(line + token) <= width:
+            line += token
             continue
         if line.strip():
             lines.append(line.rstrip())

@@ -137,6 +137,7 @@ class Theme:
         self._cjk_fonts: dict[str, pygame.font.Font] = {}
         self._lines: OrderedDict[tuple[str, str, Color], pygame.Surface] = OrderedDict()
         self._wraps: OrderedDict[tuple[str, str, int], list[str]] = OrderedDict()
+        self._widths: dict[tuple[str, str], int] = {}
 
     def px(self, value: float) -> int:
         """Scale a layout length (padding, gaps) with the text size."""
@@ -167,7 +168,17 @@ class Theme:
         return self.font(role).get_linesize()
 
     def measure(self, role: str, text: str) -> int:
-        return self._font_for(role, text).size(text)[0]
+        if len(text) > 24:
+            return int(self._font_for(role, text).size(text)[0])
+        # short strings (words, spaces) repeat a lot while wrapping: remember their widths
+        key = (role, text)
+        width = self._widths.get(key)
+        if width is None:
+            width = int(self._font_for(role, text).size(text)[0])
+            if len(self._widths) > 20000:
+                self._widths.clear()
+            self._widths[key] = width
+        return width
 
     def render(self, text: str, role: str, color: Color) -> pygame.Surface:
         key = (text, role, color)

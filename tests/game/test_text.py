@@ -68,3 +68,15 @@ def test_input_spans_cover_every_character(text: str, width: int) -> None:
     spans = wrap_spans(text, width, measure)
     covered = [i for a, b in spans for i in range(a, b)]
     assert covered == [i for i, c in enumerate(text) if c != "\n"]
+
+
+def test_wrapping_stays_exact_when_a_font_kerns_heavily() -> None:
+    """Even if whole lines measure wider than their words added up, no line overflows."""
+
+    def kerned(s: str) -> int:  # every space costs far more inside a line than alone
+        return len(s) * 10 + (s.strip().count(" ") * 40 if len(s) > 1 else 0)
+
+    text = "one two three four five six seven eight nine ten eleven twelve"
+    lines = wrap_text(text, 200, kerned)
+    assert all(kerned(ln) <= 200 for ln in lines)
+    assert " ".join(lines).split() == text.split()
