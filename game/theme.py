@@ -34,7 +34,8 @@ class Palette:
     button: Color
     button_text: Color
     focus: Color
-    danger: Color
+    danger: Color  # background of destructive buttons (quick exit, end chat)
+    danger_text: Color  # error text on panels
     ok: Color
     selected: Color
     selected_text: Color
@@ -54,11 +55,12 @@ NORMAL = Palette(
     button=(58, 68, 92),
     button_text=(246, 246, 250),
     focus=(255, 214, 10),
-    danger=(214, 76, 76),
+    danger=(184, 44, 44),
+    danger_text=(255, 150, 150),
     ok=(110, 200, 140),
     selected=(90, 160, 250),
     selected_text=(10, 16, 30),
-    bubble_me=(46, 92, 150),
+    bubble_me=(34, 72, 122),
     bubble_them=(60, 66, 84),
     bubble_system=(44, 48, 60),
 )
@@ -75,6 +77,7 @@ HIGH_CONTRAST = Palette(
     button_text=(255, 255, 255),
     focus=(0, 255, 255),
     danger=(255, 120, 120),
+    danger_text=(255, 140, 140),
     ok=(120, 255, 120),
     selected=(255, 255, 0),
     selected_text=(0, 0, 0),

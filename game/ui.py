@@ -185,7 +185,8 @@ class Button(Item):
         if self.kind == "primary":
             bg, fg = pal.accent, pal.accent_text
         elif self.kind == "danger":
-            bg, fg = pal.danger, (255, 255, 255)
+            # white on dark red; black on the light red of the high-contrast palette
+            bg, fg = pal.danger, (pal.accent_text if theme.high_contrast else (255, 255, 255))
         if self.is_selected() and self.marker is None:
             bg, fg = pal.selected, pal.selected_text
         if not self.enabled:

@@ -219,7 +219,7 @@ class ChatScene(Scene):
             if ln:
                 surf.blit(theme.render(ln, role, text_color), (pad, y))
             y += theme.line_height(role)
-        meta_color = pal.danger if line.failed else pal.muted
+        meta_color = pal.danger_text if line.failed else pal.muted
         for ln in meta_lines:
             surf.blit(theme.render(ln, "small", meta_color), (pad, y))
             y += theme.line_height("small")

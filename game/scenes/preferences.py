@@ -125,7 +125,7 @@ class PreferencesScene(PageScene):
         items += self._group("format", FORMATS, lambda f: tr(f"format.{f}"), no_pref=False)
         items.append(Gap(6))
         if self.error:
-            items.append(Text(self.error, "body", "danger"))
+            items.append(Text(self.error, "body", "danger_text"))
         items.append(
             Row(
                 [

@@ -68,9 +68,9 @@ class WaitingScene(PageScene):
                 Button(tr("waiting.cancel_booking"), self.cancel_booking, ident="cancel_booking")
             )
         elif conv.phase == Phase.NONE and conv.error:
-            out.append(Text(tr("waiting.refused", reason=conv.error), "body", "danger"))
+            out.append(Text(tr("waiting.refused", reason=conv.error), "body", "danger_text"))
         if conv.error and conv.phase not in (Phase.NONE,):
-            out.append(Text(tr("waiting.error", reason=conv.error), "small", "danger"))
+            out.append(Text(tr("waiting.error", reason=conv.error), "small", "danger_text"))
         return out
 
     def _slots(self) -> list[Item]:
