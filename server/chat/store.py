@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.chat.models import ChatMessage
@@ -29,6 +32,10 @@ log = logging.getLogger("crossroads.chat.store")
 
 MESSAGES = ChatMessage.__table__  # type: ignore[attr-defined]
 MAX_BATCH = 512
+_INSERT_QMARK = (
+    "INSERT INTO chat_message (conversation_id, seq, sender, client_id, body, at) "
+    "VALUES (?, ?, ?, ?, ?, ?)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,10 @@ class ChatStore:
         self._queue: asyncio.Queue[_Append | _Op | None] = asyncio.Queue()
         self._cache: dict[str, _ConvCache] = {}
         self._task: asyncio.Task[None] | None = None
+        # The writer keeps one connection: no pool checkout and reset per batch.
+        self._conn: AsyncConnection | None = None
+        self._sqlite: sqlite3.Connection | None = None
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-writer")
         self.batches = 0
         self.committed = 0
 
@@ -94,6 +105,8 @@ class ChatStore:
             await self._queue.put(None)
             await self._task
             self._task = None
+        await self._reset()
+        self._executor.shutdown(wait=False)
 
     # ------------------------------------------------------------------ writes
     def encrypt(self, text: str) -> bytes:
@@ -197,64 +210,180 @@ class ChatStore:
             await self._commit(batch)
 
     async def _commit(self, batch: list[_Append | _Op]) -> None:
+        """Commit a batch as runs: consecutive messages share one transaction, consecutive
+        state changes another. Each run's callers are answered right after its commit."""
+        run: list[_Append | _Op] = []
+        for item in batch:
+            if run and isinstance(item, _Append) != isinstance(run[0], _Append):
+                await self._commit_run(run)
+                run = []
+            run.append(item)
+        if run:
+            await self._commit_run(run)
+
+    async def _commit_run(self, run: list[_Append | _Op]) -> None:
         snapshot = {k: (v.last_seq, dict(v.by_client)) for k, v in self._cache.items()}
         try:
-            results = await self._apply(batch)
+            if isinstance(run[0], _Append):
+                results: list[Any] = await self._append_run(run)  # type: ignore[arg-type]
+            else:
+                results = await self._op_run(run)  # type: ignore[arg-type]
         except Exception:
+            await self._reset()
             # Restore the in-memory index and retry one by one, isolating the bad item.
             for key, (last, by_client) in snapshot.items():
                 self._cache[key] = _ConvCache(last, by_client)
             for key in list(self._cache):
                 if key not in snapshot:
                     del self._cache[key]
-            if len(batch) == 1:
+            if len(run) == 1:
                 log.exception("handoff write failed")
-                item = batch[0]
+                item = run[0]
                 if not item.future.done():
                     item.future.set_exception(RuntimeError("the write failed"))
                 return
-            for item in batch:
-                await self._commit([item])
+            for item in run:
+                await self._commit_run([item])
             return
         self.batches += 1
-        self.committed += len(batch)
-        for item, result in zip(batch, results, strict=True):
+        self.committed += len(run)
+        for item, result in zip(run, results, strict=True):
             if not item.future.done():
                 item.future.set_result(result)
 
-    async def _apply(self, batch: list[_Append | _Op]) -> list[Any]:
+    async def _reset(self) -> None:
+        """Drop connections after a failure; they are reopened on the next write."""
+        if self._conn is not None:
+            try:
+                await self._conn.close()
+            except Exception:  # noqa: BLE001 - already broken
+                pass
+            self._conn = None
+        if self._sqlite is not None:
+            sqlite_conn, self._sqlite = self._sqlite, None
+            await asyncio.get_running_loop().run_in_executor(self._executor, sqlite_conn.close)
+
+    async def _connection(self) -> AsyncConnection:
+        conn = self._conn
+        if conn is None or conn.closed:
+            conn = self._conn = await self.db.engine.connect()
+        return conn
+
+    async def _op_run(self, run: list[_Op]) -> list[Any]:
+        conn = await self._connection()
         results: list[Any] = []
-        pending: list[dict[str, Any]] = []
-        async with self.db.engine.begin() as conn:
-            for item in batch:
-                if isinstance(item, _Op):
-                    if pending:
-                        await conn.execute(MESSAGES.insert(), pending)
-                        pending = []
-                    results.append(await item.fn(conn))
-                    continue
-                cache = await self._conv(conn, item.conversation_id)
-                key = (item.sender, item.client_id)
-                known = cache.by_client.get(key)
-                if known is not None:
-                    results.append(Stored(item.conversation_id, known[0], known[1], True))
-                    continue
-                cache.last_seq += 1
-                cache.by_client[key] = (cache.last_seq, item.at)
-                pending.append(
-                    {
-                        "conversation_id": item.conversation_id,
-                        "seq": cache.last_seq,
-                        "sender": item.sender,
-                        "client_id": item.client_id,
-                        "body": item.body,
-                        "at": item.at,
-                    }
-                )
-                results.append(Stored(item.conversation_id, cache.last_seq, item.at, False))
-            if pending:
-                await conn.execute(MESSAGES.insert(), pending)
+        async with conn.begin():
+            for item in run:
+                results.append(await item.fn(conn))
         return results
+
+    def _assign(self, run: list[_Append]) -> tuple[list[Stored], list[dict[str, Any]]]:
+        """Give each new message the next seq of its conversation; retries get their
+        original seq back and are not inserted again."""
+        results: list[Stored] = []
+        rows: list[dict[str, Any]] = []
+        for item in run:
+            cache = self._cache[item.conversation_id]
+            key = (item.sender, item.client_id)
+            known = cache.by_client.get(key)
+            if known is not None:
+                results.append(Stored(item.conversation_id, known[0], known[1], True))
+                continue
+            cache.last_seq += 1
+            cache.by_client[key] = (cache.last_seq, item.at)
+            rows.append(
+                {
+                    "conversation_id": item.conversation_id,
+                    "seq": cache.last_seq,
+                    "sender": item.sender,
+                    "client_id": item.client_id,
+                    "body": item.body,
+                    "at": item.at,
+                }
+            )
+            results.append(Stored(item.conversation_id, cache.last_seq, item.at, False))
+        return results, rows
+
+    async def _append_run(self, run: list[_Append]) -> list[Stored]:
+        if self.db.dialect == "sqlite":
+            return await self._append_run_sqlite(run)
+        conn = await self._connection()
+        async with conn.begin():
+            for conversation_id in {i.conversation_id for i in run}:
+                await self._conv(conn, conversation_id)
+            results, rows = self._assign(run)
+            if rows:
+                await conn.execute(MESSAGES.insert(), rows)
+        return results
+
+    # SQLite hot path: one dedicated connection on one worker thread, one thread hop per
+    # batch (BEGIN, executemany, COMMIT together), and no per-row SQLAlchemy processing.
+    # sqlite3 releases the GIL while SQLite works, so the event loop keeps serving.
+    async def _append_run_sqlite(self, run: list[_Append]) -> list[Stored]:
+        loop = asyncio.get_running_loop()
+        if self._sqlite is None:
+            self._sqlite = await loop.run_in_executor(self._executor, self._open_sqlite)
+        missing = {i.conversation_id for i in run if i.conversation_id not in self._cache}
+        if missing:
+            loaded = await loop.run_in_executor(self._executor, self._load_sync, missing)
+            for conversation_id in missing:
+                found = loaded.get(conversation_id, [])
+                self._cache[conversation_id] = _ConvCache(
+                    max((seq for _, _, seq, _ in found), default=0),
+                    {(snd, cid): (seq, at) for snd, cid, seq, at in found},
+                )
+        results, rows = self._assign(run)
+        if rows:
+            params = [
+                (
+                    r["conversation_id"],
+                    r["seq"],
+                    r["sender"],
+                    r["client_id"],
+                    r["body"],
+                    r["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
+                )
+                for r in rows
+            ]
+            await loop.run_in_executor(self._executor, self._insert_sync, params)
+        return results
+
+    def _open_sqlite(self) -> sqlite3.Connection:
+        path = make_url(self.db.url).database or ":memory:"
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=5000",
+        ):
+            conn.execute(pragma)
+        return conn
+
+    def _load_sync(self, ids: set[str]) -> dict[str, list[tuple[str, str, int, datetime]]]:
+        assert self._sqlite is not None
+        out: dict[str, list[tuple[str, str, int, datetime]]] = {}
+        for conversation_id in ids:
+            rows = self._sqlite.execute(
+                "SELECT sender, client_id, seq, at FROM chat_message WHERE conversation_id = ?",
+                (conversation_id,),
+            ).fetchall()
+            out[conversation_id] = [
+                (snd, cid, seq, datetime.fromisoformat(at).replace(tzinfo=UTC))
+                for snd, cid, seq, at in rows
+            ]
+        return out
+
+    def _insert_sync(self, params: list[tuple[Any, ...]]) -> None:
+        assert self._sqlite is not None
+        conn = self._sqlite
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(_INSERT_QMARK, params)
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     async def _conv(self, conn: AsyncConnection, conversation_id: str) -> _ConvCache:
         cache = self._cache.get(conversation_id)
@@ -274,8 +403,6 @@ class ChatStore:
 
 
 def _aware(value: datetime) -> datetime:
-    from datetime import UTC
-
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 

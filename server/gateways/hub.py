@@ -670,7 +670,9 @@ class Hub:
         )
         if req.counsellor_id is not None:
             targets += list(self.staff.get(req.counsellor_id, {}).values())
-        await asyncio.gather(*(t.deliver(frame) for t in targets if t is not origin))
+        for target in targets:  # usually one or two: no task per send
+            if target is not origin:
+                await target.deliver(frame)
 
     async def resume(
         self, conn: PlayerConnection | StaffConnection, conversation_id: str, last_seq: int

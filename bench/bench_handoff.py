@@ -1,0 +1,617 @@
+"""Handoff benchmarks (loopback only, about 2-3 minutes); prints figures.
+
+1. Matching decision time with 10,000 waiting and 500 counsellors (the sans-IO core).
+2. A bare aiohttp msgpack relay vs the full Crossroads path (validation, group-committed
+   encrypted persistence, relay) in a real ``crossroads serve`` process: messages/s.
+3. Latency p50/p99 at 2,000 msg/s across 1,000 conversations, both servers.
+4. Server RSS per idle, authenticated player socket.
+
+Servers run as child processes, so the load generator (this process) and the server each
+have a core. Run: ``.venv/bin/python bench/bench_handoff.py [--quick]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import random
+import secrets
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgpack
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+# --------------------------------------------------------------------------- 1. matching
+def bench_matching(waiting: int = 10_000, counsellors: int = 500, decisions: int = 2_000) -> None:
+    from handoff import CounsellorProfile, Dispatcher, Matched, OfferMade, Preferences
+    from handoff.model import KINDS
+
+    rng = random.Random(7)
+    langs = ["en", "de", "fr", "tr", "ar", "ru"]
+    now = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    d = Dispatcher()
+    for cid in range(1, counsellors + 1):
+        d.counsellor_connected(
+            CounsellorProfile(
+                id=cid,
+                display_name=f"c{cid}",
+                kind=rng.choice(KINDS),
+                languages=frozenset(rng.sample(langs, rng.randint(1, 2))),
+                gender=rng.choice(("female", "male", "nonbinary")),
+                age_band=rng.choice(("18-25", "26-40", "41+")),
+                capacity=rng.randint(2, 3),
+            ),
+            now,
+        )
+
+    def prefs() -> Preferences:
+        return Preferences(
+            language=rng.choice(langs),
+            kind=rng.choice(KINDS),
+            kind_required=rng.random() < 0.2,
+            gender=rng.choice((None, "female", "male")),
+            age_band=rng.choice((None, "18-25")),
+            crisis=rng.random() < 0.05,
+        )
+
+    n = 0
+    conversations: list[str] = []
+
+    def settle(events: list[Any]) -> None:
+        for e in events:
+            if isinstance(e, OfferMade):
+                for m in d.accept(e.offer_id, e.counsellor_id, now):
+                    if isinstance(m, Matched):
+                        conversations.append(m.conversation_id)
+                    elif isinstance(m, OfferMade):
+                        settle([m])
+
+    # Fill every counsellor to capacity, then 10,000 more wait.
+    while len(d.requests) - 0 < waiting + sum(c.profile.capacity for c in d.counsellors.values()):
+        n += 1
+        settle(d.request(f"r{n}", f"s{n}", prefs(), now))
+        if n > 200_000:
+            break
+    assert d.waiting_count() >= waiting, d.waiting_count()
+    arrival, freed = [], []
+    for _ in range(decisions):
+        # A slot frees: the decision picks the next request and the counsellor for it.
+        conv = conversations.pop(rng.randrange(len(conversations)))
+        req = d.request_for_conversation(conv)
+        assert req is not None
+        t = time.perf_counter()
+        events = d.end(conv, now, by="player", outcome="player_ended")
+        freed.append(time.perf_counter() - t)
+        settle(events)
+        # A new request arrives while everyone is busy.
+        n += 1
+        t = time.perf_counter()
+        events = d.request(f"r{n}", f"s{n}", prefs(), now)
+        arrival.append(time.perf_counter() - t)
+        settle(events)
+    d.check_invariants()
+
+    def fmt(xs: list[float]) -> str:
+        xs = sorted(xs)
+        return (
+            f"median {statistics.median(xs) * 1e6:7.1f} us, p99 {xs[int(len(xs) * 0.99)] * 1e6:7.1f}"
+            f" us, max {xs[-1] * 1e6:7.1f} us"
+        )
+
+    print(f"[matching] {d.waiting_count()} waiting, {counsellors} counsellors, {decisions} each")
+    print(f"  slot frees -> next offer : {fmt(freed)}   (goal <= 1000 us)")
+    print(f"  new request, all busy    : {fmt(arrival)}")
+
+
+# --------------------------------------------------------------------------- servers
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def run_bare_server(port: int) -> None:
+    """A bare aiohttp msgpack relay: decode, forward to the peer, ack the sender."""
+    from aiohttp import WSMsgType, web
+
+    staff_of: dict[str, web.WebSocketResponse] = {}
+
+    async def handler(request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(max_msg_size=16384)
+        await ws.prepare(request)
+        async for msg in ws:
+            if msg.type != WSMsgType.BINARY:
+                continue
+            frame = msgpack.unpackb(msg.data)
+            if frame["type"] == "hello":
+                for conv in frame.get("convs", []):
+                    staff_of[conv] = ws
+                await ws.send_bytes(msgpack.packb({"type": "welcome"}))
+            elif frame["type"] == "message":
+                conv = frame["conversation_id"]
+                peer = staff_of.get(conv)
+                if peer is not None:
+                    await peer.send_bytes(
+                        msgpack.packb(
+                            {
+                                "type": "message",
+                                "conversation_id": conv,
+                                "seq": 0,
+                                "sender": "player",
+                                "text": frame["text"],
+                                "client_id": frame["client_id"],
+                            }
+                        )
+                    )
+                await ws.send_bytes(
+                    msgpack.packb({"type": "ack", "client_id": frame["client_id"], "seq": 0})
+                )
+        return ws
+
+    app = web.Application()
+    app.router.add_get("/ws", handler)
+    web.run_app(app, host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wait_port(port: int, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on {port} did not start")
+
+
+class FullServer:
+    """``crossroads serve`` on a fresh, seeded SQLite file plus bench staff and tokens."""
+
+    def __init__(self, folder: Path, *, staff: int, tokens: int) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.db = folder / "bench.db"
+        self.env = {
+            **os.environ,
+            "CROSSROADS_DEV_MODE": "true",
+            "CROSSROADS_DATABASE_URL": f"sqlite+aiosqlite:///{self.db}",
+            "CROSSROADS_PORT": str(self.port),
+            "CROSSROADS_HOST": "127.0.0.1",
+            "CROSSROADS_ETHICS_KEY_DIR": str(folder / "keys"),
+            "CROSSROADS_LOG_LEVEL": "WARNING",
+            # The per-connection limits protect production; the bench measures the path.
+            "CROSSROADS_MESSAGES_PER_SECOND": "1000000",
+            "CROSSROADS_MAX_CONNECTIONS_PER_TOKEN": "10",
+        }
+        self.staff_cookies: list[str] = []
+        self.tokens: list[str] = []
+        self.n_staff = staff
+        self.n_tokens = tokens
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def cli(self, *args: str) -> None:
+        r = subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            env=self.env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if r.returncode != 0:
+            raise RuntimeError(f"crossroads {' '.join(args)}: {r.stderr}")
+
+    def prepare(self) -> None:
+        self.cli("db", "upgrade")
+        self.cli("demo", "seed")
+        now = datetime.now(UTC).replace(tzinfo=None)
+        ts = now.strftime("%Y-%m-%d %H:%M:%S.%f")
+        later = (now + timedelta(hours=6)).strftime("%Y-%m-%d %H:%M:%S.%f")
+        con = sqlite3.connect(self.db)
+        with con:
+            for i in range(self.n_staff):
+                cur = con.execute(
+                    "INSERT INTO staff_account (username, display_name, kind, capacity, active,"
+                    " password_hash, roles, languages, created_at) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (
+                        f"bench{i}",
+                        f"Bench {i}",
+                        "professional",
+                        20,
+                        1,
+                        "x",
+                        '["counsellor"]',
+                        '["xx"]',
+                        ts,
+                    ),
+                )
+                token = secrets.token_urlsafe(32)
+                con.execute(
+                    "INSERT INTO staff_session VALUES (?,?,?,?,?,?)",
+                    (
+                        hashlib.sha256(token.encode()).hexdigest(),
+                        cur.lastrowid,
+                        "csrf",
+                        ts,
+                        later,
+                        ts,
+                    ),
+                )
+                self.staff_cookies.append(token)
+            rows = []
+            for _ in range(self.n_tokens):
+                token = secrets.token_urlsafe(32)
+                rows.append((str(uuid.uuid4()), hashlib.sha256(token.encode()).hexdigest(), ts, ts))
+                self.tokens.append(token)
+            con.executemany("INSERT INTO player_session VALUES (?,?,?,?)", rows)
+        con.close()
+
+    def start(self) -> None:
+        prefix = os.environ.get("BENCH_SERVER_PREFIX", "").split()
+        self.proc = subprocess.Popen(
+            [sys.executable, *prefix, "-m", "server.cli", "serve"],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.folder / "server.log", "wb"),  # noqa: SIM115
+        )
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            if os.environ.get("BENCH_SERVER_PREFIX"):
+                self.proc.send_signal(10)  # SIGUSR1: a profiling wrapper dumps its stats
+                self.proc.wait(timeout=30)
+                self.proc = None
+                return
+            self.proc.send_signal(2)  # SIGINT: aiohttp's clean shutdown
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+            self.proc = None
+
+
+# --------------------------------------------------------------------------- load
+class _Skip(Exception):
+    pass
+
+
+class Load:
+    """Players send to counsellors; counsellors record one-way latency from the text."""
+
+    def __init__(self) -> None:
+        self.latencies: list[float] = []
+        self.delivered = 0
+        self.record = False
+
+    def on_message(self, text: str) -> None:
+        self.delivered += 1
+        if self.record:
+            self.latencies.append(time.perf_counter() - float(text.split("|", 1)[0]))
+
+
+async def full_setup(
+    server: FullServer, http: aiohttp.ClientSession, load: Load, conversations: int
+) -> list[tuple[Any, str, asyncio.Queue[int]]]:
+    """Staff sockets auto-accepting, players consenting; returns (ws, conv, window) per player."""
+    content = await http.get(f"{server.url}/api/v1/content")
+    body = json.loads(await content.read())
+    bundle = content.headers["X-Content-Hash"]
+    version = body["offers"]["offer.main"]["version"]
+
+    async def staff_reader(ws: Any) -> None:
+        async for msg in ws:
+            frame = json.loads(msg.data)
+            t = frame["type"]
+            if t == "message":
+                load.on_message(frame["text"])
+            elif t == "offer":
+                await ws.send_str(json.dumps({"type": "accept", "offer_id": frame["offer_id"]}))
+
+    for cookie in server.staff_cookies:
+        ws = await http.ws_connect(
+            f"{server.url}/ws/staff", headers={"Cookie": f"crossroads_session={cookie}"}
+        )
+        asyncio.get_running_loop().create_task(staff_reader(ws))
+
+    players: list[tuple[Any, str, asyncio.Queue[int]]] = []
+
+    async def one(token: str) -> None:
+        ws = await http.ws_connect(f"{server.url}/ws/player")
+        await ws.send_bytes(msgpack.packb({"type": "hello", "v": 1, "token": token}))
+        await ws.send_bytes(
+            msgpack.packb(
+                {
+                    "type": "consent",
+                    "bundle_hash": bundle,
+                    "offer_id": "offer.main",
+                    "offer_version": version,
+                    "consent": True,
+                    "choices": {"language": "xx", "format": "chat"},
+                }
+            )
+        )
+        while True:
+            frame = msgpack.unpackb((await ws.receive(timeout=60)).data)
+            if frame["type"] == "matched":
+                break
+            if frame["type"] == "error":
+                raise RuntimeError(frame)
+        window: asyncio.Queue[int] = asyncio.Queue()
+        players.append((ws, frame["conversation_id"], window))
+
+    tokens = server.tokens[:conversations]
+    for i in range(0, len(tokens), 100):
+        await asyncio.gather(*(one(t) for t in tokens[i : i + 100]))
+    return players
+
+
+async def bare_setup(
+    url: str, http: aiohttp.ClientSession, load: Load, conversations: int, staff: int
+) -> list[tuple[Any, str, asyncio.Queue[int]]]:
+    convs = [uuid.uuid4().hex for _ in range(conversations)]
+
+    async def staff_reader(ws: Any) -> None:
+        async for msg in ws:
+            frame = msgpack.unpackb(msg.data)
+            if frame["type"] == "message":
+                load.on_message(frame["text"])
+
+    for i in range(staff):
+        ws = await http.ws_connect(f"{url}/ws")
+        await ws.send_bytes(msgpack.packb({"type": "hello", "convs": convs[i::staff]}))
+        await ws.receive()
+        asyncio.get_running_loop().create_task(staff_reader(ws))
+    players = []
+    for conv in convs:
+        ws = await http.ws_connect(f"{url}/ws")
+        await ws.send_bytes(msgpack.packb({"type": "hello"}))
+        await ws.receive()
+        players.append((ws, conv, asyncio.Queue()))
+    return players
+
+
+async def drive(
+    players: list[tuple[Any, str, asyncio.Queue[int]]],
+    load: Load,
+    *,
+    seconds: float,
+    window: int | None,
+    per_player_rate: float | None,
+) -> None:
+    """Either saturate (``window`` messages in flight per player) or send at a fixed rate."""
+    stop = time.perf_counter() + seconds
+
+    async def reader(ws: Any, q: asyncio.Queue[int]) -> None:
+        async for msg in ws:
+            if msg.type == aiohttp.WSMsgType.BINARY and msg.data[:1]:
+                frame = msgpack.unpackb(msg.data)
+                if frame.get("type") == "ack":
+                    q.put_nowait(1)
+
+    async def player(ws: Any, conv: str, q: asyncio.Queue[int]) -> None:
+        n = 0
+        if per_player_rate:
+            await asyncio.sleep(random.random() / per_player_rate)
+        inflight = 0
+        while time.perf_counter() < stop:
+            n += 1
+            await ws.send_bytes(
+                msgpack.packb(
+                    {
+                        "type": "message",
+                        "conversation_id": conv,
+                        "client_id": f"{conv[:8]}-{n}-{random.random()}",
+                        "text": f"{time.perf_counter()}|hello, this is a bench message",
+                    }
+                )
+            )
+            if window:
+                inflight += 1
+                if inflight >= window:
+                    await q.get()
+                    inflight -= 1
+            else:
+                await asyncio.sleep(1.0 / per_player_rate)  # type: ignore[operator]
+
+    readers = [asyncio.create_task(reader(ws, q)) for ws, _, q in players]
+    await asyncio.gather(*(player(ws, c, q) for ws, c, q in players))
+    await asyncio.sleep(1.0)
+    for r in readers:
+        r.cancel()
+
+
+async def close_all(players: list[tuple[Any, str, Any]]) -> None:
+    await asyncio.gather(*(ws.close() for ws, _, _ in players), return_exceptions=True)
+
+
+def log(msg: str) -> None:
+    if os.environ.get("BENCH_DEBUG"):
+        print(f"    {time.strftime('%H:%M:%S')} {msg}", flush=True)
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
+
+
+async def measure(
+    players: Any, load: Load, label: str, *, seconds: float, conversations: int, rate_total: float
+) -> tuple[float, float, float]:
+    # Throughput: the first `tp` conversations saturate with a window of 8.
+    log("throughput")
+    tp = players[: min(200, len(players))]
+    load.delivered = 0
+    t0 = time.perf_counter()
+    await drive(tp, load, seconds=seconds, window=8, per_player_rate=None)
+    throughput = load.delivered / (time.perf_counter() - t0 - 1.0)
+    # Latency at a fixed total rate across all conversations.
+    log("latency")
+    load.latencies = []
+    load.record = True
+    await drive(
+        players[:conversations],
+        load,
+        seconds=seconds,
+        window=None,
+        per_player_rate=rate_total / conversations,
+    )
+    load.record = False
+    p50, p99 = pct(load.latencies, 0.5), pct(load.latencies, 0.99)
+    print(
+        f"  {label:<10} {throughput:9.0f} msg/s saturated   latency @ {rate_total:.0f} msg/s: "
+        f"p50 {p50:6.2f} ms, p99 {p99:6.2f} ms ({len(load.latencies)} samples)"
+    )
+    return throughput, p50, p99
+
+
+async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
+    staff = 50
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        print(
+            f"[relay] {conversations} conversations, {staff} counsellor sockets, "
+            f"1 server process on its own core"
+        )
+        bare_tp = float("nan")
+        port = free_port()
+        if os.environ.get("BENCH_ONLY_FULL"):
+            port = 0
+        bare = (
+            None
+            if not port
+            else subprocess.Popen(
+                [sys.executable, __file__, "--bare-server", str(port)],
+                cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+        )
+        try:
+            if bare is None:
+                raise _Skip
+            wait_port(port)
+            load = Load()
+            log("bare setup")
+            players = await bare_setup(f"http://127.0.0.1:{port}", http, load, conversations, staff)
+            bare_tp, _, _ = await measure(
+                players, load, "bare", seconds=seconds, conversations=conversations, rate_total=2000
+            )
+            await close_all(players)
+        except _Skip:
+            pass
+        finally:
+            if bare is not None:
+                bare.kill()
+                bare.wait()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server = FullServer(Path(tmp), staff=staff, tokens=max(conversations, idle // 10 + 1))
+        t = time.perf_counter()
+        server.prepare()
+        server.start()
+        print(f"  (full server prepared and started in {time.perf_counter() - t:.1f} s)")
+        try:
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                load = Load()
+                log("full setup")
+                players = await full_setup(server, http, load, conversations)
+                log("full setup done")
+                full_tp, _, p99 = await measure(
+                    players,
+                    load,
+                    "crossroads",
+                    seconds=seconds,
+                    conversations=conversations,
+                    rate_total=2000,
+                )
+                print(
+                    f"  full path = {full_tp / bare_tp * 100:.0f}% of the bare relay "
+                    f"(goal >= 50%); p99 goal <= 5 ms"
+                )
+                await close_all(players)
+                await asyncio.sleep(1.0)
+                if not os.environ.get("BENCH_ONLY_FULL"):
+                    await bench_idle(server, http, idle)
+        finally:
+            server.stop()
+
+
+async def bench_idle(server: FullServer, http: aiohttp.ClientSession, count: int) -> None:
+    assert server.proc is not None
+    pid = server.proc.pid
+    before = rss_kib(pid)
+    sockets: list[Any] = []
+
+    async def one(token: str) -> None:
+        ws = await http.ws_connect(f"{server.url}/ws/player", heartbeat=None)
+        await ws.send_bytes(msgpack.packb({"type": "hello", "v": 1, "token": token}))
+        await ws.receive(timeout=60)  # welcome
+        sockets.append(ws)
+
+    tokens = [server.tokens[i // 10] for i in range(count)]
+    t = time.perf_counter()
+    for i in range(0, count, 250):
+        await asyncio.gather(*(one(tok) for tok in tokens[i : i + 250]))
+    took = time.perf_counter() - t
+    await asyncio.sleep(2.0)
+    after = rss_kib(pid)
+    per = (after - before) / max(1, len(sockets))
+    print(
+        f"[idle] {len(sockets)} authenticated idle player sockets (opened in {took:.1f} s): "
+        f"server RSS {before / 1024:.0f} -> {after / 1024:.0f} MiB, {per:.1f} KiB per socket "
+        f"(goal <= 40 KiB)"
+    )
+    await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="smaller, faster run")
+    parser.add_argument("--bare-server", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.bare_server:
+        run_bare_server(args.bare_server)
+        return
+    started = time.perf_counter()
+    if not os.environ.get("BENCH_SKIP_MATCHING"):
+        bench_matching(decisions=500 if args.quick else 2000)
+    asyncio.run(
+        bench_relay(
+            conversations=200 if args.quick else 1000,
+            seconds=3.0 if args.quick else 6.0,
+            idle=2000 if args.quick else 10_000,
+        )
+    )
+    print(f"[bench_handoff] done in {time.perf_counter() - started:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
