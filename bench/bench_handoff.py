@@ -110,10 +110,8 @@ def bench_matching(waiting: int = 10_000, counsellors: int = 500, decisions: int
 
     def fmt(xs: list[float]) -> str:
         xs = sorted(xs)
-        return (
-            f"median {statistics.median(xs) * 1e6:7.1f} us, p99 {xs[int(len(xs) * 0.99)] * 1e6:7.1f}"
-            f" us, max {xs[-1] * 1e6:7.1f} us"
-        )
+        median, p99 = statistics.median(xs) * 1e6, xs[int(len(xs) * 0.99)] * 1e6
+        return f"median {median:7.1f} us, p99 {p99:7.1f} us, max {xs[-1] * 1e6:7.1f} us"
 
     print(f"[matching] {d.waiting_count()} waiting, {counsellors} counsellors, {decisions} each")
     print(f"  slot frees -> next offer : {fmt(freed)}   (goal <= 1000 us)")
