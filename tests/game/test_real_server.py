@@ -17,13 +17,7 @@ from game.conversation import Phase
 from tests.e2e.server_process import ServerProcess
 from tests.game.driver import finish_text, frames, key, make_app, press, type_text, until
 
-pytestmark = [
-    pytest.mark.e2e,
-    # tests/e2e/server_process.py leaves its log file handle open (reported to the lead)
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in.*server.log:pytest.PytestUnraisableExceptionWarning"
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 
 class Counsellor:
