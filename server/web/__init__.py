@@ -40,7 +40,8 @@ def setup(app: web.Application) -> None:
         app_key=JINJA_KEY,
     )
     app.on_response_prepare.append(security.add_security_headers)
-    # Inside the lead's error middleware: CSRF first, then the sign-in guard.
+    # Inside the lead's error middleware: idle timeout, CSRF, then the sign-in guard.
+    app.middlewares.append(security.idle_timeout_middleware)
     app.middlewares.append(security.csrf_middleware)
     app.middlewares.append(login.login_guard_middleware)
     app.router.add_static("/static/web", STATIC, name="web_static", append_version=False)

@@ -235,3 +235,24 @@ async def test_personal_totp_from_the_account_page(web_client: TestClient) -> No
     following = pyotp.TOTP(secret).at(datetime.now(UTC) + timedelta(seconds=30))
     json_login = await web_client.post("/auth/login", json={**credentials, "totp": following})
     assert json_login.status == 200
+
+
+async def test_idle_session_ends_after_thirty_minutes(
+    web_client: TestClient,  # noqa: F811
+) -> None:
+    """A session left unused for over 30 minutes is ended; the next page asks to sign in."""
+    from sqlmodel import select
+
+    from server.app import DB
+    from server.storage.models import StaffSession
+    from server.storage.types import utcnow
+
+    await sign_in(web_client, "admin1")
+    assert (await web_client.get("/admin")).status == 200
+    async with web_client.app[DB].session() as session:
+        for row in (await session.exec(select(StaffSession))).all():
+            row.last_seen_at = utcnow() - timedelta(minutes=31)
+            session.add(row)
+        await session.commit()
+    response = await web_client.get("/admin", allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"].startswith("/login")
