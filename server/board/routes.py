@@ -420,6 +420,23 @@ async def public_checkpoint(request: web.Request) -> web.Response:
     return web.Response(text=checkpoint.note, content_type="text/plain", charset="utf-8")
 
 
+async def public_consistency(request: web.Request) -> web.Response:
+    """``GET /api/v1/ethics/consistency?from=N``: proof that the log only grew since size N."""
+    raw = request.query.get("from", "")
+    if not raw.isdigit():
+        return web.json_response(
+            {"error": {"code": "bad_size", "message": "Give ?from=SIZE (a whole number)."}},
+            status=422,
+        )
+    try:
+        body = await service.consistency(_db(request), int(raw))
+    except BoardError as exc:
+        return web.json_response(
+            {"error": {"code": exc.code, "message": exc.message}}, status=exc.status
+        )
+    return web.json_response(body)
+
+
 def setup_routes(app: web.Application) -> None:
     """Register every board route."""
     app.router.add_get("/board", index, name="board")
@@ -435,3 +452,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/board/log/{index}/proof.json", log_entry_json)
     app.router.add_get("/board/export", export_download)
     app.router.add_get("/api/v1/ethics/checkpoint", public_checkpoint)
+    app.router.add_get("/api/v1/ethics/consistency", public_consistency)

@@ -885,6 +885,28 @@ async def inclusion(db: Database, index: int) -> InclusionProof:
     return InclusionProof(index, row.body, leaf, cp, proof, ok)
 
 
+async def consistency(db: Database, old_size: int) -> dict[str, Any]:
+    """RFC 6962 consistency proof from ``old_size`` to the newest signed checkpoint."""
+    async with db.session() as session:
+        cp = await latest_checkpoint(session)
+        if cp is None:
+            raise BoardError(404, "no_checkpoint", "No checkpoint has been signed yet.")
+        if not 0 <= old_size <= cp.size:
+            raise BoardError(
+                422, "bad_size", f"'from' must be between 0 and {cp.size}, got {old_size}."
+            )
+        hashes = await leaf_hashes(session, cp.size)
+    proof = merkle.consistency_proof_from_hashes(old_size, hashes)
+    return {
+        "old_size": old_size,
+        "old_root": merkle.root_from_hashes(hashes[:old_size]).hex(),
+        "new_size": cp.size,
+        "new_root": cp.root,
+        "checkpoint": cp.note,
+        "proof": [p.hex() for p in proof],
+    }
+
+
 # --- export and consent proofs ----------------------------------------------------------------
 
 

@@ -167,3 +167,40 @@ async def test_emergency_unpublish_by_one_member(seeded_client: Client, tmp_path
     )
     assert response.status == 303
     assert (await client.get("/api/v1/content")).headers["X-Content-Hash"] == before
+
+
+async def test_public_consistency_proof_for_witnesses(
+    seeded_client: Client, tmp_path: Path
+) -> None:
+    """Anyone holding an old checkpoint can check that the log only grew since then."""
+    import base64
+
+    from ethics import merkle
+    from ethics.checkpoint import Checkpoint
+
+    client = seeded_client
+    first = Checkpoint.parse_body(
+        (await (await client.get("/api/v1/ethics/checkpoint")).text()).split("\n\n")[0] + "\n"
+    )
+    csrf = await _as(client, "author1")
+    await _propose(client, csrf, bundle_bytes(tmp_path), "Grow the log a little")
+    csrf = await _as(client, "board1")
+    await client.post(
+        "/board/unpublish", data={"csrf_token": csrf, "rationale": "Checkpoint needed now"}
+    )
+    client.session.cookie_jar.clear()  # the endpoint is public
+    response = await client.get(f"/api/v1/ethics/consistency?from={first.size}")
+    assert response.status == 200
+    body = await response.json()
+    assert body["new_size"] > first.size
+    proof = [bytes.fromhex(h) for h in body["proof"]]
+    assert merkle.verify_consistency(
+        first.size, body["new_size"], first.root, bytes.fromhex(body["new_root"]), proof
+    )
+    assert (
+        base64.b64encode(first.root).decode()
+        in (await (await client.get("/api/v1/ethics/checkpoint")).text())
+        or body["old_root"] == first.root.hex()
+    )
+    for bad in ("", "x", "-1", "999999"):
+        assert (await client.get(f"/api/v1/ethics/consistency?from={bad}")).status == 422
