@@ -136,6 +136,8 @@ def nav_for(account: StaffAccount | None) -> list[tuple[str, str]]:
         links.append(("/console", "Console"))
     if account.has_role("supervisor"):
         links.append(("/supervisor", "Supervisor board"))
+    if account.has_role("reviewer", "author"):
+        links.append(("/board", "Ethics board"))
     if account.has_role("admin"):
         links.append(("/admin", "Administration"))
     links.append(("/account", "My account"))

@@ -67,6 +67,8 @@ def home_for(account: StaffAccount) -> str:
         return "/supervisor"
     if "admin" in account.roles:
         return "/admin"
+    if "reviewer" in account.roles or "author" in account.roles:
+        return "/board"  # the ethics board's pages (server.board)
     return "/account"
 
 

@@ -256,3 +256,18 @@ async def test_idle_session_ends_after_thirty_minutes(
         await session.commit()
     response = await web_client.get("/admin", allow_redirects=False)
     assert response.status == 303 and response.headers["Location"].startswith("/login")
+
+
+async def test_each_role_lands_on_its_own_page(web_client: TestClient) -> None:  # noqa: F811
+    """After sign-in, counsellors, supervisors, board members and admins land where they work."""
+    expected = {
+        "counsellor1": "/console",
+        "supervisor1": "/console",
+        "board1": "/board",
+        "author1": "/board",
+        "admin1": "/admin",
+    }
+    for username, home in expected.items():
+        web_client.session.cookie_jar.clear()
+        response = await sign_in(web_client, username)
+        assert response.headers["Location"] == home, username
