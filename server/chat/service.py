@@ -70,19 +70,25 @@ class Service:
         self._loaded_at = -1e9
         self._hours: dict[str, list[list[str]]] | None = None
         self._timezone = "UTC"
+        self._slots: list[datetime] = []
+        self._slots_at: datetime | None = None
 
     async def _refresh(self) -> None:
         if time.monotonic() - self._loaded_at < _REFRESH_SECONDS:
             return
         async with self._db.session() as session:
             org = await get_organisation(session)
-        self._hours = dict(org.service_hours) if org is not None else None
+        hours = dict(org.service_hours) if org is not None else None
+        if hours != self._hours:
+            self._slots_at = None
+        self._hours = hours
         self._timezone = org.timezone if org is not None else "UTC"
         self._loaded_at = time.monotonic()
 
     def invalidate(self) -> None:
         """Forget the cached profile (after an admin changes the hours)."""
         self._loaded_at = -1e9
+        self._slots_at = None
 
     async def info(self, now: datetime, *, with_slots: bool = True) -> ServiceInfo:
         """Whether the service is open at ``now`` and, if asked, the bookable slots."""
@@ -90,10 +96,17 @@ class Service:
         if self._hours is None:
             return ServiceInfo(True, {}, "UTC", None, [])
         hours, tz = self._hours, self._timezone
+        slots: list[datetime] = []
+        if with_slots:
+            # Slots change every 30 minutes; recomputing them on every hello is wasteful.
+            if self._slots_at is None or now - self._slots_at >= timedelta(minutes=1):
+                self._slots = bookable_slots(hours, tz, now)
+                self._slots_at = now
+            slots = [s for s in self._slots if s > now + timedelta(minutes=5)]
         return ServiceInfo(
             open=is_open(hours, tz, now),
             hours=hours,
             timezone=tz,
             next_open=next_opening(hours, tz, now),
-            slots=bookable_slots(hours, tz, now) if with_slots else [],
+            slots=slots,
         )

@@ -177,6 +177,25 @@ async def _loop(hub: Hub, conn: StaffConnection, max_bytes: int) -> None:
             return
 
 
+async def _audit_read(hub: Hub, staff_id: int, conversation_id: str) -> None:
+    """A supervisor reading a colleague's transcript is recorded in the staff audit log."""
+    try:
+        from server.web.models import AuditLog
+    except ImportError:  # the staff web area is not installed
+        log.warning("supervisor %s read conversation %s (no audit log)", staff_id, conversation_id)
+        return
+    table = AuditLog.__table__  # type: ignore[attr-defined]
+    values = {
+        "at": utcnow(),
+        "staff_id": staff_id,
+        "action": "transcript_read",
+        "target": conversation_id,
+        "ip": "",
+        "detail": {"via": "staff_socket_resume"},
+    }
+    await hub.store.submit(lambda c: c.execute(table.insert().values(**values)))
+
+
 def _holder(hub: Hub, conn: StaffConnection, conversation_id: str) -> int | None:
     """The counsellor id to check ownership against (None: a supervisor acting on it)."""
     req = hub.core.request_for_conversation(conversation_id)
@@ -226,6 +245,8 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
             raise StateError("no such conversation", code="unknown_conversation")
         if row.counsellor_id != sid and not conn.is_supervisor:
             raise StateError("this conversation is not yours", code="not_your_conversation")
+        if row.counsellor_id != sid:
+            await _audit_read(hub, sid, frame.conversation_id)
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
     elif isinstance(frame, StaffEnd):
         holder = _holder(hub, conn, frame.conversation_id)

@@ -101,3 +101,82 @@ async def test_leave_queue_and_queue_updates(seeded_client: TestClient) -> None:
     await first.expect("left")
     update = await second.expect("queue_update", timeout=5)
     assert update["position"] == 1
+
+
+async def test_organisation_shows_kinds_available_now(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """The public profile lists the counsellor kinds a player can reach right now."""
+    resp = await seeded_client.get("/api/v1/organisation")
+    assert (await resp.json())["kinds_available_now"] == []
+    staff = await connect_staff(seeded_client, "counsellor2")
+    resp = await seeded_client.get("/api/v1/organisation")
+    assert (await resp.json())["kinds_available_now"] == ["former"]
+    await staff.send({"type": "status", "status": "away"})
+    await staff.expect("status")
+    resp = await seeded_client.get("/api/v1/organisation")
+    assert (await resp.json())["kinds_available_now"] == []
+    await staff.close()
+
+
+async def test_retention_purge_job_deletes_old_ended_conversations(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """Ended conversations older than the retention period disappear with their messages;
+    recent ones stay."""
+    from server.chat.jobs import retention_purge_job
+
+    bundle = await published_offer(seeded_client)
+    staff = await connect_staff(seeded_client, "counsellor3")
+    ids = []
+    for _ in range(2):
+        player = await connect_player(seeded_client)
+        await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+        offer = await staff.expect("offer")
+        await staff.send({"type": "accept", "offer_id": offer["offer_id"]})
+        conv = (await player.expect("matched"))["conversation_id"]
+        await player.send({"type": "message", "client_id": "m", "text": "hello"})
+        await player.expect("ack")
+        await staff.send({"type": "end", "conversation_id": conv, "outcome": "talked"})
+        await player.expect("ended")
+        ids.append(conv)
+    old = (datetime.now(UTC) - timedelta(days=31)).replace(tzinfo=None)
+    async with seeded_client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text("UPDATE conversation SET ended_at = :t WHERE id = :i"), {"t": old, "i": ids[0]}
+        )
+    counts = await retention_purge_job(seeded_client.app)
+    assert counts["conversations"] == 1 and counts["messages"] == 1
+    async with seeded_client.app[DB].engine.connect() as c:
+        left = (await c.execute(sa.text("SELECT id FROM conversation"))).scalars().all()
+    assert left == [ids[1]]
+    await staff.close()
+
+
+async def test_bookings_job_enters_due_bookings(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """The scheduled job puts a connected player's due booking into the queue."""
+    from server.chat.jobs import bookings_due_job, schedule_jobs
+
+    await close_today(seeded_client)
+    bundle = await published_offer(seeded_client)
+    player = await connect_player(seeded_client)
+    slot = player.service["slots"][0]
+    await player.send({**consent_frame(bundle, format="booking"), "slot": slot})
+    await player.expect("booked")
+    assert await bookings_due_job(seeded_client.app) == 0
+    async with seeded_client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text("UPDATE booking SET slot_at = :t"),
+            {"t": (datetime.now(UTC) - timedelta(minutes=2)).replace(tzinfo=None)},
+        )
+    assert await bookings_due_job(seeded_client.app) == 1
+    assert (await player.expect("queued"))["position"] == 1
+
+    class FakeScheduler:
+        def __init__(self) -> None:
+            self.ids: list[str] = []
+
+        def add_job(self, *args: object, **kwargs: object) -> None:
+            self.ids.append(str(kwargs["id"]))
+
+    fake = FakeScheduler()
+    schedule_jobs(fake, seeded_client.app)
+    assert fake.ids == ["handoff.bookings_due", "handoff.retention_purge"]

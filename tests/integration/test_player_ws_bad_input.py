@@ -174,3 +174,15 @@ async def test_accept_by_wrong_counsellor(seeded_client: TestClient) -> None:  #
     await player.expect("matched")
     await c2.close()
     await c3.close()
+
+
+async def test_silent_socket_is_closed_after_the_hello_timeout(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A socket that never says hello is closed with 4008."""
+    import server.gateways.player as player_gateway
+
+    monkeypatch.setattr(player_gateway, "HELLO_TIMEOUT", 0.2)
+    silent = await connect_player(seeded_client, hello=False)
+    assert await silent.closed() == 4008

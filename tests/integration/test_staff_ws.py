@@ -70,7 +70,8 @@ async def test_binary_and_invalid_utf8_close_the_staff_socket(seeded_client: Tes
 
 
 async def test_counsellor_cannot_write_into_a_colleagues_chat(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
-    """Messages, ends and transfers of someone else's conversation are refused."""
+    """Messages, ends and reads of someone else's conversation are refused; a supervisor
+    may read it, and that read is audited."""
     bundle = await published_offer(seeded_client)
     c3 = await connect_staff(seeded_client, "counsellor3")
     player = await connect_player(seeded_client)
@@ -78,6 +79,17 @@ async def test_counsellor_cannot_write_into_a_colleagues_chat(seeded_client: Tes
     offer = await c3.expect("offer")
     await c3.send({"type": "accept", "offer_id": offer["offer_id"]})
     conv = (await c3.expect("matched"))["conversation_id"]
+    sup = await connect_staff(seeded_client, "supervisor1")
+    await sup.send({"type": "resume", "conversation_id": conv, "last_seq": 0})
+    await sup.expect("resumed")
+    async with seeded_client.app[DB].engine.connect() as c:
+        audit = (
+            await c.execute(
+                sa.text("SELECT action, target FROM audit_log WHERE target = :t"), {"t": conv}
+            )
+        ).all()
+    assert [tuple(a) for a in audit] == [("transcript_read", conv)]
+    await sup.close()
     c2 = await connect_staff(seeded_client, "counsellor2")
     await c2.send({"type": "message", "conversation_id": conv, "client_id": "x", "text": "hi"})
     assert (await c2.expect("error"))["code"] == "not_your_conversation"
