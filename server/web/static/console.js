@@ -132,6 +132,7 @@ let activeId = null;
 let desiredStatus = STORE.getItem("crossroads.status");
 let cannedItems = [];
 let lastOfferExpired = false;
+let chatCounter = 0; // labels "Chat 1", "Chat 2", ... never reused while the page is open
 
 function outboxLoad() {
   try { return JSON.parse(STORE.getItem("crossroads.outbox") || "[]"); } catch { return []; }
@@ -407,7 +408,8 @@ function ensureConversation(id, preferences, info) {
     if (preferences && !conv.preferences) conv.preferences = preferences;
     return conv;
   }
-  const index = conversations.size + 1;
+  chatCounter += 1;
+  const index = chatCounter;
   const panel = tpl.content.firstElementChild.cloneNode(true);
   panel.id = `panel-${id}`;
   const tab = el("button");
