@@ -218,3 +218,17 @@ async def test_restart_restores_queue_and_conversation(
     assert (await staff.expect("message"))["text"] == "kept"
     await staff.close()
     await asyncio.sleep(0)
+
+
+async def test_shutdown_closes_sockets_with_going_away(
+    aiohttp_client,
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """When the server shuts down, clients see close 1001 and know to reconnect."""
+    from server.app import create_app
+
+    client = await aiohttp_client(create_app(seeded_settings))
+    player = await connect_player(client)
+    closing = asyncio.create_task(player.closed(timeout=10))
+    await client.server.close()
+    assert await closing == 1001
