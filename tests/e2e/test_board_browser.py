@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.server_process import ServerProcess
-from tests.integration.board_helpers import bundle_bytes
+from tests.integration.test_board_helpers import bundle_bytes
 
 pytestmark = [
     pytest.mark.e2e,

@@ -12,7 +12,7 @@ import pytest
 from server.chat.models import ConsentRecord
 from server.cli import main
 from server.storage.db import Database
-from tests.integration.board_helpers import STORY
+from tests.integration.test_board_helpers import STORY
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 
@@ -32,7 +32,7 @@ def _propose_and_publish(env: Path, capsys: pytest.CaptureFixture[str]) -> str:
 
     from server.board import service
     from server.settings import Settings
-    from tests.integration.board_helpers import staff
+    from tests.integration.test_board_helpers import staff
 
     assert (
         main(["content", "propose", str(STORY), "-m", "The bus stop story", "--author", "author1"])

@@ -14,7 +14,7 @@ from ethics.exportdir import read_export
 from ethics.review import CHECKLIST
 from ethics.verify import verify_export
 from tests.conftest import staff_login
-from tests.integration.board_helpers import bundle_bytes
+from tests.integration.test_board_helpers import bundle_bytes
 
 Client = TestClient  # type: ignore[type-arg]
 

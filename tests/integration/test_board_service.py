@@ -20,7 +20,7 @@ from server.board.models import EthicsLogEntry
 from server.board.service import BoardError
 from server.settings import Settings
 from server.storage.db import Database
-from tests.integration.board_helpers import bundle_bytes, staff
+from tests.integration.test_board_helpers import bundle_bytes, staff
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 TICKED = dict.fromkeys(CHECKLIST, True)

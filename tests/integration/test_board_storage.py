@@ -14,7 +14,7 @@ from server.board import service
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.models import StaffAccount
-from tests.integration.board_helpers import bundle_bytes
+from tests.integration.test_board_helpers import bundle_bytes
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
 

@@ -1,4 +1,4 @@
-"""Helpers for the ethics board integration tests: staff lookups and bundle variants."""
+"""Helpers (no tests) for the ethics board integration tests: staff lookups, bundle variants."""
 
 from __future__ import annotations
 
