@@ -10,7 +10,6 @@ and changes nothing. Checkpoints are signed on every publish/unpublish and by a 
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import os
 import weakref
@@ -28,7 +27,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from ethics import entries as E
 from ethics import merkle
-from ethics.checkpoint import Checkpoint, Signer, Verifier, sign_checkpoint
+from ethics.checkpoint import Checkpoint, Signer, sign_checkpoint
 from ethics.checks import CheckConfig, run_checks
 from ethics.diff import diff_bundles
 from ethics.exceptions import EntryError, ReviewRuleError, SigningKeyError
@@ -1018,11 +1017,6 @@ async def prove_consent(db: Database, settings: Settings, consent_id: int) -> di
     return result
 
 
-def verifier_keys(rows: list[EthicsSigningKey]) -> list[Verifier]:
-    """Public keys of every signing key row."""
-    return [Verifier.from_vkey(r.vkey) for r in rows]
-
-
 def checklist_items() -> dict[str, str]:
     """The review checklist (id -> text) shown on the decision form."""
     return dict(CHECKLIST)
@@ -1031,8 +1025,3 @@ def checklist_items() -> dict[str, str]:
 def short_hash(digest: str | None) -> str:
     """First 12 hex digits, for display."""
     return (digest or "")[:12]
-
-
-def bundle_sha256(body: bytes) -> str:
-    """SHA-256 hex of bundle bytes."""
-    return hashlib.sha256(body).hexdigest()
