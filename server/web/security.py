@@ -48,8 +48,9 @@ async def add_security_headers(request: web.Request, response: web.StreamRespons
     headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
     if request.scheme == "https" or request.headers.get("X-Forwarded-Proto") == "https":
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if not request.path.startswith("/static/"):
+    if not request.path.startswith(("/static/", "/api/v1/content", "/api/v1/organisation")):
         # Staff pages show sensitive data: never keep them in a shared cache or history.
+        # (Public content and the organisation profile keep their own caching headers.)
         headers.setdefault("Cache-Control", "no-store")
 
 
