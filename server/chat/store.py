@@ -89,6 +89,9 @@ class ChatStore:
         # The writer keeps one connection: no pool checkout and reset per batch.
         self._conn: AsyncConnection | None = None
         self._sqlite: sqlite3.Connection | None = None
+        self._undo_keys: list[tuple[str, tuple[str, str]]] = []
+        self._undo_last: dict[str, int] = {}
+        self._undo_loaded: set[str] = set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-writer")
         self.batches = 0
         self.committed = 0
@@ -222,7 +225,9 @@ class ChatStore:
             await self._commit_run(run)
 
     async def _commit_run(self, run: list[_Append | _Op]) -> None:
-        snapshot = {k: (v.last_seq, dict(v.by_client)) for k, v in self._cache.items()}
+        self._undo_keys: list[tuple[str, tuple[str, str]]] = []
+        self._undo_last: dict[str, int] = {}
+        self._undo_loaded: set[str] = set()
         try:
             if isinstance(run[0], _Append):
                 results: list[Any] = await self._append_run(run)  # type: ignore[arg-type]
@@ -230,18 +235,14 @@ class ChatStore:
                 results = await self._op_run(run)  # type: ignore[arg-type]
         except Exception:
             await self._reset()
-            # Restore the in-memory index and retry one by one, isolating the bad item.
-            for key, (last, by_client) in snapshot.items():
-                self._cache[key] = _ConvCache(last, by_client)
-            for key in list(self._cache):
-                if key not in snapshot:
-                    del self._cache[key]
+            self._rollback_cache()
             if len(run) == 1:
                 log.exception("handoff write failed")
                 item = run[0]
                 if not item.future.done():
                     item.future.set_exception(RuntimeError("the write failed"))
                 return
+            # Retry one by one, isolating the bad item.
             for item in run:
                 await self._commit_run([item])
             return
@@ -250,6 +251,19 @@ class ChatStore:
         for item, result in zip(run, results, strict=True):
             if not item.future.done():
                 item.future.set_result(result)
+
+    def _rollback_cache(self) -> None:
+        """Undo what a failed run did to the in-memory index (only what it touched)."""
+        for conversation_id, key in self._undo_keys:
+            cache = self._cache.get(conversation_id)
+            if cache is not None:
+                cache.by_client.pop(key, None)
+        for conversation_id, last in self._undo_last.items():
+            cache = self._cache.get(conversation_id)
+            if cache is not None:
+                cache.last_seq = last
+        for conversation_id in self._undo_loaded:
+            self._cache.pop(conversation_id, None)
 
     async def _reset(self) -> None:
         """Drop connections after a failure; they are reopened on the next write."""
@@ -289,6 +303,8 @@ class ChatStore:
             if known is not None:
                 results.append(Stored(item.conversation_id, known[0], known[1], True))
                 continue
+            self._undo_last.setdefault(item.conversation_id, cache.last_seq)
+            self._undo_keys.append((item.conversation_id, key))
             cache.last_seq += 1
             cache.by_client[key] = (cache.last_seq, item.at)
             rows.append(
@@ -326,6 +342,7 @@ class ChatStore:
         missing = {i.conversation_id for i in run if i.conversation_id not in self._cache}
         if missing:
             loaded = await loop.run_in_executor(self._executor, self._load_sync, missing)
+            self._undo_loaded |= missing
             for conversation_id in missing:
                 found = loaded.get(conversation_id, [])
                 self._cache[conversation_id] = _ConvCache(
@@ -399,6 +416,7 @@ class ChatStore:
             last = max((r.seq for r in rows), default=0)
             cache = _ConvCache(last, by_client)
             self._cache[conversation_id] = cache
+            self._undo_loaded.add(conversation_id)
         return cache
 
 
