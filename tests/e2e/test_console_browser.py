@@ -263,24 +263,40 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await sup.goto(f"{server.url}/supervisor")
             sam_row = sup.locator("#counsellors tbody tr", has_text="Sam")
 
-            # A restart loses nothing: the typed draft stays, the chat resumes.
-            draft = "I was going to ask you about"
-            await reply.fill(draft)
+            # A restart loses nothing: a message sent while the server is down is delivered
+            # once it is back (exactly once), and the typed draft stays.
+            seen = max(f["seq"] for f in player.frames if f["type"] in ("message", "ack"))
             server.stop()
             await expect(page.locator("#conn")).to_contain_text("reconnecting", ignore_case=True)
+            await reply.fill("Sent while the server was away.")
+            await reply.press("Enter")
+            await expect(panel.locator(".msg-pending")).to_have_count(1)
+            draft = "I was going to ask you about"
+            await reply.fill(draft)
             server.start()
             await expect(page.locator("#conn")).to_have_text("Connected", timeout=20_000)
+            await expect(panel.locator(".msg-pending")).to_have_count(0)
             await expect(reply).to_have_value(draft)
             await page.reload()
             await expect(page.locator("#conn")).to_have_text("Connected")
             panel = page.locator(f"#panel-{conversation_id}")
             await expect(panel.locator("textarea")).to_have_value(draft)
             await expect(panel.locator(".msg-player .text")).to_have_count(1)
-            await expect(panel.locator(".msg-counsellor")).to_have_count(1)
+            await expect(panel.locator(".msg-counsellor")).to_have_count(2)
             await expect(panel.locator(".msg-system .text")).to_contain_text(["supervisor"])
 
             welcome = await player.connect()
             assert welcome["state"]["conversation_id"] == conversation_id
+            await player.send(
+                {"type": "resume", "conversation_id": conversation_id, "last_seq": seen}
+            )
+            await player.until("resumed")
+            missed = [
+                f["text"]
+                for f in player.frames
+                if f["type"] == "message" and f["seq"] > seen and f["sender"] == "counsellor"
+            ]
+            assert missed == ["Sent while the server was away."]
             await player.send({"type": "message", "client_id": "p-2", "text": "still there?"})
             await expect(panel.locator(".msg-player .text").last).to_have_text("still there?")
             await panel.locator("textarea").fill("")
