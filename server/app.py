@@ -122,9 +122,9 @@ def create_app(settings: Settings | None = None) -> web.Application:
     """Build the whole server for ``settings`` (read from the environment when omitted)."""
     settings = settings or Settings()
     settings.check_production_ready()
-    app = web.Application(
-        middlewares=[error_middleware], client_max_size=max(settings.max_frame_bytes, 1024**2)
-    )
+    # Request bodies up to 16 MiB: the largest is a content bundle uploaded on /board (the
+    # narrative loader's own limit). WebSocket frames have their own, much smaller limit.
+    app = web.Application(middlewares=[error_middleware], client_max_size=16 * 1024**2)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_database_ctx(settings))
     app.router.add_get("/healthz", health_handler, name="healthz")

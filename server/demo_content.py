@@ -65,7 +65,7 @@ async def publish_demo_content(
             actor=service.Staff(first.id, list(first.roles)),
             proposal_id=proposal.id,
             bundle_hash=digest,
-            check_id=flag["check_id"],
+            check_id=flag["id"],
             location=flag["location"],
             rationale="Demo content: flag read and accepted by the demo board.",
             now=now,

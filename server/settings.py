@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 #: Development defaults. Public on purpose: they are refused unless ``dev_mode`` is on.
 DEV_SECRET_KEY = "dev-only-secret-key-do-not-use-in-production-0000000000"
 DEV_TRANSCRIPT_KEY = base64.urlsafe_b64encode(b"dev-only-transcript-key-32-bytes").decode()
+DEV_LOG_ORIGIN = "crossroads.example/ethics-log"
 
 
 class InsecureSettingsError(RuntimeError):
@@ -36,9 +37,10 @@ class Settings(BaseSettings):
     transcript_key: str = ""
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     retention_days: int = Field(default=30, ge=1, le=3650)
-    ethics_quorum: int = Field(default=2, ge=1, le=20)
+    # At least two: nobody may ever publish content alone.
+    ethics_quorum: int = Field(default=2, ge=2, le=20)
     ethics_key_dir: Path = Path("var/ethics-keys")
-    ethics_log_origin: str = "crossroads.example/ethics-log"
+    ethics_log_origin: str = DEV_LOG_ORIGIN
     session_hours: int = Field(default=12, ge=1, le=24 * 14)
     max_frame_bytes: int = Field(default=16 * 1024, ge=1024)
     max_message_chars: int = Field(default=4000, ge=1)

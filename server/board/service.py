@@ -74,10 +74,8 @@ def check_config() -> CheckConfig:
 
 
 def policy_for(settings: Settings) -> Policy:
-    """Board policy from settings; a quorum below 2 is raised to 2 (never publish alone)."""
-    if settings.ethics_quorum < 2:
-        log.warning("CROSSROADS_ETHICS_QUORUM=%s raised to 2", settings.ethics_quorum)
-    return Policy(quorum=max(2, settings.ethics_quorum))
+    """Board policy from settings (the settings refuse a quorum below 2)."""
+    return Policy(quorum=settings.ethics_quorum)
 
 
 def proposal_key(proposal_id: int) -> str:

@@ -28,6 +28,7 @@ def test_production_refuses_missing_secrets_and_names_each_one() -> None:
     assert "CROSSROADS_SECRET_KEY" in message
     assert "CROSSROADS_TRANSCRIPT_KEY" in message
     assert "CROSSROADS_PUBLIC_URL" in message
+    assert "CROSSROADS_ETHICS_LOG_ORIGIN" in message
 
 
 def test_production_refuses_the_public_development_secret() -> None:
@@ -49,6 +50,7 @@ def test_production_accepts_real_secrets_and_sets_secure_cookies() -> None:
         secret_key="x" * 48,
         transcript_key=Fernet.generate_key().decode(),
         public_url="https://chat.example.org",
+        ethics_log_origin="chat.example.org/ethics-log",
     )
     settings.check_production_ready()
     assert settings.secure_cookies
@@ -61,3 +63,9 @@ def test_development_mode_fills_safe_local_defaults() -> None:
     assert settings.secret_key and settings.transcript_key
     assert "http://127.0.0.1:8123" in settings.allowed_origins
     assert not settings.secure_cookies
+
+
+def test_a_quorum_of_one_is_refused() -> None:
+    """Nobody may publish content alone, so a quorum below two is a configuration error."""
+    with pytest.raises(ValueError, match="ethics_quorum"):
+        Settings(dev_mode=True, ethics_quorum=1)
