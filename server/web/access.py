@@ -67,14 +67,14 @@ def _cipher(app: web.Application) -> Fernet:
 
 
 async def conversation_messages(
-    session: AsyncSession, *, app: web.Application, conversation_id: str
+    session: AsyncSession, *, app: web.Application, conversation_id: str, after: int = 0
 ) -> list[dict[str, Any]]:
-    """The conversation's messages in order: ``{"seq", "sender", "text", "at"}``."""
+    """Messages with seq > ``after``, in order: ``{"seq", "sender", "text", "at"}``."""
     cipher = _cipher(app)
     rows = (
         await session.exec(
             select(ChatMessage)
-            .where(ChatMessage.conversation_id == conversation_id)
+            .where(ChatMessage.conversation_id == conversation_id, ChatMessage.seq > after)
             .order_by(col(ChatMessage.seq))
         )
     ).all()

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 from sqlmodel import col, select
 
+from server.chat.models import Conversation
 from server.storage.models import StaffAccount
 from server.web.access import (
     can_read_conversation,
@@ -264,10 +265,60 @@ async def transcript_page(request: web.Request) -> web.Response:
         {"author": name, "at": n.created_at, "body": decrypt_note(settings, n.body_encrypted)}
         for n, name in notes_rows
     ]
+    async with db_of(request).session() as session:
+        conversation = await session.get(Conversation, conversation_id)
     return await render(
         request,
         "transcript.html",
-        {"conversation_id": conversation_id, "messages": messages, "notes": notes},
+        {
+            "conversation_id": conversation_id,
+            "messages": messages,
+            "notes": notes,
+            "last_seq": messages[-1]["seq"] if messages else 0,
+            "live": bool(conversation and conversation.state in ("active", "grace")),
+        },
+    )
+
+
+async def transcript_api(request: web.Request) -> web.Response:
+    """``GET /supervisor/api/conversations/{id}/messages?after=N``: follow a conversation live.
+
+    The first read (``after=0``) is audited like opening the page.
+    """
+    account = await api_staff(request, "supervisor", "counsellor")
+    conversation_id = request.match_info["conversation_id"][:64]
+    try:
+        after = max(0, int(request.query.get("after", "0")))
+    except ValueError as exc:
+        raise JSONError(400, "invalid_field", "'after' must be a whole number.") from exc
+    async with db_of(request).session() as session:
+        allowed = await can_read_conversation(
+            session, app=request.app, staff=account, conversation_id=conversation_id
+        )
+        if allowed is None:
+            raise JSONError(404, "unknown_conversation", "No such conversation.")
+        if not allowed:
+            raise JSONError(403, "not_your_conversation", "This conversation is not yours to read.")
+        messages = await conversation_messages(
+            session, app=request.app, conversation_id=conversation_id, after=after
+        )
+        conversation = await session.get(Conversation, conversation_id)
+        if after == 0:
+            await audit(
+                session,
+                now=utcnow(),
+                staff_id=account.id,
+                action="transcript_read",
+                target=conversation_id,
+                ip=client_ip(request),
+            )
+            await session.commit()
+    return web.json_response(
+        {
+            "messages": messages,
+            "state": conversation.state if conversation else "unknown",
+            "outcome": conversation.outcome if conversation else None,
+        }
     )
 
 
@@ -302,3 +353,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/supervisor/debriefs/{conversation_id}/done", debrief_done)
     app.router.add_get("/supervisor/conversations/{conversation_id}", transcript_page)
     app.router.add_post("/supervisor/requests/{conversation_id}/handled", request_handled)
+    app.router.add_get("/supervisor/api/conversations/{conversation_id}/messages", transcript_api)

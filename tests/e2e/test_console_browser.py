@@ -241,6 +241,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             # The supervisor sees the counsellor's load.
             sup_ctx = await browser.new_context(viewport=viewport)
             sup = await sup_ctx.new_page()
+            sup.on("pageerror", lambda exc: page_errors.append(str(exc)))
             await sign_in(sup, server.url, "supervisor1")
             await sup.goto(f"{server.url}/supervisor")
             sam_row = sup.locator("#counsellors tbody tr", has_text="Sam")
@@ -260,6 +261,11 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await expect(sup.locator(".transcript .msg-player .text").first).to_have_text(XSS)
             assert await sup.locator(".transcript img").count() == 0
             await sup.screenshot(path=str(SHOTS / "web-transcript.png"))
+            # The open transcript follows the live conversation.
+            await player.send({"type": "message", "client_id": "p-live", "text": "who reads this?"})
+            await expect(sup.locator(".transcript .msg-player .text").last).to_have_text(
+                "who reads this?"
+            )
             await sup.goto(f"{server.url}/supervisor")
             sam_row = sup.locator("#counsellors tbody tr", has_text="Sam")
 
@@ -281,7 +287,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await expect(page.locator("#conn")).to_have_text("Connected")
             panel = page.locator(f"#panel-{conversation_id}")
             await expect(panel.locator("textarea")).to_have_value(draft)
-            await expect(panel.locator(".msg-player .text")).to_have_count(1)
+            await expect(panel.locator(".msg-player .text")).to_have_count(2)
             await expect(panel.locator(".msg-counsellor")).to_have_count(2)
             await expect(panel.locator(".msg-system .text")).to_contain_text(["supervisor"])
 

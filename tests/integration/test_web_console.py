@@ -122,6 +122,14 @@ async def test_supervisor_reads_only_after_a_request_and_is_audited(
     after = await supervisor.get(f"/supervisor/conversations/{conversation_id}")
     assert after.status == 200
     assert "recorded in the audit log" in await after.text()
+    follow = await supervisor.get(
+        f"/supervisor/api/conversations/{conversation_id}/messages?after=0"
+    )
+    assert (await follow.json())["state"] == "active"
+    denied = await web_client.get(
+        f"/supervisor/api/conversations/{conversation_id}/messages?after=x"
+    )
+    assert denied.status == 400
 
     supervisor.session.cookie_jar.clear()
     await sign_in(supervisor, "admin1")
