@@ -101,6 +101,11 @@ class Settings(BaseSettings):
             problems.append(
                 "CROSSROADS_PUBLIC_URL must be set (for example https://chat.example.org)"
             )
+        if self.ethics_log_origin == DEV_LOG_ORIGIN:
+            problems.append(
+                "CROSSROADS_ETHICS_LOG_ORIGIN must name this deployment's ethics log once and "
+                "for ever (for example chat.example.org/ethics-log)"
+            )
         if problems:
             raise InsecureSettingsError(
                 "Refusing to start outside development mode:\n  - "
