@@ -704,6 +704,13 @@ function markEnded(conv, by, outcome) {
   conv.panel.querySelectorAll(".composer textarea, .composer button, .conv-tools button").forEach((n) => { n.disabled = true; });
   conv.typingEl.textContent = "";
   STORE.removeItem(`crossroads.draft.${conv.id}`);
+  // Messages that never reached the server cannot be delivered any more: say so plainly.
+  outboxSave(outboxLoad().filter((m) => m.conversation_id !== conv.id));
+  for (const node of conv.pendingNodes.values()) {
+    node.classList.remove("msg-pending");
+    node.querySelector(".meta").textContent = "not delivered: the conversation had ended";
+  }
+  conv.pendingNodes.clear();
   updateLoad();
 }
 
