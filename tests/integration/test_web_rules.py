@@ -75,3 +75,22 @@ def test_only_same_site_paths_are_followed_after_sign_in() -> None:
     assert safe_next("/console") == "/console"
     for bad in ("//evil.example", "https://evil.example", "/\\evil", "", None, "console"):
         assert safe_next(bad) is None
+
+
+def test_pages_carry_no_inline_code_and_scripts_never_write_html() -> None:
+    """Templates have no inline script, style or event handler, and no script writes HTML."""
+    import re
+    from pathlib import Path
+
+    import server.web
+
+    root = Path(server.web.__file__).parent
+    inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=", re.IGNORECASE)
+    for template in (root / "templates").glob("*.html"):
+        assert not inline.search(template.read_text()), template.name
+    for script in (root / "static").glob("*.js"):
+        code = "\n".join(
+            line for line in script.read_text().splitlines() if not line.lstrip().startswith("//")
+        )
+        for sink in ("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write", "eval("):
+            assert sink not in code, f"{script.name} uses {sink}"
