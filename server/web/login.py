@@ -566,12 +566,17 @@ async def login_guard_middleware(request: web.Request, handler: Handler) -> web.
             response = json_error(429, "too_many_attempts", _locked_message(locked))
             response.headers["Retry-After"] = str(locked)
             return response
-        if username and password:
+        named = (
+            await session.exec(select(StaffAccount).where(StaffAccount.username == username))
+        ).first()
+        # Only accounts with a second factor need the password checked here as well; the
+        # lead's handler checks it (once) for everyone else.
+        if username and password and named is not None and await totp_required(session, named):
             try:
-                account = await authenticate(session, username, password)
+                account: StaffAccount | None = await authenticate(session, username, password)
             except AuthenticationFailed:
                 account = None
-            if account is not None and await totp_required(session, account):
+            if account is not None:
                 if not account.totp_secret:
                     return json_error(
                         403,
