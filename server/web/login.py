@@ -157,6 +157,7 @@ async def _login_form(
             "username": username,
             "next": safe_next(request.query.get("next")) or "",
             "retry_after": retry_after,
+            "signed_out": request.query.get("signed_out") == "1" and not error,
         },
         status=status,
     )

@@ -115,6 +115,9 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
     if path.startswith(CSRF_EXEMPT_PREFIXES) or path in CSRF_EXEMPT_PATHS:
         return await handler(request)
     expected = await current_csrf(request)
+    if expected is None and path == "/logout":
+        # Already signed out (expired or ended elsewhere): nothing to protect, just say so.
+        return web.Response(status=303, headers={"Location": "/login?signed_out=1"})
     if expected is None:
         return forbidden(
             request,
