@@ -12,6 +12,7 @@ its neighbours.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -32,10 +33,16 @@ log = logging.getLogger("crossroads.chat.store")
 
 MESSAGES = ChatMessage.__table__  # type: ignore[attr-defined]
 MAX_BATCH = 512
-_INSERT_QMARK = (
-    "INSERT INTO chat_message (conversation_id, seq, sender, client_id, body, at) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
+CHECKPOINT_SECONDS = 1.0
+_CHUNK = 500  # 6 parameters per row, far below SQLite's limit of 32766
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_rows(n: int) -> str:
+    return (
+        "INSERT INTO chat_message (conversation_id, seq, sender, client_id, body, at) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +100,9 @@ class ChatStore:
         self._undo_last: dict[str, int] = {}
         self._undo_loaded: set[str] = set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-writer")
+        self._ckpt_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-ckpt")
+        self._ckpt: sqlite3.Connection | None = None
+        self._ckpt_task: asyncio.Task[None] | None = None
         self.batches = 0
         self.committed = 0
 
@@ -100,7 +110,10 @@ class ChatStore:
     def start(self) -> None:
         """Start the writer task (inside a running loop)."""
         if self._task is None:
-            self._task = asyncio.get_running_loop().create_task(self._writer(), name="chat-writer")
+            loop = asyncio.get_running_loop()
+            self._task = loop.create_task(self._writer(), name="chat-writer")
+            if self.db.dialect == "sqlite":
+                self._ckpt_task = loop.create_task(self._checkpointer(), name="chat-ckpt")
 
     async def stop(self) -> None:
         """Finish everything queued, then stop the writer."""
@@ -108,8 +121,20 @@ class ChatStore:
             await self._queue.put(None)
             await self._task
             self._task = None
+        if self._ckpt_task is not None:
+            self._ckpt_task.cancel()
+            try:
+                await self._ckpt_task
+            except asyncio.CancelledError:
+                pass
+            self._ckpt_task = None
         await self._reset()
+        if self._ckpt is not None:
+            loop = asyncio.get_running_loop()
+            ckpt, self._ckpt = self._ckpt, None
+            await loop.run_in_executor(self._ckpt_executor, self._final_checkpoint, ckpt)
         self._executor.shutdown(wait=False)
+        self._ckpt_executor.shutdown(wait=False)
 
     # ------------------------------------------------------------------ writes
     def encrypt(self, text: str) -> bytes:
@@ -281,6 +306,9 @@ class ChatStore:
         conn = self._conn
         if conn is None or conn.closed:
             conn = self._conn = await self.db.engine.connect()
+            if self.db.dialect == "sqlite":
+                await conn.exec_driver_sql("PRAGMA wal_autocheckpoint=0")
+                await conn.commit()
         return conn
 
     async def _op_run(self, run: list[_Op]) -> list[Any]:
@@ -373,9 +401,41 @@ class ChatStore:
             "PRAGMA synchronous=NORMAL",
             "PRAGMA foreign_keys=ON",
             "PRAGMA busy_timeout=5000",
+            # Checkpoints (copying the WAL back into the database, with an fsync) would stall
+            # the commit that triggers them; the store runs them in the background instead.
+            "PRAGMA wal_autocheckpoint=0",
+            "PRAGMA cache_size=-32768",
         ):
             conn.execute(pragma)
         return conn
+
+    @staticmethod
+    def _final_checkpoint(conn: sqlite3.Connection) -> None:
+        try:
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        finally:
+            conn.close()
+
+    def _checkpoint_sync(self) -> None:
+        if self._ckpt is None:
+            path = make_url(self.db.url).database or ":memory:"
+            self._ckpt = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+            self._ckpt.execute("PRAGMA busy_timeout=5000")
+        self._ckpt.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+
+    async def _checkpointer(self) -> None:
+        """Every second with new writes, a passive checkpoint on its own thread."""
+        loop = asyncio.get_running_loop()
+        seen = self.committed
+        while True:
+            await asyncio.sleep(CHECKPOINT_SECONDS)
+            if self.committed == seen:
+                continue
+            seen = self.committed
+            try:
+                await loop.run_in_executor(self._ckpt_executor, self._checkpoint_sync)
+            except Exception:  # noqa: BLE001 - a busy checkpoint is retried next time
+                log.warning("background checkpoint failed", exc_info=True)
 
     def _load_sync(self, ids: set[str]) -> dict[str, list[tuple[str, str, int, datetime]]]:
         assert self._sqlite is not None
@@ -396,7 +456,12 @@ class ChatStore:
         conn = self._sqlite
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(_INSERT_QMARK, params)
+            # One multi-row INSERT per chunk, not executemany: each SQLite step gives the
+            # GIL back and must win it again from the busy event loop, so fewer steps
+            # means far less waiting (executemany of 200 rows would need 200 handovers).
+            for i in range(0, len(params), _CHUNK):
+                chunk = params[i : i + _CHUNK]
+                conn.execute(_insert_rows(len(chunk)), [v for row in chunk for v in row])
         except BaseException:
             conn.execute("ROLLBACK")
             raise
