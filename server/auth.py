@@ -121,14 +121,22 @@ async def login(
 
 
 async def staff_session_for_cookie(
-    db: Database, cookie_token: str | None, now: datetime
+    db: Database, cookie_token: str | None, now: datetime, *, idle: timedelta | None = None
 ) -> tuple[StaffSession, StaffAccount] | None:
-    """The live session and active account behind a cookie token, if any."""
+    """The live session and active account behind a cookie token, if any.
+
+    A session past its expiry, or unused for longer than ``idle``, is ended here: every
+    request reads the session through this one function, so no page can skip the rule.
+    """
     if not cookie_token or len(cookie_token) > 128:
         return None
     async with db.session() as session:
         row = await session.get(StaffSession, token_digest(cookie_token))
-        if row is None or row.expires_at <= now:
+        if row is None:
+            return None
+        if row.expires_at <= now or (idle is not None and now - row.last_seen_at > idle):
+            await session.delete(row)
+            await session.commit()
             return None
         account = await session.get(StaffAccount, row.staff_id)
         if account is None or not account.active:
@@ -163,8 +171,13 @@ async def resolve_staff(request: web.Request) -> tuple[StaffSession, StaffAccoun
         account = request[STAFF_KEY]
         row = request[STAFF_SESSION_KEY]
         return (row, account) if account is not None and row is not None else None
+    from server.app import SETTINGS
+
     found = await staff_session_for_cookie(
-        _db(request), request.cookies.get(SESSION_COOKIE), utcnow()
+        _db(request),
+        request.cookies.get(SESSION_COOKIE),
+        utcnow(),
+        idle=timedelta(minutes=request.app[SETTINGS].session_idle_minutes),
     )
     request[STAFF_KEY] = found[1] if found else None
     request[STAFF_SESSION_KEY] = found[0] if found else None

@@ -185,4 +185,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Run the imported module's main, not this __main__ copy: feature modules raise
+    # ``server.cli.CliError``, which is a different class from ``__main__.CliError``.
+    from server.cli import main as _main
+
+    sys.exit(_main())

@@ -153,6 +153,9 @@ async def seed(settings: Settings, db: Database, now: datetime) -> SeedReport:
         )
     org_created = await seed_organisation(db, now)
     created = await seed_staff(db, now)
+    from server.web.demo import seed_web_demo
+
+    await seed_web_demo(db, now)  # partner organisations and shared canned responses
     from server.demo_content import publish_demo_content
 
     published, note = await publish_demo_content(settings, db, now)

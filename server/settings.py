@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     ethics_key_dir: Path = Path("var/ethics-keys")
     ethics_log_origin: str = DEV_LOG_ORIGIN
     session_hours: int = Field(default=12, ge=1, le=24 * 14)
+    #: A staff session unused for this long ends (ASVS 3.3.2); open pages keep it alive.
+    session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)
     max_frame_bytes: int = Field(default=16 * 1024, ge=1024)
     max_message_chars: int = Field(default=4000, ge=1)
     messages_per_second: float = Field(default=10.0, gt=0)

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import hmac
 import secrets
-from datetime import timedelta
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from server.auth import SESSION_COOKIE, current_csrf, token_digest
+from server.auth import current_csrf
 
 STATE_CHANGING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -137,25 +136,3 @@ async def csrf_middleware(request: web.Request, handler: Handler) -> web.StreamR
 def new_login_csrf() -> str:
     """A fresh token for the double-submit check on the sign-in form."""
     return secrets.token_urlsafe(32)
-
-
-#: A staff session unused for this long ends (ASVS 3.3.2). An open console or board keeps
-#: its session alive by polling; a forgotten admin tab does not.
-IDLE_TIMEOUT = timedelta(minutes=30)
-
-
-@web.middleware
-async def idle_timeout_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """End a staff session that has been idle too long, before anything reads it."""
-    token = request.cookies.get(SESSION_COOKIE)
-    if token and len(token) <= 128 and not request.path.startswith("/static/"):
-        from server.app import DB
-        from server.storage.models import StaffSession
-        from server.storage.types import utcnow
-
-        async with request.app[DB].session() as session:
-            row = await session.get(StaffSession, token_digest(token))
-            if row is not None and utcnow() - row.last_seen_at > IDLE_TIMEOUT:
-                await session.delete(row)
-                await session.commit()
-    return await handler(request)

@@ -17,12 +17,7 @@ import pytest
 from tests.e2e.server_process import ServerProcess
 from tests.integration.test_board_helpers import bundle_bytes
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in.*server.log:pytest.PytestUnraisableExceptionWarning"
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [

@@ -19,13 +19,7 @@ import pytest
 
 from tests.e2e.server_process import ServerProcess
 
-pytestmark = [
-    pytest.mark.e2e,
-    # tests/e2e/server_process.py (the lead's helper) leaves its log file handle open.
-    pytest.mark.filterwarnings(
-        "ignore:Exception ignored in.*server.log:pytest.PytestUnraisableExceptionWarning"
-    ),
-]
+pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
 LAUNCH_ARGS = [
