@@ -462,14 +462,7 @@ def pct(xs: list[float], p: float) -> float:
 async def measure(
     players: Any, load: Load, label: str, *, seconds: float, conversations: int, rate_total: float
 ) -> tuple[float, float, float]:
-    # Throughput: the first `tp` conversations saturate with a window of 8.
-    log("throughput")
-    tp = players[: min(200, len(players))]
-    load.delivered = 0
-    t0 = time.perf_counter()
-    await drive(tp, load, seconds=seconds, window=8, per_player_rate=None)
-    throughput = load.delivered / (time.perf_counter() - t0 - 1.0)
-    # Latency at a fixed total rate across all conversations.
+    # Latency at a fixed total rate across all conversations (first, on a quiet server).
     log("latency")
     load.latencies = []
     load.record = True
@@ -481,6 +474,13 @@ async def measure(
         per_player_rate=rate_total / conversations,
     )
     load.record = False
+    # Throughput: the first 200 conversations saturate the server, 8 messages in flight each.
+    log("throughput")
+    tp = players[: min(200, len(players))]
+    load.delivered = 0
+    t0 = time.perf_counter()
+    await drive(tp, load, seconds=seconds, window=8, per_player_rate=None)
+    throughput = load.delivered / (time.perf_counter() - t0 - 1.0)
     p50, p99 = pct(load.latencies, 0.5), pct(load.latencies, 0.99)
     print(
         f"  {label:<10} {throughput:9.0f} msg/s saturated   latency @ {rate_total:.0f} msg/s: "

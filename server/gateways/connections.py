@@ -7,10 +7,12 @@ of that conversation are held back and sent after the replay.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 import msgpack
@@ -33,6 +35,7 @@ class Connection:
         self._stamp = time.monotonic()
         self.dropped = 0
         self.resuming: dict[str, list[dict[str, Any]]] = {}
+        self.inflight: set[asyncio.Task[None]] = set()
         self.delivered: dict[str, set[int]] = {}
 
     def allow(self) -> bool:
@@ -71,6 +74,16 @@ class Connection:
                 await self.ws.send_str(data)
         except (ConnectionError, RuntimeError) as exc:
             log.debug("send to %s failed: %s", self.id, exc)
+
+    async def pipeline(self, completion: Awaitable[None], *, limit: int = 64) -> None:
+        """Run a message's completion (ack and relay after its commit) as a task, so the
+        next frame can be read meanwhile. Completions finish in commit order, which is the
+        order the frames arrived; at most ``limit`` are in flight per connection."""
+        task = asyncio.get_running_loop().create_task(completion)  # type: ignore[arg-type]
+        self.inflight.add(task)
+        task.add_done_callback(self.inflight.discard)
+        if len(self.inflight) >= limit:
+            await asyncio.wait(set(self.inflight), return_when=asyncio.FIRST_COMPLETED)
 
     def mark(self, conversation_id: str, seq: int) -> None:
         """Remember that this connection has ``seq`` (sent, or its own acked message)."""

@@ -41,7 +41,7 @@ from handoff.exceptions import StateError
 from handoff.model import AGE_BANDS, GENDERS, KINDS
 from server.chat import repo
 from server.chat.service import Service
-from server.chat.store import ChatStore
+from server.chat.store import ChatStore, Stored
 from server.gateways.connections import PlayerConnection, StaffConnection
 from server.settings import Settings
 from server.storage.db import Database
@@ -625,7 +625,7 @@ class Hub:
         return row is not None
 
     # ------------------------------------------------------------------ chat
-    async def post_message(
+    def submit_message(
         self,
         *,
         conversation_id: str,
@@ -633,18 +633,42 @@ class Hub:
         client_id: str,
         text: str,
         origin: PlayerConnection | StaffConnection,
-    ) -> None:
-        """Commit a message, ack the sender, relay it to everyone else in the conversation."""
+    ) -> Awaitable[None]:
+        """Queue a message for commit now (keeping the sender's order) and return the
+        completion (ack the sender, relay to the others), to await or run as a task."""
         req = self.core.request_for_conversation(conversation_id)
         if req is None:
             raise StateError("the conversation is over", code="not_in_conversation")
-        stored = await self.store.append(
+        future = self.store.append(
             conversation_id=conversation_id,
             sender=sender,
             client_id=client_id,
             text=text,
             at=utcnow(),
         )
+        return self._finish_message(future, conversation_id, sender, client_id, text, origin)
+
+    async def _finish_message(
+        self,
+        future: Awaitable[Stored],
+        conversation_id: str,
+        sender: str,
+        client_id: str,
+        text: str,
+        origin: PlayerConnection | StaffConnection,
+    ) -> None:
+        try:
+            stored = await future
+        except Exception:
+            await origin.send(
+                {
+                    "type": "error",
+                    "code": "internal_error",
+                    "message": "the message could not be stored; retry",
+                    "ref": client_id,
+                }
+            )
+            return
         origin.mark(conversation_id, stored.seq)
         await origin.send(
             {
@@ -665,14 +689,35 @@ class Hub:
             "at": stored.at.isoformat(),
             "client_id": client_id,
         }
-        targets: list[PlayerConnection | StaffConnection] = list(
-            self.players.get(req.session_id, {}).values()
-        )
-        if req.counsellor_id is not None:
-            targets += list(self.staff.get(req.counsellor_id, {}).values())
+        req = self.core.request_for_conversation(conversation_id)
+        session_id = req.session_id if req is not None else None
+        counsellor_id = req.counsellor_id if req is not None else None
+        targets: list[PlayerConnection | StaffConnection] = []
+        if session_id is not None:
+            targets += list(self.players.get(session_id, {}).values())
+        if counsellor_id is not None:
+            targets += list(self.staff.get(counsellor_id, {}).values())
         for target in targets:  # usually one or two: no task per send
             if target is not origin:
                 await target.deliver(frame)
+
+    async def post_message(
+        self,
+        *,
+        conversation_id: str,
+        sender: str,
+        client_id: str,
+        text: str,
+        origin: PlayerConnection | StaffConnection,
+    ) -> None:
+        """Commit a message, ack the sender, relay it to everyone else in the conversation."""
+        await self.submit_message(
+            conversation_id=conversation_id,
+            sender=sender,
+            client_id=client_id,
+            text=text,
+            origin=origin,
+        )
 
     async def resume(
         self, conn: PlayerConnection | StaffConnection, conversation_id: str, last_seq: int

@@ -227,12 +227,14 @@ async def _handle(hub: Hub, conn: PlayerConnection, frame: Any) -> None:
         _, conv = _conversation(hub, sid)
         if len(frame.text) > hub.settings.max_message_chars:
             raise RemoteProtocolError("text too long", code=ErrorCode.TEXT_TOO_LONG)
-        await hub.post_message(
-            conversation_id=conv,
-            sender="player",
-            client_id=frame.client_id,
-            text=frame.text,
-            origin=conn,
+        await conn.pipeline(
+            hub.submit_message(
+                conversation_id=conv,
+                sender="player",
+                client_id=frame.client_id,
+                text=frame.text,
+                origin=conn,
+            )
         )
     elif isinstance(frame, PlayerTyping | PlayerRead):
         _, conv = _conversation(hub, sid)
