@@ -250,9 +250,9 @@ class ChatStore:
             await self._commit_run(run)
 
     async def _commit_run(self, run: list[_Append | _Op]) -> None:
-        self._undo_keys: list[tuple[str, tuple[str, str]]] = []
-        self._undo_last: dict[str, int] = {}
-        self._undo_loaded: set[str] = set()
+        self._undo_keys = []
+        self._undo_last = {}
+        self._undo_loaded = set()
         try:
             if isinstance(run[0], _Append):
                 results: list[Any] = await self._append_run(run)  # type: ignore[arg-type]

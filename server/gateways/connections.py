@@ -79,7 +79,7 @@ class Connection:
         """Run a message's completion (ack and relay after its commit) as a task, so the
         next frame can be read meanwhile. Completions finish in commit order, which is the
         order the frames arrived; at most ``limit`` are in flight per connection."""
-        task = asyncio.get_running_loop().create_task(completion)  # type: ignore[arg-type]
+        task: asyncio.Task[None] = asyncio.ensure_future(completion)
         self.inflight.add(task)
         task.add_done_callback(self.inflight.discard)
         if len(self.inflight) >= limit:

@@ -14,6 +14,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import sqlalchemy as sa
@@ -132,7 +133,9 @@ class Hub:
     async def close_all(self, code: int, message: str) -> None:
         """Close every socket (server shutdown: 1001)."""
         self.closing = True
-        conns = [c for d in self.players.values() for c in d.values()]
+        conns: list[PlayerConnection | StaffConnection] = [
+            c for d in self.players.values() for c in d.values()
+        ]
         conns += [c for d in self.staff.values() for c in d.values()]
         await asyncio.gather(*(c.close(code, message) for c in conns), return_exceptions=True)
 
@@ -293,25 +296,29 @@ class Hub:
                 req = self.core.requests.get(e.request_id)
                 if req is None:
                     continue
-                values = {
-                    "request_id": e.request_id,
-                    "session_id": e.session_id,
-                    "organisation": e.organisation,
-                    "preferences": req.prefs.to_dict(),
-                    "priority": e.priority,
-                    "queue_seq": e.seq,
-                    "created_at": req.created_at,
-                    "booking_id": self._booking_for.get(e.request_id),
-                }
-                out.append(submit(lambda c, v=values: repo.insert_request(c, **v)))
+                out.append(
+                    submit(
+                        partial(
+                            repo.insert_request,
+                            request_id=e.request_id,
+                            session_id=e.session_id,
+                            organisation=e.organisation,
+                            preferences=req.prefs.to_dict(),
+                            priority=e.priority,
+                            queue_seq=e.seq,
+                            created_at=req.created_at,
+                            booking_id=self._booking_for.get(e.request_id),
+                        )
+                    )
+                )
             elif isinstance(e, Matched):
                 req = self.core.requests.get(e.request_id)
                 started = req.matched_at if req is not None and req.matched_at else now
                 org = req.organisation if req is not None else HOME_ORG
                 out.append(
                     submit(
-                        lambda c, e=e, started=started: repo.update_request(
-                            c,
+                        partial(
+                            repo.update_request,
                             request_id=e.request_id,
                             state="active",
                             counsellor_id=e.counsellor_id,
@@ -322,8 +329,8 @@ class Hub:
                 )
                 out.append(
                     submit(
-                        lambda c, e=e, started=started, org=org: repo.upsert_conversation(
-                            c,
+                        partial(
+                            repo.upsert_conversation,
                             conversation_id=e.conversation_id,
                             request_id=e.request_id,
                             session_id=e.session_id,
@@ -337,16 +344,18 @@ class Hub:
                 state = "grace" if isinstance(e, CounsellorLost) else "active"
                 out.append(
                     submit(
-                        lambda c, e=e, s=state: repo.update_conversation(
-                            c, conversation_id=e.conversation_id, state=s
+                        partial(
+                            repo.update_conversation,
+                            conversation_id=e.conversation_id,
+                            state=state,
                         )
                     )
                 )
             elif isinstance(e, Requeued):
                 out.append(
                     submit(
-                        lambda c, e=e: repo.update_request(
-                            c,
+                        partial(
+                            repo.update_request,
                             request_id=e.request_id,
                             state="waiting",
                             queue_seq=e.seq,
@@ -356,47 +365,57 @@ class Hub:
                 )
                 out.append(
                     submit(
-                        lambda c, e=e: repo.update_conversation(
-                            c, conversation_id=e.conversation_id, state="waiting"
+                        partial(
+                            repo.update_conversation,
+                            conversation_id=e.conversation_id,
+                            state="waiting",
                         )
                     )
                 )
             elif isinstance(e, Ended | Referred):
                 outcome = e.outcome if isinstance(e, Ended) else "referred"
                 by = e.by if isinstance(e, Ended) else "counsellor"
-                state = "ended" if isinstance(e, Ended) else "referred"
+                final = "ended" if isinstance(e, Ended) else "referred"
                 out.append(
                     submit(
-                        lambda c, e=e, o=outcome, s=state: repo.update_request(
-                            c, request_id=e.request_id, state=s, ended_at=now, outcome=o
+                        partial(
+                            repo.update_request,
+                            request_id=e.request_id,
+                            state=final,
+                            ended_at=now,
+                            outcome=outcome,
                         )
                     )
                 )
                 out.append(
                     submit(
-                        lambda c, e=e, o=outcome, b=by: repo.update_conversation(
-                            c,
+                        partial(
+                            repo.update_conversation,
                             conversation_id=e.conversation_id,
                             state="ended",
                             ended_at=now,
-                            outcome=o,
-                            ended_by=b,
+                            outcome=outcome,
+                            ended_by=by,
                         )
                     )
                 )
             elif isinstance(e, Left):
                 out.append(
                     submit(
-                        lambda c, e=e: repo.update_request(
-                            c, request_id=e.request_id, state="left", ended_at=now, outcome="left"
+                        partial(
+                            repo.update_request,
+                            request_id=e.request_id,
+                            state="left",
+                            ended_at=now,
+                            outcome="left",
                         )
                     )
                 )
                 if e.conversation_id is not None:
                     out.append(
                         submit(
-                            lambda c, e=e: repo.update_conversation(
-                                c,
+                            partial(
+                                repo.update_conversation,
                                 conversation_id=e.conversation_id,
                                 state="ended",
                                 ended_at=now,
@@ -771,13 +790,13 @@ class Hub:
                 continue
             if b.slot_at + BOOKING_LATE < now:
                 await self.store.submit(
-                    lambda c, b=b: repo.update_booking(c, booking_id=b.id, state="expired")
+                    partial(repo.update_booking, booking_id=b.id, state="expired")
                 )
                 continue
             if b.session_id not in self.players or self.core.request_for_session(b.session_id):
                 if b.state != "due":
                     await self.store.submit(
-                        lambda c, b=b: repo.update_booking(c, booking_id=b.id, state="due")
+                        partial(repo.update_booking, booking_id=b.id, state="due")
                     )
                 continue
             rid = new_id()
@@ -794,9 +813,7 @@ class Hub:
             except StateError:
                 continue
             update = self.store.submit(
-                lambda c, b=b, rid=rid: repo.update_booking(
-                    c, booking_id=b.id, state="queued", request_id=rid
-                )
+                partial(repo.update_booking, booking_id=b.id, state="queued", request_id=rid)
             )
             await self.execute(events)
             await update
@@ -816,14 +833,12 @@ class Hub:
             elif req.state in (State.WAITING, State.OFFERED):
                 await self.execute(self.core.leave(req.id, now))
         counts: dict[str, int] = await self.store.submit(
-            lambda c: repo.erase_session(c, session_id=session_id)
+            partial(repo.erase_session, session_id=session_id)
         )
         return counts
 
     async def purge(self, now: datetime) -> dict[str, int]:
         """Retention: delete ended conversations older than ``retention_days``."""
         cutoff = now - timedelta(days=self.settings.retention_days)
-        counts: dict[str, int] = await self.store.submit(
-            lambda c: repo.purge_before(c, cutoff=cutoff)
-        )
+        counts: dict[str, int] = await self.store.submit(partial(repo.purge_before, cutoff=cutoff))
         return counts

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
@@ -271,7 +272,7 @@ async def _handle(hub: Hub, conn: PlayerConnection, frame: Any) -> None:
         if booking is None or booking.id != frame.booking_id:
             raise StateError("no such booking", code="unknown_booking")
         await hub.store.submit(
-            lambda c: repo.update_booking(c, booking_id=frame.booking_id, state="cancelled")
+            partial(repo.update_booking, booking_id=frame.booking_id, state="cancelled")
         )
         await conn.send({"type": "booking_cancelled", "booking_id": frame.booking_id})
     elif isinstance(frame, Hello):
@@ -331,7 +332,7 @@ async def _consent(hub: Hub, conn: PlayerConnection, frame: Consent) -> None:
             "that offer text is not a published one; update the content", code="unknown_offer"
         )
     now = utcnow()
-    consent_values = {
+    consent_values: dict[str, Any] = {
         "session_id": sid,
         "at": now,
         "bundle_hash": frame.bundle_hash,
@@ -356,7 +357,7 @@ async def _consent(hub: Hub, conn: PlayerConnection, frame: Consent) -> None:
         await conn.send(info.frame())
         return
     events = hub.core.request(new_id(), sid, prefs, now)
-    consent = hub.store.submit(lambda c: repo.insert_consent(c, **consent_values))
+    consent = hub.store.submit(partial(repo.insert_consent, **consent_values))
     await hub.execute(events)
     await consent
 
@@ -385,10 +386,10 @@ async def _book(
     if await repo.bookings_at(hub.db, slot_at=slot) >= await hub.slot_capacity():
         raise StateError("that slot is full", code="slot_unavailable")
     booking_id = new_id()
-    consent = hub.store.submit(lambda c: repo.insert_consent(c, **consent_values))
+    consent = hub.store.submit(partial(repo.insert_consent, **consent_values))
     booked = hub.store.submit(
-        lambda c: repo.insert_booking(
-            c,
+        partial(
+            repo.insert_booking,
             booking_id=booking_id,
             session_id=conn.session_id,
             organisation="home",

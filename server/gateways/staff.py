@@ -193,7 +193,12 @@ async def _audit_read(hub: Hub, staff_id: int, conversation_id: str) -> None:
         "ip": "",
         "detail": {"via": "staff_socket_resume"},
     }
-    await hub.store.submit(lambda c: c.execute(table.insert().values(**values)))
+    statement = table.insert().values(**values)
+
+    async def write(conn: Any) -> None:
+        await conn.execute(statement)
+
+    await hub.store.submit(write)
 
 
 def _holder(hub: Hub, conn: StaffConnection, conversation_id: str) -> int | None:
