@@ -8,6 +8,11 @@
 
 Servers run as child processes, so the load generator (this process) and the server each
 have a core. Run: ``.venv/bin/python bench/bench_handoff.py [--quick]``.
+
+Knobs (environment): BENCH_DEBUG=1 prints phase times and CPU per thread; BENCH_ONLY_FULL=1
+skips the bare relay and the idle sockets; BENCH_SKIP_MATCHING=1 skips part 1;
+BENCH_SERVER_PREFIX="script.py" runs the server under a wrapper (e.g. a profiler that dumps
+its stats on SIGUSR1).
 """
 
 from __future__ import annotations
@@ -459,8 +464,23 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
 
 
+def server_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a child process has used."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def measure(
-    players: Any, load: Load, label: str, *, seconds: float, conversations: int, rate_total: float
+    players: Any,
+    load: Load,
+    label: str,
+    *,
+    seconds: float,
+    conversations: int,
+    rate_total: float,
+    server_pid: int | None = None,
 ) -> tuple[float, float, float]:
     # Latency at a fixed total rate across all conversations (first, on a quiet server).
     log("latency")
@@ -479,8 +499,23 @@ async def measure(
     tp = players[: min(200, len(players))]
     load.delivered = 0
     t0 = time.perf_counter()
+    c0 = time.process_time()
+    s0 = server_cpu(server_pid)
     await drive(tp, load, seconds=seconds, window=8, per_player_rate=None)
-    throughput = load.delivered / (time.perf_counter() - t0 - 1.0)
+    elapsed = time.perf_counter() - t0
+    throughput = load.delivered / (elapsed - 1.0)
+    log(
+        f"cpu over {elapsed:.1f} s: load generator {time.process_time() - c0:.1f} s, "
+        f"server {server_cpu(server_pid) - s0:.1f} s"
+    )
+    if server_pid is not None and os.environ.get("BENCH_DEBUG"):
+        for task in sorted(Path(f"/proc/{server_pid}/task").iterdir()):
+            stat = (task / "stat").read_text()
+            name = stat.split("(", 1)[1].split(")", 1)[0]
+            fields = stat.rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            if cpu > 0.1:
+                log(f"  thread {name}: {cpu:.1f} s")
     p50, p99 = pct(load.latencies, 0.5), pct(load.latencies, 0.99)
     print(
         f"  {label:<10} {throughput:9.0f} msg/s saturated   latency @ {rate_total:.0f} msg/s: "
@@ -519,7 +554,13 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
             log("bare setup")
             players = await bare_setup(f"http://127.0.0.1:{port}", http, load, conversations, staff)
             bare_tp, _, _ = await measure(
-                players, load, "bare", seconds=seconds, conversations=conversations, rate_total=2000
+                players,
+                load,
+                "bare",
+                seconds=seconds,
+                conversations=conversations,
+                rate_total=2000,
+                server_pid=bare.pid,
             )
             await close_all(players)
         except _Skip:
@@ -549,6 +590,7 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
                     seconds=seconds,
                     conversations=conversations,
                     rate_total=2000,
+                    server_pid=server.proc.pid if server.proc else None,
                 )
                 print(
                     f"  full path = {full_tp / bare_tp * 100:.0f}% of the bare relay "

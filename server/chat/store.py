@@ -66,7 +66,7 @@ class _Append:
     conversation_id: str
     sender: str
     client_id: str
-    body: bytes
+    text: str
     at: datetime
     future: asyncio.Future[Stored]
 
@@ -150,9 +150,7 @@ class ChatStore:
     ) -> asyncio.Future[Stored]:
         """Queue a message; the future resolves once it (or its original) is committed."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(
-            _Append(conversation_id, sender, client_id, self.encrypt(text), at, future)
-        )
+        self._queue.put_nowait(_Append(conversation_id, sender, client_id, text, at, future))
         return future
 
     def submit(self, fn: Callable[[AsyncConnection], Awaitable[Any]]) -> asyncio.Future[Any]:
@@ -341,7 +339,7 @@ class ChatStore:
                     "seq": cache.last_seq,
                     "sender": item.sender,
                     "client_id": item.client_id,
-                    "body": item.body,
+                    "text": item.text,
                     "at": item.at,
                 }
             )
@@ -357,6 +355,8 @@ class ChatStore:
                 await self._conv(conn, conversation_id)
             results, rows = self._assign(run)
             if rows:
+                for row in rows:
+                    row["body"] = self.encrypt(row.pop("text"))
                 await conn.execute(MESSAGES.insert(), rows)
         return results
 
@@ -385,7 +385,7 @@ class ChatStore:
                     r["seq"],
                     r["sender"],
                     r["client_id"],
-                    r["body"],
+                    r["text"],
                     r["at"].astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f"),
                 )
                 for r in rows
@@ -454,6 +454,12 @@ class ChatStore:
     def _insert_sync(self, params: list[tuple[Any, ...]]) -> None:
         assert self._sqlite is not None
         conn = self._sqlite
+        # Encrypt here, on the writer thread: it keeps ~25 us per message off the event loop.
+        encrypt = self._fernet.encrypt
+        params = [
+            (c, q, snd, cid, encrypt(text.encode("utf-8")), at)
+            for c, q, snd, cid, text, at in params
+        ]
         conn.execute("BEGIN IMMEDIATE")
         try:
             # One multi-row INSERT per chunk, not executemany: each SQLite step gives the
