@@ -431,6 +431,7 @@ class ConversationInfo(_Frame):
     state: Literal["active", "grace"]
     started_at: str
     last_seq: int
+    player_online: bool = True
 
 
 class QueueItem(_Frame):
@@ -439,6 +440,7 @@ class QueueItem(_Frame):
     preferences: Choices
     waited_seconds: int
     offered: bool
+    player_online: bool = True
 
 
 class StaffWelcome(_Frame):
@@ -464,6 +466,7 @@ class OfferOut(_Frame):
     preferences: Choices
     waited_seconds: int
     expires_at: str
+    player_online: bool = True
 
 
 class OfferExpiredOut(_Frame):
@@ -489,6 +492,12 @@ class TransferredOut(_Frame):
     type: Literal["transferred"] = "transferred"
     conversation_id: str
     to_staff_id: int
+
+
+class PlayerPresence(_Frame):
+    type: Literal["player_presence"] = "player_presence"
+    conversation_id: str
+    online: bool
 
 
 class SupervisorRequested(_Frame):
@@ -535,6 +544,7 @@ StaffServerFrame: TypeAlias = Annotated[
     | StatusOut
     | TransferredOut
     | SupervisorRequested
+    | PlayerPresence
     | Resumed
     | ErrorOut,
     Field(discriminator="type"),

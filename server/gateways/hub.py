@@ -212,7 +212,10 @@ class Hub:
 
     # ------------------------------------------------------------------ connections
     def add_player(self, conn: PlayerConnection) -> None:
-        self.players.setdefault(conn.session_id, {})[conn.id] = conn
+        conns = self.players.setdefault(conn.session_id, {})
+        conns[conn.id] = conn
+        if len(conns) == 1:
+            self._player_presence(conn.session_id, online=True)
 
     def remove_player(self, conn: PlayerConnection) -> None:
         conns = self.players.get(conn.session_id)
@@ -220,6 +223,26 @@ class Hub:
             conns.pop(conn.id, None)
             if not conns:
                 del self.players[conn.session_id]
+                self._player_presence(conn.session_id, online=False)
+
+    def player_online(self, session_id: str) -> bool:
+        """Whether the player has at least one open socket."""
+        return session_id in self.players
+
+    def _player_presence(self, session_id: str, *, online: bool) -> None:
+        """Tell the counsellor when their player's game goes away or comes back."""
+        req = self.core.request_for_session(session_id)
+        if req is None or req.counsellor_id is None or req.conversation_id is None:
+            return
+        if req.state not in (State.ACTIVE, State.GRACE):
+            return
+        frame = {
+            "type": "player_presence",
+            "conversation_id": req.conversation_id,
+            "online": online,
+        }
+        if not self.closing:
+            self.spawn(self.to_staff(req.counsellor_id, frame))
 
     def player_connections(self, session_id: str) -> int:
         return len(self.players.get(session_id, {}))
@@ -255,6 +278,10 @@ class Hub:
         conns = [c for d in self.staff.values() for c in d.values() if c.is_supervisor]
         if conns:
             await asyncio.gather(*(c.send(frame) for c in conns))
+
+    def _online_for_request(self, request_id: str) -> bool:
+        req = self.core.requests.get(request_id)
+        return req is not None and req.session_id in self.players
 
     def kinds_available(self) -> list[str]:
         """Counsellor kinds a player could reach now (for ``GET /api/v1/organisation``)."""
@@ -449,6 +476,7 @@ class Hub:
                     "preferences": e.preferences.to_dict(),
                     "waited_seconds": int(e.waited_seconds),
                     "expires_at": e.expires_at.isoformat(),
+                    "player_online": self._online_for_request(e.request_id),
                 },
             )
         elif isinstance(e, OfferExpired):
@@ -608,6 +636,7 @@ class Hub:
                     "preferences": r.prefs.to_dict(),
                     "waited_seconds": int((now - r.created_at).total_seconds()),
                     "offered": r.state is State.OFFERED,
+                    "player_online": r.session_id in self.players,
                 }
                 for r in waiting[:QUEUE_ITEMS]
             ],

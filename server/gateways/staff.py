@@ -111,6 +111,7 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
                     "state": req.state.value,
                     "started_at": (req.matched_at or req.created_at).isoformat(),
                     "last_seq": await hub.store.last_seq(req.conversation_id),
+                    "player_online": hub.player_online(req.session_id),
                 }
             )
     snapshot = hub.queue_snapshot(now)

@@ -150,3 +150,24 @@ async def test_decline_transfer_supervisor_and_referral(seeded_client: TestClien
     assert queued["organisation"]["id"] == "partnerx" and queued["estimate_seconds"] is None
     for s in (c1, c2, sup):
         await s.close()
+
+
+async def test_counsellor_sees_when_the_player_goes_and_returns(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """A counsellor is told when the player's game disconnects and when it is back."""
+    bundle = await published_offer(seeded_client)
+    staff = await connect_staff(seeded_client, "counsellor3")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+    offer = await staff.expect("offer")
+    assert offer["player_online"] is True
+    await staff.send({"type": "accept", "offer_id": offer["offer_id"]})
+    conv = (await staff.expect("matched"))["conversation_id"]
+    await player.ws.close()
+    gone = await staff.expect("player_presence")
+    assert gone == {"type": "player_presence", "conversation_id": conv, "online": False}
+    await connect_player(seeded_client, player.token)
+    back = await staff.expect("player_presence")
+    assert back["online"] is True
+    await staff.close()
