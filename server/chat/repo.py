@@ -286,3 +286,20 @@ async def bookings_at(db: Database, *, slot_at: datetime) -> int:
             )
         ).scalar()
     return int(value or 0)
+
+
+async def recent_handling_times(
+    db: Database, *, since: datetime, limit: int = 50
+) -> list[tuple[datetime, float]]:
+    """(ended_at, seconds) of conversations that ended after ``since``, newest last."""
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(CONV.c.started_at, CONV.c.ended_at)
+                .where(CONV.c.state == "ended")
+                .where(CONV.c.ended_at >= since)
+                .order_by(CONV.c.ended_at.desc())
+                .limit(limit)
+            )
+        ).all()
+    return [(r.ended_at, (r.ended_at - r.started_at).total_seconds()) for r in reversed(rows)]

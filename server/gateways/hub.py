@@ -182,6 +182,11 @@ class Hub:
                 log.exception("could not restore request %s; it stays in the database", row.id)
         if rows:
             log.info("restored %d requests and conversations", len(rows))
+        # Wait estimates survive a restart: recent handling times come from the database.
+        for ended_at, seconds in await repo.recent_handling_times(
+            self.db, since=now - timedelta(hours=8)
+        ):
+            self.core.estimator.record(ended_at, seconds)
 
     async def _ticker(self) -> None:
         while True:

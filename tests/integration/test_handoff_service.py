@@ -180,3 +180,45 @@ async def test_bookings_job_enters_due_bookings(seeded_client: TestClient) -> No
     fake = FakeScheduler()
     schedule_jobs(fake, seeded_client.app)
     assert fake.ids == ["handoff.bookings_due", "handoff.retention_purge"]
+
+
+async def test_wait_estimate_uses_history_after_restart(
+    aiohttp_client,
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """Handling times of recent conversations survive a restart, so estimates stay honest
+    numbers instead of falling back to unknown."""
+    from server.app import create_app
+
+    client = await aiohttp_client(create_app(seeded_settings))
+    bundle = await published_offer(client)
+    staff = await connect_staff(client, "counsellor3")
+    for _ in range(3):
+        player = await connect_player(client)
+        await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+        offer = await staff.expect("offer")
+        await staff.send({"type": "accept", "offer_id": offer["offer_id"]})
+        conv = (await player.expect("matched"))["conversation_id"]
+        await staff.send({"type": "end", "conversation_id": conv, "outcome": "talked"})
+        await player.expect("ended")
+    async with client.app[DB].engine.begin() as c:  # make them ten minutes long
+        await c.execute(
+            sa.text("UPDATE conversation SET started_at = :t"),
+            {"t": (datetime.now(UTC) - timedelta(minutes=10)).replace(tzinfo=None)},
+        )
+    await staff.close()
+    await client.close()
+
+    client = await aiohttp_client(create_app(seeded_settings))
+    staff = await connect_staff(client, "counsellor3")  # capacity 2, both taken below
+    waiting = []
+    for _ in range(3):
+        player = await connect_player(client)
+        await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+        waiting.append(await player.expect("queued"))
+    offers = [await staff.expect("offer") for _ in range(2)]
+    for offer in offers:
+        await staff.send({"type": "accept", "offer_id": offer["offer_id"]})
+    assert waiting[2]["position"] == 3
+    assert waiting[2]["estimate_seconds"] is not None and waiting[2]["estimate_seconds"] > 0
+    await staff.close()
