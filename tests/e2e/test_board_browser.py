@@ -14,34 +14,17 @@ from typing import Any
 
 import pytest
 
+from tests.e2e.browser import launch, require_chromium, sign_in
 from tests.e2e.server_process import ServerProcess
 from tests.integration.test_board_helpers import bundle_bytes
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
-if not Path(CHROMIUM).exists():  # pragma: no cover
-    pytest.skip("Debian's chromium is not installed", allow_module_level=True)
+require_chromium()
 
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
-
-
-async def sign_in(page: Any, base: str, username: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("#username", username)
-    await page.fill("#password", f"demo-{username}")
-    await page.press("#password", "Enter")
-    await page.wait_for_load_state("networkidle")
 
 
 async def approve(page: Any, rationale: str) -> None:
@@ -64,9 +47,7 @@ async def test_board_review_and_publish_in_a_real_browser(tmp_path: Path) -> Non
     server.start()
     try:
         async with playwright_api.async_playwright() as p:
-            browser = await p.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-            )
+            browser = await launch(p)
             viewport = {"width": 1280, "height": 900}
 
             author = await (await browser.new_context(viewport=viewport)).new_page()

@@ -9,7 +9,6 @@ docs/screenshots/web-*.png.
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -17,29 +16,15 @@ import aiohttp
 import msgpack
 import pytest
 
+from tests.e2e.browser import launch, require_chromium, sign_in
 from tests.e2e.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
-LAUNCH_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
 
-if not Path(CHROMIUM).exists():  # pragma: no cover
-    if os.environ.get("CI"):
-        # In CI a missing browser is a broken set-up, never a reason to skip.
-        raise RuntimeError("Debian's chromium is missing: `make test` must apt-get install it")
-    pytest.skip(
-        "Debian's chromium is not installed (make test installs it)", allow_module_level=True
-    )
+require_chromium()
 
 playwright_api = pytest.importorskip("playwright.async_api")
 expect = playwright_api.expect
@@ -107,14 +92,6 @@ class Player:
         return await self.until("queued")
 
 
-async def sign_in(page: Any, base: str, username: str) -> None:
-    await page.goto(f"{base}/login")
-    await page.fill("#username", username)
-    await page.fill("#password", f"demo-{username}")
-    await page.press("#password", "Enter")
-    await page.wait_for_load_state("networkidle")
-
-
 async def check_origin_and_roles(base: str) -> None:
     """The staff socket refuses a foreign Origin; a counsellor gets 403 on /admin."""
     # unsafe=True: the jar must keep cookies from a bare IP address (127.0.0.1).
@@ -152,9 +129,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
     page_errors: list[str] = []
     try:
         async with playwright_api.async_playwright() as p, aiohttp.ClientSession() as http:
-            browser = await p.chromium.launch(
-                executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS
-            )
+            browser = await launch(p)
             viewport = {"width": 1440, "height": 900}
             counsellor_ctx = await browser.new_context(viewport=viewport)
             page = await counsellor_ctx.new_page()
