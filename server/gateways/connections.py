@@ -85,6 +85,18 @@ class Connection:
         if len(self.inflight) >= limit:
             await asyncio.wait(set(self.inflight), return_when=asyncio.FIRST_COMPLETED)
 
+    async def send_encoded(self, data: bytes | str) -> None:
+        """Send a frame already encoded for this socket's codec (one encoding, many sockets)."""
+        if self.ws.closed:
+            return
+        try:
+            if isinstance(data, bytes):
+                await self.ws.send_bytes(data)
+            else:
+                await self.ws.send_str(data)
+        except (ConnectionError, RuntimeError) as exc:
+            log.debug("send to %s failed: %s", self.id, exc)
+
     def mark(self, conversation_id: str, seq: int) -> None:
         """Remember that this connection has ``seq`` (sent, or its own acked message)."""
         self.delivered.setdefault(conversation_id, set()).add(seq)

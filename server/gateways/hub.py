@@ -624,9 +624,11 @@ class Hub:
             del self._sent_positions[rid]
         if self.staff:
             frame = {"type": "queue", **self.queue_snapshot(now)}
+            encoded: bytes | str | None = None
             for conns in list(self.staff.values()):
                 for c in list(conns.values()):
-                    sends.append(c.send(frame))
+                    encoded = encoded if encoded is not None else c.encode(frame)
+                    sends.append(c.send_encoded(encoded))
         if sends:
             await asyncio.gather(*sends)
 

@@ -171,3 +171,29 @@ async def test_counsellor_sees_when_the_player_goes_and_returns(
     back = await staff.expect("player_presence")
     assert back["online"] is True
     await staff.close()
+
+
+async def test_staff_see_the_anonymous_queue(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """Staff get the queue (choices and waiting time only, nothing identifying) as it changes."""
+    bundle = await published_offer(seeded_client)
+    staff = await connect_staff(seeded_client, "counsellor2")
+    await staff.send({"type": "status", "status": "away"})
+    await staff.expect("status")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, language="de", crisis=True))
+    await player.expect("queued")
+    while True:
+        queue = await staff.expect("queue", timeout=5)
+        if queue["total"] == 1:
+            break
+    (item,) = queue["items"]
+    assert item["preferences"]["crisis"] is True and item["offered"] is False
+    assert set(item) == {
+        "request_id",
+        "organisation",
+        "preferences",
+        "waited_seconds",
+        "offered",
+        "player_online",
+    }
+    await staff.close()
