@@ -7,6 +7,7 @@ because ``make test`` installs it and a silent skip would hide a broken set-up.
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -49,3 +50,13 @@ async def sign_in(page: Any, base: str, username: str) -> None:
     await page.fill("#password", f"demo-{username}")
     await page.press("#password", "Enter")
     await page.wait_for_load_state("networkidle")
+
+
+def screenshot_path(name: str) -> str:
+    """Where a test's screenshot goes: ``docs/screenshots`` under ``make screenshots``
+    (``CROSSROADS_SCREENSHOTS_DIR``), else a temporary folder, so test runs never rewrite
+    the committed pictures."""
+    folder = os.environ.get("CROSSROADS_SCREENSHOTS_DIR")
+    target = Path(folder) if folder else Path(tempfile.gettempdir()) / "crossroads-screenshots"
+    target.mkdir(parents=True, exist_ok=True)
+    return str(target / name)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.browser import launch, require_chromium, sign_in
+from tests.e2e.browser import launch, require_chromium, screenshot_path, sign_in
 from tests.e2e.server_process import ServerProcess
 from tests.integration.test_board_helpers import bundle_bytes
 
@@ -79,17 +79,21 @@ async def test_board_review_and_publish_in_a_real_browser(tmp_path: Path) -> Non
             await expect(board2.locator("#blockers")).to_contain_text("ready to publish")
             await board2.click("#publish-form button[type=submit]")
             await expect(board2.locator("#status")).to_have_text("published")
-            await board2.screenshot(path=str(tmp_path / "board-proposal.png"), full_page=True)
+            await board2.screenshot(path=screenshot_path("web-board-proposal.png"), full_page=True)
 
             with urllib.request.urlopen(f"{server.url}/api/v1/content") as response:
                 assert response.headers["X-Content-Hash"] == bundle_hash
 
+            await board2.goto(f"{server.url}/board")
+            await board2.screenshot(path=screenshot_path("web-board.png"), full_page=True)
             await board2.goto(f"{server.url}/board/log")
             await expect(board2.locator("#log")).to_contain_text("publish")
+            await board2.screenshot(path=screenshot_path("web-board-log.png"), full_page=True)
             await board2.click("#log a >> text='0'")
             await expect(board2.locator("#proof-status")).to_have_text(
                 "included in the signed checkpoint"
             )
+            await board2.screenshot(path=screenshot_path("web-board-proof.png"), full_page=True)
             await browser.close()
 
         out = tmp_path / "export"

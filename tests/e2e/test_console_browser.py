@@ -16,12 +16,11 @@ import aiohttp
 import msgpack
 import pytest
 
-from tests.e2e.browser import launch, require_chromium, sign_in
+from tests.e2e.browser import launch, require_chromium, screenshot_path, sign_in
 from tests.e2e.server_process import ServerProcess
 
 pytestmark = pytest.mark.e2e
 
-SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 XSS = "<img src=x onerror=alert(1)>"
 
 require_chromium()
@@ -116,7 +115,6 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
 
     Also: the staff socket refuses a foreign Origin and a counsellor cannot open /admin.
     """
-    SHOTS.mkdir(parents=True, exist_ok=True)
     server = ServerProcess(tmp_path)
     server.prepare()
     added = server.cli(
@@ -149,7 +147,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             )
 
             await page.goto(f"{server.url}/login")
-            await page.screenshot(path=str(SHOTS / "web-login.png"))
+            await page.screenshot(path=screenshot_path("web-login.png"))
             await sign_in(page, server.url, "counsellor1")
             assert page.url.endswith("/console")
             await expect(page.locator("#conn")).to_have_text("Connected")
@@ -166,7 +164,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             offer = page.locator(".offer")
             await expect(offer).to_be_visible()
             await expect(page.locator("#queue-count")).not_to_have_text("")
-            await page.screenshot(path=str(SHOTS / "web-console-offer.png"))
+            await page.screenshot(path=screenshot_path("web-console-offer.png"))
             await page.keyboard.press("Alt+Shift+Y")  # accept by keyboard
             matched = await player.until("matched")
             conversation_id = matched["conversation_id"]
@@ -205,7 +203,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await player.send({"type": "typing", "on": True})
             await expect(panel.locator(".typing")).to_have_text("The player is typing…")
             await page.evaluate("window.scrollTo(0, 0)")
-            await page.screenshot(path=str(SHOTS / "web-console-chat.png"))
+            await page.screenshot(path=screenshot_path("web-console-chat.png"))
 
             # The supervisor sees the counsellor's load.
             sup_ctx = await browser.new_context(viewport=viewport)
@@ -224,12 +222,12 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await sup.reload()  # rather than wait for the next 3-second refresh
             request_row = sup.locator("#requests li", has_text="Sam")
             await expect(request_row).to_be_visible()
-            await sup.screenshot(path=str(SHOTS / "web-supervisor.png"), full_page=True)
+            await sup.screenshot(path=screenshot_path("web-supervisor.png"), full_page=True)
             await request_row.locator("a").click()
             await sup.wait_for_load_state("networkidle")
             await expect(sup.locator(".transcript .msg-player .text").first).to_have_text(XSS)
             assert await sup.locator(".transcript img").count() == 0
-            await sup.screenshot(path=str(SHOTS / "web-transcript.png"))
+            await sup.screenshot(path=screenshot_path("web-transcript.png"))
             # The open transcript follows the live conversation.
             await player.send({"type": "message", "client_id": "p-live", "text": "who reads this?"})
             await expect(sup.locator(".transcript .msg-player .text").last).to_have_text(
@@ -307,9 +305,9 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             admin = await admin_ctx.new_page()
             await sign_in(admin, server.url, "admin1")
             assert admin.url.endswith("/admin")
-            await admin.screenshot(path=str(SHOTS / "web-admin.png"), full_page=True)
+            await admin.screenshot(path=screenshot_path("web-admin.png"), full_page=True)
             await admin.goto(f"{server.url}/account")
-            await admin.screenshot(path=str(SHOTS / "web-account.png"))
+            await admin.screenshot(path=screenshot_path("web-account.png"))
             await browser.close()
         await check_origin_and_roles(server.url)
     finally:
