@@ -103,8 +103,8 @@ def organisation_public(
     org: Organisation, *, now: datetime, kinds_available: list[str]
 ) -> OrganisationPublic:
     """The public profile with the live ``open_now`` and ``kinds_available_now``."""
-    opening = next_opening(org.service_hours, org.timezone, now)
     open_now = is_open(org.service_hours, org.timezone, now)
+    opening = None if open_now else next_opening(org.service_hours, org.timezone, now)
     return OrganisationPublic(
         name=org.name,
         funder=org.funder,

@@ -82,6 +82,7 @@ def add_job(
         args=[name],
         kwargs=kwargs,
         id=job_id,
+        name=name,
         replace_existing=True,
         coalesce=True,
         misfire_grace_time=300,

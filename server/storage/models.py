@@ -49,6 +49,7 @@ class OrganisationPublic(OrganisationBase):
     service_hours: dict[str, list[list[str]]]
     open_now: bool
     kinds_available_now: list[str]
+    #: When the service opens next (ISO 8601, UTC); None while open or with no hours set.
     next_opening: str | None = None
 
 

@@ -95,6 +95,7 @@ async def test_organisation_profile_says_who_runs_and_funds_the_service(
     assert org["name"] == "Crossroads Exit Network (demo)"
     assert org["funder"] == "Demo Foundation for Civic Education"
     assert org["open_now"] is True
+    assert org["next_opening"] is None  # already open: nothing to wait for
     assert isinstance(org["kinds_available_now"], list)
 
 
