@@ -168,3 +168,24 @@ async def test_sign_out_everywhere_ends_every_session(
             seeded_client.make_url("/auth/logout"), headers={"X-CSRF-Token": other_csrf}
         )
         assert after.status in (401, 403)
+
+
+def test_closed_service_says_when_it_opens_and_offers_no_counsellors() -> None:
+    """Outside the hours the game is told the next opening, and no kind is shown as available."""
+    from datetime import UTC, datetime
+
+    from server.content_api import organisation_public
+    from server.storage.models import Organisation
+
+    org = Organisation(
+        name="Exit Network",
+        funder="City",
+        timezone="Europe/Berlin",
+        service_hours={"mon": [["09:00", "17:00"]]},
+        updated_at=datetime(2026, 11, 1, tzinfo=UTC),
+    )
+    saturday = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    public = organisation_public(org, now=saturday, kinds_available=["peer"])
+    assert public.open_now is False
+    assert public.kinds_available_now == []
+    assert public.next_opening == "2026-11-30T08:00:00+00:00"
