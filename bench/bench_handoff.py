@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hashlib
 import json
 import os
@@ -443,11 +444,17 @@ async def drive(
             else:
                 await asyncio.sleep(1.0 / per_player_rate)  # type: ignore[operator]
 
-    readers = [asyncio.create_task(reader(ws, q)) for ws, _, q in players]
-    await asyncio.gather(*(player(ws, c, q) for ws, c, q in players))
-    await asyncio.sleep(1.0)
-    for r in readers:
-        r.cancel()
+    # The load generator's own garbage collection pauses would show up as latency.
+    gc.collect()
+    gc.disable()
+    try:
+        readers = [asyncio.create_task(reader(ws, q)) for ws, _, q in players]
+        await asyncio.gather(*(player(ws, c, q) for ws, c, q in players))
+        await asyncio.sleep(1.0)
+        for r in readers:
+            r.cancel()
+    finally:
+        gc.enable()
 
 
 async def close_all(players: list[tuple[Any, str, Any]]) -> None:
