@@ -6,9 +6,13 @@ import json
 
 import msgpack
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handoff.exceptions import RemoteProtocolError
 from handoff.protocol import (
+    PLAYER_TYPES,
+    STAFF_TYPES,
     ChatMessage,
     CloseCode,
     ErrorCode,
@@ -125,3 +129,58 @@ def test_server_frames_round_trip_both_codecs() -> None:
     )
     assert parse_player_server_frame(decode_msgpack(encode_msgpack(frame))) == frame
     assert parse_player_server_frame(json.loads(encode_json(frame))) == frame
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=12), children, max_size=5)
+    ),
+    max_leaves=20,
+)
+KEYS = [
+    "type",
+    "v",
+    "token",
+    "client_id",
+    "text",
+    "choices",
+    "consent",
+    "conversation_id",
+    "last_seq",
+    "seq",
+    "on",
+    "bundle_hash",
+    "offer_id",
+    "offer_version",
+    "slot",
+    "status",
+]
+frame_like = st.dictionaries(st.sampled_from(KEYS), json_values, max_size=8) | st.builds(
+    lambda t, rest: {**rest, "type": t},
+    st.sampled_from(sorted(PLAYER_TYPES | STAFF_TYPES)),
+    st.dictionaries(st.sampled_from(KEYS), json_values, max_size=6),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frame_like)
+def test_any_decoded_value_is_a_frame_or_a_remote_error(obj: object) -> None:
+    """Whatever a client sends, parsing yields a typed frame or a coded RemoteProtocolError."""
+    for parse in (parse_player_frame, parse_staff_frame):
+        try:
+            frame = parse(obj)
+        except RemoteProtocolError as exc:
+            assert exc.code in {c.value for c in ErrorCode}
+        else:
+            assert frame.type in PLAYER_TYPES | STAFF_TYPES
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_bytes_decode_or_fail_with_a_code(data: bytes) -> None:
+    """Random bytes never crash the decoder: a value or bad_frame/invalid_utf8."""
+    try:
+        decode_msgpack(data)
+    except RemoteProtocolError as exc:
+        assert exc.code in {ErrorCode.BAD_FRAME, ErrorCode.INVALID_UTF8}
