@@ -1,9 +1,11 @@
-"""The group-commit chat store against a real SQLite file: batching, per-conversation seq,
-idempotent retries across restarts, failure isolation, encryption at rest."""
+"""The group-commit chat store on real databases (SQLite, and PostgreSQL where available):
+batching, per-conversation seq, idempotent retries across restarts, failure isolation,
+encryption at rest."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -12,23 +14,35 @@ import sqlalchemy as sa
 from server.chat.store import ChatStore
 from server.settings import Settings
 from server.storage.db import Database
+from server.storage.types import UTCDateTime
 
 NOW = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def db(any_database_url: str) -> AsyncIterator[Database]:
+    """A migrated database: once SQLite, once PostgreSQL (the storage contract)."""
+    database = Database(any_database_url)
+    yield database
+    await database.dispose()
 
 
 async def seed(db: Database, conversations: list[str]) -> None:
     async with db.engine.begin() as c:
         await c.execute(
-            sa.text("INSERT INTO player_session VALUES ('s1', 'h1', :t, :t)"),
-            {"t": NOW.replace(tzinfo=None)},
+            sa.text(
+                "INSERT INTO player_session (id, token_hash, created_at, last_seen_at) "
+                "VALUES ('s1', 'h1', :t, :t)"
+            ).bindparams(sa.bindparam("t", type_=UTCDateTime())),
+            {"t": NOW},
         )
         for conv in conversations:
             await c.execute(
                 sa.text(
                     "INSERT INTO conversation (id, request_id, session_id, organisation, state,"
                     " started_at) VALUES (:i, 'r', 's1', 'home', 'active', :t)"
-                ),
-                {"i": conv, "t": NOW.replace(tzinfo=None)},
+                ).bindparams(sa.bindparam("t", type_=UTCDateTime())),
+                {"i": conv, "t": NOW},
             )
 
 
