@@ -154,12 +154,26 @@ async def update_booking(conn: AsyncConnection, *, booking_id: str, **values: An
     await conn.execute(BOOKING.update().where(BOOKING.c.id == booking_id).values(**values))
 
 
+async def _delete_notes(conn: AsyncConnection, conversation_ids: Any) -> int:
+    """Counsellors' private notes are about the player: they go with the conversation.
+
+    The notes table belongs to the staff area (migration 0003); a bare database has none.
+    """
+    exists = await conn.run_sync(lambda c: sa.inspect(c).has_table("conversation_note"))
+    if not exists:
+        return 0
+    notes = sa.table("conversation_note", sa.column("conversation_id"))
+    result = await conn.execute(notes.delete().where(notes.c.conversation_id.in_(conversation_ids)))
+    return int(result.rowcount)
+
+
 async def erase_session(
     conn: AsyncConnection, *, session_id: str, delete_session: bool = True
 ) -> dict[str, int]:
     """Delete everything tied to a player session; returns how many rows of each kind."""
     conv_ids = sa.select(CONV.c.id).where(CONV.c.session_id == session_id)
     counts: dict[str, int] = {}
+    counts["notes"] = await _delete_notes(conn, conv_ids)
     counts["messages"] = (
         await conn.execute(MSG.delete().where(MSG.c.conversation_id.in_(conv_ids)))
     ).rowcount
@@ -185,6 +199,7 @@ async def purge_before(conn: AsyncConnection, *, cutoff: datetime) -> dict[str, 
     requests, old bookings, and consent records of sessions with nothing left."""
     old = sa.select(CONV.c.id).where(CONV.c.state == "ended").where(CONV.c.ended_at < cutoff)
     counts: dict[str, int] = {}
+    counts["notes"] = await _delete_notes(conn, old)
     counts["messages"] = (
         await conn.execute(MSG.delete().where(MSG.c.conversation_id.in_(old)))
     ).rowcount

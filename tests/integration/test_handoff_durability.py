@@ -156,16 +156,31 @@ async def test_offer_expires_and_goes_to_next_counsellor(seeded_client: TestClie
 
 
 async def test_erase_deletes_everything_tied_to_the_token(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
-    """Erasure deletes messages, consent and requests; the counsellor sees the chat end."""
+    """Erasure deletes messages, consent, requests and notes about the conversation; the
+    counsellor sees the chat end."""
     player, staff, conv = await matched_pair(seeded_client)
     await player.send({"type": "message", "client_id": "x", "text": "forget me"})
     await player.expect("ack")
+    async with seeded_client.app[DB].engine.begin() as c:  # a counsellor's private note
+        await c.execute(
+            sa.text(
+                "INSERT INTO conversation_note (conversation_id, staff_id, body_encrypted, "
+                "created_at) VALUES (:c, :s, :b, CURRENT_TIMESTAMP)"
+            ),
+            {"c": conv, "s": staff.welcome["staff"]["id"], "b": b"x"},
+        )
     await player.send({"type": "erase"})
     await player.expect("erased")
     assert await player.closed() == 4010
     assert (await staff.expect("ended"))["outcome"] == "erased"
     async with seeded_client.app[DB].engine.connect() as c:
-        for table in ("chat_message", "consent_record", "help_request", "conversation"):
+        for table in (
+            "chat_message",
+            "consent_record",
+            "help_request",
+            "conversation",
+            "conversation_note",
+        ):
             n = (await c.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar()
             assert n == 0, table
     await staff.close()
