@@ -314,11 +314,12 @@ class Dispatcher:
     ) -> list[HandoffEvent]:
         """Hand a live conversation to another counsellor who can take it now.
 
-        ``by`` is the counsellor asking (must hold the conversation), or None for a supervisor.
+        ``by`` is the counsellor asking (must hold the conversation), or None for a supervisor,
+        who may also move a conversation whose counsellor dropped (GRACE) without waiting.
         """
         req = self._live_conversation(conversation_id, by)
-        if req.state is not State.ACTIVE:
-            raise StateError("the conversation is not active", code="invalid_state")
+        if req.state not in (State.ACTIVE, State.GRACE):
+            raise StateError("the conversation is not live", code="invalid_state")
         target = self.counsellors.get(to_counsellor_id)
         if (
             target is None
@@ -333,6 +334,8 @@ class Dispatcher:
         old_id = req.counsellor_id
         assert old_id is not None
         req.state = transition(req.state, Event.TRANSFER)
+        req.grace_until = None
+        self._grace.discard(req.id)
         old = self.counsellors[old_id]
         old.conversations.discard(req.id)
         target.conversations.add(req.id)

@@ -14,7 +14,8 @@ partner organisation (terminal REFERRED for this request; the partner's queue ge
 request), or ENDed with an outcome (terminal ENDED). When the counsellor's last connection drops
 the conversation enters GRACE; if the counsellor comes BACK in time it is ACTIVE again, otherwise
 GRACE_EXPIRED puts the request back to WAITING at the front of its priority class, keeping its
-conversation, and matching starts again.
+conversation, and matching starts again. A supervisor need not wait: a conversation in GRACE
+can be TRANSFERred to a colleague at once.
 
 A player may LEAVE at any time before a match (terminal LEFT); after a match, the player ENDs.
 
@@ -76,6 +77,7 @@ TRANSITIONS: Final[dict[tuple[State, Event], State]] = {
     (State.ACTIVE, Event.REFER): State.REFERRED,
     (State.ACTIVE, Event.END): State.ENDED,
     (State.GRACE, Event.COUNSELLOR_BACK): State.ACTIVE,
+    (State.GRACE, Event.TRANSFER): State.ACTIVE,
     (State.GRACE, Event.GRACE_EXPIRED): State.WAITING,
     (State.GRACE, Event.END): State.ENDED,
 }

@@ -302,3 +302,18 @@ def test_restore_puts_back_queue_and_conversations() -> None:
     assert any(isinstance(e, CounsellorBack) for e in ev)
     assert [o.request_id for o in offers(ev)] == ["r1"]
     assert d.request("r4", "s4", p, T0)[0].seq > 5  # type: ignore[union-attr]
+
+
+def test_supervisor_can_move_a_conversation_whose_counsellor_dropped() -> None:
+    """During the grace period a supervisor can transfer the player to a colleague at once."""
+    d = make()
+    d.counsellor_connected(counsellor(1), T0)
+    (o,) = offers(d.request("r1", "s1", Preferences(language="en"), T0))
+    conv = d.accept(o.offer_id, 1, T0)[0].conversation_id  # type: ignore[union-attr]
+    d.counsellor_disconnected(1, T0)
+    d.counsellor_connected(counsellor(2), T0)
+    ev = d.transfer(conv, 2, T0, by=None)
+    assert isinstance(ev[0], Matched) and ev[0].counsellor_id == 2
+    assert d.requests["r1"].state is State.ACTIVE
+    assert d.tick(T0 + timedelta(minutes=5)) == []  # no re-queue: the grace period is over
+    d.check_invariants()

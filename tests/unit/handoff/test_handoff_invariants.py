@@ -10,6 +10,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -168,13 +169,13 @@ class DispatcherMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), to=st.integers(1, 6))
     def transfer(self, data: st.DataObject, to: int) -> None:
-        live = [r for r in self._live() if r.state is State.ACTIVE]  # type: ignore[attr-defined]
+        live = self._live()
         if live:
-            req = data.draw(st.sampled_from(live))
+            req: Any = data.draw(st.sampled_from(live))
+            # The holder moves an active conversation; a supervisor (by=None) any live one.
+            by = req.counsellor_id if req.state is State.ACTIVE else None
             try:
-                self._apply(
-                    self.d.transfer(req.conversation_id, to, self.now, by=req.counsellor_id)
-                )  # type: ignore[attr-defined]
+                self._apply(self.d.transfer(req.conversation_id, to, self.now, by=by))
             except StateError as exc:
                 assert exc.code == "transfer_target_unavailable"
 
