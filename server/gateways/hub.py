@@ -54,6 +54,8 @@ TICK_SECONDS = 0.2
 QUEUE_PUSH_SECONDS = 1.0
 QUEUE_ITEMS = 50
 BOOKING_LATE = timedelta(minutes=30)
+#: A waiting request whose player has had no socket for this long leaves the queue.
+ABANDON_AFTER = timedelta(minutes=10)
 
 
 def utcnow() -> datetime:
@@ -105,6 +107,8 @@ class Hub:
         self._queue_dirty = True
         self._last_queue_push = 0.0
         self._booking_for: dict[str, str] = {}
+        # session id -> monotonic time its last socket closed (for abandoned requests)
+        self._offline_since: dict[str, float] = {}
         self.offer_versions: dict[str, dict[str, int]] = {}
         self._tick_task: asyncio.Task[None] | None = None
         self.closing = False
@@ -180,6 +184,9 @@ class Hub:
                 )
             except Exception:
                 log.exception("could not restore request %s; it stays in the database", row.id)
+        started = time.monotonic()
+        for row in rows:
+            self._offline_since.setdefault(row.session_id, started)
         if rows:
             log.info("restored %d requests and conversations", len(rows))
         # Wait estimates survive a restart: recent handling times come from the database.
@@ -193,6 +200,7 @@ class Hub:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 await self.execute(self.core.tick(utcnow()))
+                await self.drop_abandoned(utcnow())
                 if self._queue_dirty and (
                     time.monotonic() - self._last_queue_push >= QUEUE_PUSH_SECONDS
                 ):
@@ -220,6 +228,7 @@ class Hub:
         conns = self.players.setdefault(conn.session_id, {})
         conns[conn.id] = conn
         if len(conns) == 1:
+            self._offline_since.pop(conn.session_id, None)
             self._player_presence(conn.session_id, online=True)
 
     def remove_player(self, conn: PlayerConnection) -> None:
@@ -228,7 +237,26 @@ class Hub:
             conns.pop(conn.id, None)
             if not conns:
                 del self.players[conn.session_id]
+                self._offline_since[conn.session_id] = time.monotonic()
                 self._player_presence(conn.session_id, online=False)
+
+    async def drop_abandoned(self, now: datetime) -> int:
+        """Remove waiting requests whose player has been gone for ``ABANDON_AFTER``.
+
+        Nobody should be offered to a counsellor long after closing the game; a player who
+        comes back later simply asks again. Live conversations are never dropped here.
+        """
+        limit = time.monotonic() - ABANDON_AFTER.total_seconds()
+        gone = [s for s, since in self._offline_since.items() if since <= limit]
+        dropped = 0
+        for session_id in gone:
+            del self._offline_since[session_id]
+            req = self.core.request_for_session(session_id)
+            if req is not None and req.state in (State.WAITING, State.OFFERED):
+                log.info("request %s abandoned: its player left", req.id)
+                await self.execute(self.core.leave(req.id, now))
+                dropped += 1
+        return dropped
 
     def player_online(self, session_id: str) -> bool:
         """Whether the player has at least one open socket."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
@@ -222,3 +223,29 @@ async def test_wait_estimate_uses_history_after_restart(
     assert waiting[2]["position"] == 3
     assert waiting[2]["estimate_seconds"] is not None and waiting[2]["estimate_seconds"] > 0
     await staff.close()
+
+
+async def test_waiting_player_who_left_the_game_leaves_the_queue(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A waiting player whose game stays closed is taken out of the queue, so no counsellor
+    is offered somebody who is gone; players still connected keep their place."""
+    import server.gateways.hub as hub_module
+
+    monkeypatch.setattr(hub_module, "ABANDON_AFTER", timedelta(seconds=0.3))
+    bundle = await published_offer(seeded_client)
+    gone = await connect_player(seeded_client)
+    await gone.send(consent_frame(bundle, language="de"))
+    await gone.expect("queued")
+    stays = await connect_player(seeded_client)
+    await stays.send(consent_frame(bundle, language="de"))
+    assert (await stays.expect("queued"))["position"] == 2
+    await gone.ws.close()
+    update = await stays.expect("queue_update", timeout=5)
+    assert update["position"] == 1
+    hub = seeded_client.app[HUB]
+    assert [r.session_id for r in hub.core.waiting()] == [stays.welcome["session_id"]]
+    async with seeded_client.app[DB].engine.connect() as c:
+        states = (await c.execute(sa.text("SELECT state FROM help_request"))).scalars().all()
+    assert sorted(states) == ["left", "waiting"]
