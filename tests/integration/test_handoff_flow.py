@@ -68,3 +68,38 @@ async def test_skeleton_flow_consent_queue_match_chat_end(seeded_client: TestCli
         "choices",
     }
     await counsellor.close()
+
+
+async def test_typing_and_read_marks_are_relayed_not_stored(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """Typing indicators and read marks reach the other side and leave no trace on disk."""
+    client = seeded_client
+    bundle = await published_offer(client)
+    counsellor = await connect_staff(client, "counsellor3")
+    player = await connect_player(client)
+    await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+    offer = await counsellor.expect("offer")
+    await counsellor.send({"type": "accept", "offer_id": offer["offer_id"]})
+    conv = (await player.expect("matched"))["conversation_id"]
+    await player.send({"type": "typing", "on": True})
+    assert await counsellor.expect("typing") == {
+        "type": "typing",
+        "conversation_id": conv,
+        "on": True,
+    }
+    await counsellor.send({"type": "typing", "conversation_id": conv, "on": True})
+    assert (await player.expect("typing"))["on"] is True
+    await counsellor.send(
+        {"type": "message", "conversation_id": conv, "client_id": "c1", "text": "hello"}
+    )
+    seq = (await player.expect("message"))["seq"]
+    await player.send({"type": "read", "seq": seq})
+    assert (await counsellor.expect("read"))["seq"] == seq
+    await player.send({"type": "end"})
+    ended = await counsellor.expect("ended")
+    assert ended["by"] == "player" and ended["outcome"] == "player_ended"
+    await player.send({"type": "typing", "on": True})
+    assert (await player.expect("error"))["code"] == "not_in_conversation"
+    async with client.app[DB].engine.connect() as c:
+        stored = (await c.execute(sa.text("SELECT count(*) FROM chat_message"))).scalar()
+    assert stored == 1
+    await counsellor.close()

@@ -249,3 +249,21 @@ async def test_waiting_player_who_left_the_game_leaves_the_queue(
     async with seeded_client.app[DB].engine.connect() as c:
         states = (await c.execute(sa.text("SELECT state FROM help_request"))).scalars().all()
     assert sorted(states) == ["left", "waiting"]
+
+
+async def test_cancel_booking(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """A player can cancel their booking; someone else's booking id is unknown to them."""
+    await close_today(seeded_client)
+    bundle = await published_offer(seeded_client)
+    player = await connect_player(seeded_client)
+    await player.send(
+        {**consent_frame(bundle, format="booking"), "slot": player.service["slots"][0]}
+    )
+    booking_id = (await player.expect("booked"))["booking_id"]
+    other = await connect_player(seeded_client)
+    await other.send({"type": "cancel_booking", "booking_id": booking_id})
+    assert (await other.expect("error"))["code"] == "unknown_booking"
+    await player.send({"type": "cancel_booking", "booking_id": booking_id})
+    assert (await player.expect("booking_cancelled"))["booking_id"] == booking_id
+    again = await connect_player(seeded_client, player.token)
+    assert again.welcome["state"]["phase"] == "idle"
