@@ -20,15 +20,28 @@ from aiohttp import web
 
 log = logging.getLogger("crossroads.gateways")
 
+#: Unsent bytes a connection may have queued before it counts as not reading (see _stalled).
+MAX_BUFFERED = 512 * 1024
+#: aiohttp makes senders wait above this; it is above MAX_BUFFERED, so senders never wait.
+WRITER_LIMIT = 2 * MAX_BUFFERED
+
 
 class Connection:
     """Base for player and staff sockets."""
 
     binary = True
 
-    def __init__(self, ws: web.WebSocketResponse, *, rate: float, burst: int) -> None:
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        *,
+        rate: float,
+        burst: int,
+        transport: asyncio.BaseTransport | None = None,
+    ) -> None:
         self.id = uuid.uuid4().hex
         self.ws = ws
+        self.transport = transport if isinstance(transport, asyncio.WriteTransport) else None
         self.rate = rate
         self.burst = burst
         self._tokens = float(burst)
@@ -62,9 +75,25 @@ class Connection:
             return data
         return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
 
+    def _stalled(self) -> bool:
+        """True (and the connection dropped) when the peer stopped reading.
+
+        Sending to a peer that does not read would first fill memory and then block the
+        sender, and the sender may be serving somebody else. Past ``MAX_BUFFERED`` unsent
+        bytes the connection is aborted instead; no close frame, the peer is not reading.
+        """
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return transport is not None
+        if transport.get_write_buffer_size() <= MAX_BUFFERED:
+            return False
+        log.warning("connection %s does not read its frames; dropping it", self.id)
+        transport.abort()
+        return True
+
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame; a dead socket is ignored (its reader cleans up)."""
-        if self.ws.closed:
+        if self.ws.closed or self._stalled():
             return
         try:
             data = self.encode(frame)
@@ -87,7 +116,7 @@ class Connection:
 
     async def send_encoded(self, data: bytes | str) -> None:
         """Send a frame already encoded for this socket's codec (one encoding, many sockets)."""
-        if self.ws.closed:
+        if self.ws.closed or self._stalled():
             return
         try:
             if isinstance(data, bytes):
@@ -128,8 +157,15 @@ class PlayerConnection(Connection):
 
     binary = True
 
-    def __init__(self, ws: web.WebSocketResponse, *, rate: float, burst: int) -> None:
-        super().__init__(ws, rate=rate, burst=burst)
+    def __init__(
+        self,
+        ws: web.WebSocketResponse,
+        *,
+        rate: float,
+        burst: int,
+        transport: asyncio.BaseTransport | None = None,
+    ) -> None:
+        super().__init__(ws, rate=rate, burst=burst, transport=transport)
         self.session_id: str = ""
 
 
@@ -147,8 +183,9 @@ class StaffConnection(Connection):
         staff_id: int,
         display_name: str,
         roles: frozenset[str],
+        transport: asyncio.BaseTransport | None = None,
     ) -> None:
-        super().__init__(ws, rate=rate, burst=burst)
+        super().__init__(ws, rate=rate, burst=burst, transport=transport)
         self.staff_id = staff_id
         self.display_name = display_name
         self.roles = roles

@@ -46,7 +46,7 @@ from server.gateways.common import (
     rate_limited,
     refuse,
 )
-from server.gateways.connections import PlayerConnection
+from server.gateways.connections import WRITER_LIMIT, PlayerConnection
 from server.gateways.hub import Hub, new_id, utcnow
 
 log = logging.getLogger("crossroads.gateways.player")
@@ -61,11 +61,14 @@ async def player_ws(request: web.Request) -> web.StreamResponse:
         return json_error(403, "origin_not_allowed", "This origin may not open the player socket.")
     hub = request.app[HUB]
     ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS, max_msg_size=settings.max_frame_bytes, compress=False
+        heartbeat=HEARTBEAT_SECONDS,
+        max_msg_size=settings.max_frame_bytes,
+        compress=False,
+        writer_limit=WRITER_LIMIT,
     )
     await ws.prepare(request)
     per_second, burst = rate(settings)
-    conn = PlayerConnection(ws, rate=per_second, burst=burst)
+    conn = PlayerConnection(ws, rate=per_second, burst=burst, transport=request.transport)
     try:
         if await _hello(request, hub, conn):
             await _loop(hub, conn, settings.max_frame_bytes)

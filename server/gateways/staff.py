@@ -45,7 +45,7 @@ from server.gateways.common import (
     rate_limited,
     refuse,
 )
-from server.gateways.connections import StaffConnection
+from server.gateways.connections import WRITER_LIMIT, StaffConnection
 from server.gateways.hub import Hub, new_id, profile_for, utcnow
 
 log = logging.getLogger("crossroads.gateways.staff")
@@ -66,7 +66,10 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
     assert account.id is not None
     hub = request.app[HUB]
     ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS, max_msg_size=settings.max_frame_bytes, compress=False
+        heartbeat=HEARTBEAT_SECONDS,
+        max_msg_size=settings.max_frame_bytes,
+        compress=False,
+        writer_limit=WRITER_LIMIT,
     )
     await ws.prepare(request)
     per_second, burst = rate(settings)
@@ -77,6 +80,7 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         staff_id=account.id,
         display_name=account.display_name,
         roles=frozenset(account.roles),
+        transport=request.transport,
     )
     first = hub.add_staff(conn)
     try:

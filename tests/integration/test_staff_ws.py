@@ -3,11 +3,14 @@ decline and supervisor requests."""
 
 from __future__ import annotations
 
+import asyncio
+
 import aiohttp
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
 from server.app import DB
+from server.gateways.common import HUB
 from tests.integration.test_handoff_support import (
     connect_player,
     connect_staff,
@@ -197,3 +200,61 @@ async def test_staff_see_the_anonymous_queue(seeded_client: TestClient) -> None:
         "player_online",
     }
     await staff.close()
+
+
+async def test_a_counsellor_socket_that_stops_reading_is_dropped(
+    aiohttp_client,
+    seeded_settings,  # type: ignore[no-untyped-def]
+) -> None:
+    """A console that stops reading its socket is disconnected instead of stalling the
+    player who keeps writing to it; the player's messages are all acknowledged."""
+    import socket
+    from datetime import UTC, datetime
+
+    from server.app import create_app
+
+    settings = seeded_settings.model_copy(update={"messages_per_second": 100_000.0})
+    client = await aiohttp_client(create_app(settings))
+    bundle = await published_offer(client)
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+        login = await http.post(
+            client.make_url("/auth/login"),
+            json={"username": "counsellor3", "password": "demo-counsellor3"},
+        )
+        cookie = login.cookies["crossroads_session"].value
+    raw = socket.socket()
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    raw.connect(("127.0.0.1", client.port))
+    raw.sendall(
+        (
+            f"GET /ws/staff HTTP/1.1\r\nHost: 127.0.0.1:{client.port}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+            f"Cookie: crossroads_session={cookie}\r\n\r\n"
+        ).encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += await asyncio.to_thread(raw.recv, 1)
+    assert head.startswith(b"HTTP/1.1 101")
+    # From here on the "console" never reads again.
+    hub = client.app[HUB]
+    player = await connect_player(client)
+    await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+    await player.expect("queued")
+    (offer,) = hub.core.offers.values()
+    await hub.execute(hub.core.accept(offer.id, offer.counsellor_id, datetime.now(UTC)))
+    await player.expect("matched")
+    text = "x" * 4000
+    for i in range(1500):
+        await player.send({"type": "message", "client_id": f"m{i}", "text": text})
+    acked = 0
+    while acked < 1500:
+        frame = await player.recv(timeout=10)
+        acked += frame["type"] == "ack"
+    for _ in range(50):
+        if not hub.staff:
+            break
+        await asyncio.sleep(0.1)
+    assert not hub.staff, "the stalled console is still connected"
+    raw.close()
