@@ -104,7 +104,7 @@ async def health_handler(request: web.Request) -> web.Response:
 
 def _database_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
         app[DB] = db
         yield
         await db.dispose()

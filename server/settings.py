@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     max_connections_per_token: int = Field(default=3, ge=1)
     offer_timeout_seconds: float = Field(default=45.0, gt=0)
     grace_period_seconds: float = Field(default=60.0, gt=0)
+    #: SQLite durability: FULL syncs the write-ahead log on every commit, so an acknowledged
+    #: chat message survives a power cut, not only a crash (group commit keeps it cheap).
+    #: NORMAL survives process crashes only; use it for throwaway test databases at most.
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     scheduler_enabled: bool = True
     log_level: str = "INFO"
 

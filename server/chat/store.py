@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.chat.models import ChatMessage
-from server.storage.db import Database
+from server.storage.db import Database, sqlite_pragmas
 
 log = logging.getLogger("crossroads.chat.store")
 
@@ -397,10 +397,7 @@ class ChatStore:
         path = make_url(self.db.url).database or ":memory:"
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         for pragma in (
-            "PRAGMA journal_mode=WAL",
-            "PRAGMA synchronous=NORMAL",
-            "PRAGMA foreign_keys=ON",
-            "PRAGMA busy_timeout=5000",
+            *sqlite_pragmas(self.db.sqlite_synchronous),
             # Checkpoints (copying the WAL back into the database, with an fsync) would stall
             # the commit that triggers them; the store runs them in the background instead.
             "PRAGMA wal_autocheckpoint=0",

@@ -17,13 +17,16 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
-    cursor.close()
+def sqlite_pragmas(synchronous: str) -> list[str]:
+    """The pragmas every SQLite connection of ours runs (WAL, durability, foreign keys)."""
+    if synchronous not in ("FULL", "NORMAL"):
+        raise ValueError(f"synchronous must be FULL or NORMAL, not {synchronous!r}")
+    return [
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA synchronous={synchronous}",
+        "PRAGMA foreign_keys=ON",
+        "PRAGMA busy_timeout=5000",
+    ]
 
 
 def ensure_sqlite_directory(url: str) -> None:
@@ -36,16 +39,25 @@ def ensure_sqlite_directory(url: str) -> None:
 class Database:
     """Owns the engine; ``async with db.session() as s`` gives a unit of work."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, sqlite_synchronous: str = "FULL") -> None:
         ensure_sqlite_directory(url)
         self.url = url
+        self.sqlite_synchronous = sqlite_synchronous
         self.dialect = make_url(url).get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "postgresql":
             kwargs.update(pool_size=10, max_overflow=20, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.dialect == "sqlite":
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            pragmas = sqlite_pragmas(sqlite_synchronous)
+
+            def on_connect(dbapi_connection: Any, _record: Any) -> None:
+                cursor = dbapi_connection.cursor()
+                for pragma in pragmas:
+                    cursor.execute(pragma)
+                cursor.close()
+
+            event.listen(self.engine.sync_engine, "connect", on_connect)
         self._sessions = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )

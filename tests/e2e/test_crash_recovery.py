@@ -17,12 +17,7 @@ import pytest
 
 from tests.e2e.server_process import ServerProcess
 
-pytestmark = [
-    pytest.mark.e2e,
-    # ServerProcess.start keeps its log file open for the child's lifetime.
-    pytest.mark.filterwarnings("ignore::ResourceWarning"),
-    pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning"),
-]
+pytestmark = pytest.mark.e2e
 
 PLAYERS = 4
 MESSAGES = 40
