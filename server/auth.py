@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.ratelimit import KeyedRateLimiter
 from server.storage.db import Database
 from server.storage.models import PlayerSession, StaffAccount, StaffSession
 from server.storage.types import utcnow
@@ -327,14 +329,40 @@ async def logout_handler(request: web.Request) -> web.Response:
     return response
 
 
+SESSION_LIMITER: web.AppKey[KeyedRateLimiter] = web.AppKey(
+    "crossroads_session_limiter", KeyedRateLimiter
+)
+
+
 async def create_player_session_handler(request: web.Request) -> web.Response:
-    """``POST /api/v1/sessions``: a new anonymous player session. No body, no personal data."""
+    """``POST /api/v1/sessions``: a new anonymous player session. No body, no personal data.
+
+    Limited per client address, so nobody can fill the queue with fresh anonymous sessions.
+    """
+    limiter = request.app[SESSION_LIMITER]
+    address = (request.remote or "unknown")[:64]
+    now = time.monotonic()
+    if not limiter.allow(address, now):
+        from server.app import error_body
+
+        return web.json_response(
+            error_body(
+                "too_many_sessions",
+                "Too many new sessions from this address; please wait a moment.",
+            ),
+            status=429,
+            headers={"Retry-After": str(limiter.retry_after(address, now))},
+        )
     row, token = await create_player_session(_db(request), utcnow())
     return web.json_response({"session_id": row.id, "token": token}, status=201)
 
 
 def setup(app: web.Application) -> None:
     """Register the sign-in and anonymous session routes."""
+    from server.app import SETTINGS
+
+    per_minute = app[SETTINGS].sessions_per_minute
+    app[SESSION_LIMITER] = KeyedRateLimiter(rate=per_minute / 60.0, burst=per_minute)
     app.router.add_post("/auth/login", login_handler, name="auth_login")
     app.router.add_post("/auth/logout", logout_handler, name="auth_logout")
     app.router.add_post("/api/v1/sessions", create_player_session_handler, name="player_sessions")

@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(default=4000, ge=1)
     messages_per_second: float = Field(default=10.0, gt=0)
     max_connections_per_token: int = Field(default=3, ge=1)
+    #: New anonymous sessions per client address per minute (bursts up to this many).
+    sessions_per_minute: int = Field(default=10, ge=1)
     offer_timeout_seconds: float = Field(default=45.0, gt=0)
     grace_period_seconds: float = Field(default=60.0, gt=0)
     #: SQLite durability: FULL syncs the write-ahead log on every commit, so an acknowledged

@@ -189,3 +189,15 @@ def test_closed_service_says_when_it_opens_and_offers_no_counsellors() -> None:
     assert public.open_now is False
     assert public.kinds_available_now == []
     assert public.next_opening == "2026-11-30T08:00:00+00:00"
+
+
+async def test_session_flood_from_one_address_is_refused_with_retry_after(
+    client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """Creating sessions in a loop gets 429 with Retry-After, not an endless supply of tokens."""
+    statuses = [(await client.post("/api/v1/sessions")).status for _ in range(10)]
+    assert statuses == [201] * 10
+    refused = await client.post("/api/v1/sessions")
+    assert refused.status == 429
+    assert int(refused.headers["Retry-After"]) >= 1
+    assert (await refused.json())["error"]["code"] == "too_many_sessions"
