@@ -13,11 +13,11 @@ import importlib.util
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 from aiohttp import web
 
 from server import auth, content_api
+from server.errors import error_body, json_error, json_error_exception
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -29,26 +29,9 @@ DB: web.AppKey[Database] = web.AppKey("crossroads_db", Database)
 #: Feature areas, in the order they are set up. Each module exposes ``setup(app)``.
 FEATURES = ("server.web", "server.gateways", "server.board")
 
+__all__ = ["DB", "SETTINGS", "create_app", "error_body", "json_error", "json_error_exception"]
+
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-
-
-def error_body(code: str, message: str, **extra: Any) -> dict[str, Any]:
-    """The one JSON error shape every HTTP endpoint uses."""
-    return {"error": {"code": code, "message": message, **extra}}
-
-
-def json_error(status: int, code: str, message: str, **extra: Any) -> web.Response:
-    """A JSON error response with a stable, documented ``code``."""
-    return web.json_response(error_body(code, message, **extra), status=status)
-
-
-def json_error_exception(status: int, code: str, message: str) -> web.HTTPException:
-    """The same error as an exception, for raising from deep inside a handler."""
-    exc = web.HTTPException(
-        text=web.json_response(error_body(code, message)).text, content_type="application/json"
-    )
-    exc.set_status(status)
-    return exc
 
 
 _STATUS_CODES = {

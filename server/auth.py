@@ -22,6 +22,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.errors import error_body, json_error_exception
 from server.ratelimit import KeyedRateLimiter
 from server.storage.db import Database
 from server.storage.models import PlayerSession, StaffAccount, StaffSession
@@ -198,19 +199,15 @@ async def current_csrf(request: web.Request) -> str | None:
     return found[0].csrf_token if found else None
 
 
-def _json_error(status: int, code: str, message: str) -> web.HTTPException:
-    from server.app import json_error_exception
-
-    return json_error_exception(status, code, message)
-
-
 async def require_role(request: web.Request, *roles: str) -> StaffAccount:
     """The signed-in staff member holding one of ``roles``; 401 or 403 otherwise."""
     account = await current_staff(request)
     if account is None:
-        raise _json_error(401, "not_signed_in", "Sign in first.")
+        raise json_error_exception(401, "not_signed_in", "Sign in first.")
     if roles and not account.has_role(*roles):
-        raise _json_error(403, "forbidden", f"This needs one of the roles: {', '.join(roles)}.")
+        raise json_error_exception(
+            403, "forbidden", f"This needs one of the roles: {', '.join(roles)}."
+        )
     return account
 
 
@@ -274,16 +271,20 @@ async def _credentials(request: web.Request) -> dict[str, Any]:
         try:
             data = await request.json()
         except ValueError as exc:
-            raise _json_error(400, "invalid_json", "The body is not valid JSON.") from exc
+            raise json_error_exception(400, "invalid_json", "The body is not valid JSON.") from exc
     else:
         data = dict(await request.post())
     if not isinstance(data, dict):
-        raise _json_error(400, "invalid_body", "Send an object with username and password.")
+        raise json_error_exception(
+            400, "invalid_body", "Send an object with username and password."
+        )
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str) or not username:
-        raise _json_error(400, "missing_credentials", "Both username and password are required.")
+        raise json_error_exception(
+            400, "missing_credentials", "Both username and password are required."
+        )
     if len(username) > 64 or len(password) > 1024:
-        raise _json_error(400, "credentials_too_long", "Username or password is too long.")
+        raise json_error_exception(400, "credentials_too_long", "Username or password is too long.")
     return {"username": username, "password": password}
 
 
@@ -301,7 +302,7 @@ async def login_handler(request: web.Request) -> web.Response:
             hours=request.app[SETTINGS].session_hours,
         )
     except AuthenticationFailed as exc:
-        raise _json_error(
+        raise json_error_exception(
             401, "invalid_credentials", "Unknown username or wrong password."
         ) from exc
     from server.storage.models import public_staff
@@ -317,7 +318,7 @@ async def logout_handler(request: web.Request) -> web.Response:
     """``POST /auth/logout``: end this session (``?everywhere=1``: all of them)."""
     found = await resolve_staff(request)
     if found is None:
-        raise _json_error(401, "not_signed_in", "Sign in first.")
+        raise json_error_exception(401, "not_signed_in", "Sign in first.")
     row, account = found
     assert account.id is not None
     everywhere = request.query.get("everywhere") in ("1", "true")
@@ -343,8 +344,6 @@ async def create_player_session_handler(request: web.Request) -> web.Response:
     address = (request.remote or "unknown")[:64]
     now = time.monotonic()
     if not limiter.allow(address, now):
-        from server.app import error_body
-
         return web.json_response(
             error_body(
                 "too_many_sessions",

@@ -61,11 +61,6 @@ def client_ip(request: web.Request) -> str:
     return (request.remote or "unknown")[:64]
 
 
-def json_error(status: int, code: str, message: str) -> web.Response:
-    """The team-wide JSON error shape."""
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
 class JSONError(web.HTTPException):
     """Raise-able JSON error (status set per instance)."""
 

@@ -32,13 +32,13 @@ from server.auth import (
     set_session_cookie,
     verify_password,
 )
+from server.errors import json_error
 from server.storage.models import StaffAccount, StaffSession
 from server.web import throttle
 from server.web.common import (
     audit,
     client_ip,
     db_of,
-    json_error,
     page_staff,
     pending_cipher,
     render,
