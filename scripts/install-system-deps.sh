@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: Chromium for the staff and board pages (driven by Playwright),
-# espeak-ng for the game's self-voicing, DejaVu fonts for readable text. Idempotent.
+# espeak-ng for the game's self-voicing, DejaVu fonts for readable text, and a PostgreSQL
+# server for the storage contract tests (each test run starts its own throwaway cluster).
+# Idempotent: installs only what is missing.
 set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi
