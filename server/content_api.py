@@ -15,7 +15,7 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.service_hours import is_open, next_opening
+from server.rota import Rota, next_open, service_open
 from server.storage.models import ContentBundle, Organisation, OrganisationPublic, Publication
 from server.storage.types import utcnow
 
@@ -100,11 +100,15 @@ async def get_organisation(session: AsyncSession) -> Organisation | None:
 
 
 def organisation_public(
-    org: Organisation, *, now: datetime, kinds_available: list[str]
+    org: Organisation, *, now: datetime, kinds_available: list[str], rota: Rota | None = None
 ) -> OrganisationPublic:
-    """The public profile with the live ``open_now`` and ``kinds_available_now``."""
-    open_now = is_open(org.service_hours, org.timezone, now)
-    opening = None if open_now else next_opening(org.service_hours, org.timezone, now)
+    """The public profile with the live ``open_now`` and ``kinds_available_now``.
+
+    ``rota`` is the counsellors' rota: open means the hours are open and someone is rostered
+    (without a defined rota the hours alone decide).
+    """
+    open_now = service_open(org.service_hours, org.timezone, rota, now)
+    opening = None if open_now else next_open(org.service_hours, org.timezone, rota, now)
     return OrganisationPublic(
         name=org.name,
         funder=org.funder,
@@ -147,14 +151,16 @@ async def content_handler(request: web.Request) -> web.StreamResponse:
 async def organisation_handler(request: web.Request) -> web.Response:
     """``GET /api/v1/organisation``: who runs this, who funds it, when someone is there."""
     from server.app import DB, json_error
+    from server.chat.rota_repo import load_rota
 
     async with request.app[DB].session() as session:
         org = await get_organisation(session)
+        rota = await load_rota(session) if org is not None else None
     if org is None:
         return json_error(503, "no_organisation", "The operator has not set up the organisation.")
     provider = request.app.get(KINDS_AVAILABLE)
     kinds = provider() if provider else []
-    public = organisation_public(org, now=utcnow(), kinds_available=kinds)
+    public = organisation_public(org, now=utcnow(), kinds_available=kinds, rota=rota)
     return web.json_response(public.model_dump())
 
 

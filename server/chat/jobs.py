@@ -2,7 +2,9 @@
 
 ``handoff.bookings_due`` (every minute) puts bookings whose slot has started into the queue
 at the front; ``handoff.retention_purge`` (daily) deletes ended conversations older than
-``retention_days``. ``schedule_jobs(scheduler, app)`` adds both (idempotent, persistent ids).
+``retention_days``; ``service.announce`` (every minute) tells connected players when the
+service opens or closes (hours and rota). ``schedule_jobs(scheduler, app)`` adds them
+(idempotent, persistent ids).
 """
 
 from __future__ import annotations
@@ -50,8 +52,32 @@ async def retention_purge_job(app: web.Application) -> dict[str, int]:
     return counts
 
 
+@job("service.announce")
+async def announce_service_job(app: web.Application) -> bool:
+    """Send a ``service`` frame to every connected player when open/closed changed.
+
+    Returns whether frames were sent. The first run after a start only records the state.
+    """
+    from server.gateways.hub import utcnow
+
+    hub = _hub(app)
+    if hub is None:
+        return False
+    service = hub.service
+    info = await service.info(utcnow())
+    previous, service.announced_open = service.announced_open, info.open
+    if previous is None or previous == info.open:
+        return False
+    frame = info.frame()
+    for session_id in list(hub.players):
+        await hub.to_player(session_id, frame)
+    log.info("service %s; told %d players", "opened" if info.open else "closed", len(hub.players))
+    return True
+
+
 def schedule_jobs(scheduler: Any, app: web.Application) -> None:
     """Add the handoff's recurring jobs to the (persistent) scheduler."""
+    add_job(scheduler, "service.announce", "interval", job_id="service.announce", seconds=60)
     add_job(
         scheduler, "handoff.bookings_due", "interval", job_id="handoff.bookings_due", seconds=60
     )

@@ -1,18 +1,26 @@
-"""Service hours and bookable slots, from the operating organisation's profile.
+"""Service hours, the counsellors' rota and bookable slots, from the organisation's profile.
 
-When the organisation is closed the queue does not take chat requests; the player sees the
-hours and the next bookable 30-minute slots. Without an organisation row (a bare development
-database) the service counts as open, so a fresh checkout works without seeding.
+The queue takes chat requests when the organisation's hours are open AND a counsellor is
+rostered (``server.rota``; with no rota defined the hours alone decide). When closed, the player
+sees the hours and the next bookable 30-minute slots inside rostered time; a slot whose
+bookings reach the capacity of the counsellors rostered then is not offered. Without an
+organisation row (a bare development database) the service counts as open.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
+from server.chat.models import Booking
+from server.chat.rota_repo import load_rota
 from server.content_api import get_organisation
-from server.service_hours import is_open, next_opening
+from server.rota import Rota, rostered, service_open
+from server.rota import bookable_slots as rota_slots
+from server.rota import next_open as rota_next_open
 from server.storage.db import Database
 
 SLOT = timedelta(minutes=30)
@@ -29,6 +37,8 @@ class ServiceInfo:
     timezone: str
     next_open: datetime | None
     slots: list[datetime]
+    #: Counsellors rostered now (ids; empty without a rota). Not sent to players.
+    rostered: list[int] = field(default_factory=list)
 
     def frame(self) -> dict[str, object]:
         """The ``service`` frame."""
@@ -43,70 +53,107 @@ class ServiceInfo:
 
 
 def bookable_slots(
-    hours: dict[str, list[list[str]]], timezone: str, now: datetime, *, days: int = 7
+    hours: dict[str, list[list[str]]],
+    timezone: str,
+    now: datetime,
+    *,
+    days: int = 7,
+    rota: Rota | None = None,
 ) -> list[datetime]:
-    """Starts (aware UTC) of 30-minute slots fully inside the hours, after ``now``."""
-    # Next half-hour boundary, at least 5 minutes away.
-    start = (now + timedelta(minutes=5)).astimezone(UTC)
-    start = start.replace(second=0, microsecond=0)
-    start += timedelta(minutes=(30 - start.minute % 30) % 30)
-    slots: list[datetime] = []
-    t = start
-    end = now + timedelta(days=days)
-    while t < end and len(slots) < MAX_SLOTS:
-        if is_open(hours, timezone, t) and is_open(
-            hours, timezone, t + SLOT - timedelta(minutes=1)
-        ):
-            slots.append(t)
-        t += SLOT
-    return slots
+    """Starts (aware UTC) of 30-minute slots inside the hours (and rostered time), after ``now``."""
+    return [t for t, _cap in rota_slots(hours, timezone, rota, now, days=days, limit=MAX_SLOTS)]
 
 
 class Service:
-    """Caches the organisation profile briefly; answers open/closed and slots."""
+    """Caches the organisation profile and rota briefly; answers open/closed and slots."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._loaded_at = -1e9
         self._hours: dict[str, list[list[str]]] | None = None
         self._timezone = "UTC"
+        self._rota: Rota | None = None
         self._slots: list[datetime] = []
         self._slots_at: datetime | None = None
+        self._next_open: tuple[datetime, datetime | None] | None = None
+        #: The ``open`` last announced to connected players (by the ``service.announce`` job).
+        self.announced_open: bool | None = None
 
     async def _refresh(self) -> None:
         if time.monotonic() - self._loaded_at < _REFRESH_SECONDS:
             return
         async with self._db.session() as session:
             org = await get_organisation(session)
+            rota = await load_rota(session)
         hours = dict(org.service_hours) if org is not None else None
-        if hours != self._hours:
+        if hours != self._hours or rota != self._rota:
             self._slots_at = None
+            self._next_open = None
         self._hours = hours
+        self._rota = rota
         self._timezone = org.timezone if org is not None else "UTC"
         self._loaded_at = time.monotonic()
 
     def invalidate(self) -> None:
-        """Forget the cached profile (after an admin changes the hours)."""
+        """Forget the cached profile and rota (after an admin changes hours or the rota)."""
         self._loaded_at = -1e9
         self._slots_at = None
+        self._next_open = None
+
+    def _opening(self, now: datetime) -> datetime | None:
+        # Scanning a week of rota boundaries costs too much to repeat on every hello.
+        cached = self._next_open
+        if cached is not None and timedelta(0) <= now - cached[0] < timedelta(minutes=1):
+            if cached[1] is None or cached[1] > now:
+                return cached[1]
+        assert self._hours is not None
+        value = rota_next_open(self._hours, self._timezone, self._rota, now)
+        self._next_open = (now, value)
+        return value
+
+    async def rota(self) -> Rota | None:
+        """The cached rota (None before the first load)."""
+        await self._refresh()
+        return self._rota
+
+    async def _free_slots(self, now: datetime) -> list[datetime]:
+        assert self._hours is not None
+        offered = rota_slots(self._hours, self._timezone, self._rota, now, limit=MAX_SLOTS)
+        limited = {t: cap for t, cap in offered if cap is not None}
+        if not limited:
+            return [t for t, _cap in offered]
+        # A slot is full when its live bookings reach the capacity rostered then.
+        table: sa.Table = Booking.__table__  # type: ignore[attr-defined]
+        async with self._db.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    sa.select(table.c.slot_at, sa.func.count())
+                    .where(table.c.state.in_(("booked", "due")))
+                    .where(table.c.slot_at >= min(limited))
+                    .group_by(table.c.slot_at)
+                )
+            ).all()
+        taken = {slot: int(count) for slot, count in rows}
+        return [t for t, cap in offered if cap is None or taken.get(t, 0) < cap]
 
     async def info(self, now: datetime, *, with_slots: bool = True) -> ServiceInfo:
         """Whether the service is open at ``now`` and, if asked, the bookable slots."""
         await self._refresh()
         if self._hours is None:
             return ServiceInfo(True, {}, "UTC", None, [])
-        hours, tz = self._hours, self._timezone
+        hours, tz, rota = self._hours, self._timezone, self._rota
         slots: list[datetime] = []
         if with_slots:
             # Slots change every 30 minutes; recomputing them on every hello is wasteful.
             if self._slots_at is None or now - self._slots_at >= timedelta(minutes=1):
-                self._slots = bookable_slots(hours, tz, now)
+                self._slots = await self._free_slots(now)
                 self._slots_at = now
             slots = [s for s in self._slots if s > now + timedelta(minutes=5)]
         return ServiceInfo(
-            open=is_open(hours, tz, now),
+            open=service_open(hours, tz, rota, now),
             hours=hours,
             timezone=tz,
-            next_open=next_opening(hours, tz, now),
+            next_open=self._opening(now),
             slots=slots,
+            rostered=rostered(rota, tz, now) if rota is not None else [],
         )
