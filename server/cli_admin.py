@@ -2,7 +2,7 @@
 
 For the first admin account on a new deployment and for scripted operations:
 ``create-staff``, ``set-password``, ``list-staff``, ``require-totp``, ``deactivate``,
-``add-partner``.
+``add-partner``, and the counsellors' rota: ``rota-add``, ``rota-list``, ``rota-remove``.
 Input errors print one clear line and exit 1 (``CliError``).
 """
 
@@ -40,6 +40,7 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def _run(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int:
     """Open the database, run ``work(session)``; input errors print one line and return 1."""
+    from server.service_hours import InvalidServiceHours
     from server.storage.db import Database
     from server.storage.migrate import schema_is_current
     from server.web.staff_service import StaffInputError
@@ -58,7 +59,7 @@ def _run(args: argparse.Namespace, work: Callable[[Any], Awaitable[int]]) -> int
 
     try:
         return asyncio.run(main())
-    except (StaffInputError, AdminInputError) as exc:
+    except (StaffInputError, AdminInputError, InvalidServiceHours) as exc:
         return _fail(str(exc))
 
 
@@ -225,6 +226,93 @@ def cmd_add_partner(args: argparse.Namespace) -> int:
     return _run(args, work)
 
 
+def cmd_rota_add(args: argparse.Namespace) -> int:
+    """Add a weekly shift (``--day``) or a one-off exception (``--date``) to the rota."""
+    from datetime import date
+
+    from server.chat import rota_repo
+    from server.storage.types import utcnow
+
+    if (args.day is None) == (args.date is None):
+        return _fail("Give either --day (a weekly shift) or --date (a one-off change).")
+    try:
+        on = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        return _fail(f"'{args.date}' is not a date like 2026-12-24.")
+
+    async def work(session: Any) -> int:
+        if on is None:
+            row: Any = await rota_repo.add_shift(
+                session,
+                username=args.staff,
+                weekday=args.day,
+                start=args.start or "",
+                end=args.end or "",
+                now=utcnow(),
+            )
+            what = f"{row.weekday} {row.start}-{row.end} every week"
+        else:
+            row = await rota_repo.add_exception(
+                session,
+                username=args.staff,
+                on=on,
+                kind="cancel" if args.cancel else "add",
+                start=args.start or "",
+                end=args.end or "",
+                note=args.note or "",
+                now=utcnow(),
+            )
+            window = f"{row.start}-{row.end}" if row.start else "the whole day"
+            what = f"{row.kind} {window} on {row.on_date.isoformat()}"
+        await session.commit()
+        print(f"rota {'shift' if on is None else 'exception'} {row.id}: {args.staff} {what}")
+        return 0
+
+    return _run(args, work)
+
+
+def cmd_rota_list(args: argparse.Namespace) -> int:
+    """Print the weekly shifts and the exceptions from today on."""
+    from server.chat import rota_repo
+    from server.storage.types import utcnow
+
+    async def work(session: Any) -> int:
+        shifts, exceptions = await rota_repo.list_rota(session, since=utcnow().date())
+        print("weekly shifts (organisation's time zone):")
+        for s, name in shifts:
+            print(f"  shift {s.id:<5} {name:<16} {s.weekday} {s.start}-{s.end}")
+        if not shifts:
+            print("  none: without a rota, the service hours alone open the chat")
+        print("exceptions:")
+        for e, name in exceptions:
+            window = f"{e.start}-{e.end}" if e.start else "whole day"
+            print(f"  exception {e.id:<5} {name:<16} {e.on_date} {e.kind} {window} {e.note}")
+        if not exceptions:
+            print("  none")
+        return 0
+
+    return _run(args, work)
+
+
+def cmd_rota_remove(args: argparse.Namespace) -> int:
+    """Remove a weekly shift (or, with ``--exception``, an exception) by its id."""
+    from server.chat import rota_repo
+
+    async def work(session: Any) -> int:
+        if args.exception:
+            row: Any = await rota_repo.remove_exception(session, exception_id=args.id)
+        else:
+            row = await rota_repo.remove_shift(session, shift_id=args.id)
+        what = "exception" if args.exception else "shift"
+        if row is None:
+            raise AdminInputError(f"There is no rota {what} {args.id} (see `rota-list`).")
+        await session.commit()
+        print(f"rota {what} {args.id} removed")
+        return 0
+
+    return _run(args, work)
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add the ``admin`` actions to ``crossroads admin``."""
     create = subparsers.add_parser("create-staff", help="create a staff account")
@@ -269,3 +357,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     deactivate = subparsers.add_parser("deactivate", help="deactivate an account")
     deactivate.add_argument("username")
     deactivate.set_defaults(func=cmd_deactivate)
+
+    rota_add = subparsers.add_parser(
+        "rota-add", help="add a weekly shift (--day) or a one-off change (--date) to the rota"
+    )
+    rota_add.add_argument("--staff", required=True, help="the counsellor's username")
+    rota_add.add_argument("--day", help="weekday of a weekly shift: mon..sun")
+    rota_add.add_argument("--date", help="date of a one-off change, e.g. 2026-12-24")
+    rota_add.add_argument("--start", help="HH:MM in the organisation's time zone")
+    rota_add.add_argument("--end", help="HH:MM (24:00 = midnight)")
+    rota_add.add_argument(
+        "--cancel", action="store_true", help="with --date: cancel (blank window = whole day)"
+    )
+    rota_add.add_argument("--note", help="why (shown on the rota page)")
+    rota_add.set_defaults(func=cmd_rota_add)
+
+    subparsers.add_parser("rota-list", help="list the rota").set_defaults(func=cmd_rota_list)
+
+    rota_remove = subparsers.add_parser("rota-remove", help="remove a rota shift by id")
+    rota_remove.add_argument("id", type=int)
+    rota_remove.add_argument("--exception", action="store_true", help="the id is an exception")
+    rota_remove.set_defaults(func=cmd_rota_remove)

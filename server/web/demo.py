@@ -1,7 +1,8 @@
 """Demo data for the staff pages: partner organisations and canned responses (dev mode only).
 
 ``await seed_web_demo(db, now)`` is idempotent; ``server.demo.seed`` calls it so the demo
-console has something to refer to and to insert.
+console has something to refer to and to insert, and so the demo counsellors are on the rota
+around the clock (``make run`` works at any hour).
 """
 
 from __future__ import annotations
@@ -95,4 +96,27 @@ async def seed_web_demo(db: Database, now: datetime) -> list[str]:
                 )
                 added.append(f"canned /{shortcut}")
         await session.commit()
+    added += await _seed_rota(db, now)
     return added
+
+
+async def _seed_rota(db: Database, now: datetime) -> list[str]:
+    """Roster every demo counsellor 00:00-24:00 every day, once (only on an empty rota)."""
+    from server.chat.rota_models import RotaShift
+    from server.storage.models import WEEKDAYS, StaffAccount
+
+    async with db.session() as session:
+        if (await session.exec(select(RotaShift))).first() is not None:
+            return []
+        accounts = (await session.exec(select(StaffAccount))).all()
+        counsellors = [a for a in accounts if a.id is not None and "counsellor" in a.roles]
+        for account in counsellors:
+            assert account.id is not None
+            for day in WEEKDAYS:
+                session.add(
+                    RotaShift(
+                        staff_id=account.id, weekday=day, start="00:00", end="24:00", created_at=now
+                    )
+                )
+        await session.commit()
+    return [f"rota {a.username}" for a in counsellors]
