@@ -1,9 +1,10 @@
 """The walking skeleton, end to end, with real processes and the real protocol.
 
-A real server runs as a subprocess on a fresh SQLite file (migrated and seeded through the
-CLI, as ``make run`` does). The headless game (SDL's dummy driver, synthetic key presses)
-reads the disclosure, plays into the story, opens the offer, opts in and chats with a
-scripted counsellor who signed in over HTTP and talks JSON on ``/ws/staff``.
+A real server runs as a subprocess on a fresh database, once SQLite and once PostgreSQL
+(migrated and seeded through the CLI, as ``make run`` does). The headless game (SDL's dummy
+driver, synthetic key presses) reads the disclosure, plays into the story, opens the offer,
+opts in and chats with a scripted counsellor who signed in over HTTP and talks JSON on
+``/ws/staff``.
 """
 
 from __future__ import annotations
@@ -96,10 +97,16 @@ class ScriptedCounsellor:
             self.loop.close()
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """One real server for this module's players; it must stop cleanly at the end."""
-    running = ServerProcess(tmp_path_factory.mktemp("server"))
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One real server per database for this module's players; it must stop cleanly."""
+    env: dict[str, str] = {}
+    if request.param == "postgresql":
+        from tests.postgres import create_database
+
+        base = request.getfixturevalue("postgres_base_url")
+        env["CROSSROADS_DATABASE_URL"] = create_database(base, "skeleton_e2e")
+    running = ServerProcess(tmp_path_factory.mktemp(f"server-{request.param}"), env=env)
     running.prepare()
     running.start()
     yield running
