@@ -105,9 +105,19 @@ async def pump(ws: Any, side: Side, *, binary: bool, conv: str) -> None:
         pass
 
 
-async def test_kill_9_loses_no_acknowledged_message(tmp_path: Path) -> None:
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
+async def test_kill_9_loses_no_acknowledged_message(
+    tmp_path: Path, database: str, request: pytest.FixtureRequest
+) -> None:
     """kill -9 mid-conversation, restart, reconnect: 0 acked messages lost, 0 duplicates."""
-    server = ServerProcess(tmp_path, env={"CROSSROADS_MESSAGES_PER_SECOND": "1000"})
+    env = {"CROSSROADS_MESSAGES_PER_SECOND": "1000"}
+    if database == "postgresql":
+        from tests.postgres import create_database
+
+        env["CROSSROADS_DATABASE_URL"] = create_database(
+            request.getfixturevalue("postgres_base_url"), "crash_recovery"
+        )
+    server = ServerProcess(tmp_path, env=env)
     server.prepare()
     await asyncio.to_thread(server.start)
     url = server.url
