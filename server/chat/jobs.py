@@ -3,8 +3,8 @@
 ``handoff.bookings_due`` (every minute) puts bookings whose slot has started into the queue
 at the front; ``handoff.retention_purge`` (daily) deletes ended conversations older than
 ``retention_days``; ``service.announce`` (every minute) tells connected players when the
-service opens or closes (hours and rota). ``schedule_jobs(scheduler, app)`` adds them
-(idempotent, persistent ids).
+service opens or closes (hours and rota). ``schedule_jobs(scheduler, app)`` adds the handoff's
+two, ``register_announce()`` hooks in the announcement (idempotent, persistent ids).
 """
 
 from __future__ import annotations
@@ -77,7 +77,6 @@ async def announce_service_job(app: web.Application) -> bool:
 
 def schedule_jobs(scheduler: Any, app: web.Application) -> None:
     """Add the handoff's recurring jobs to the (persistent) scheduler."""
-    add_job(scheduler, "service.announce", "interval", job_id="service.announce", seconds=60)
     add_job(
         scheduler, "handoff.bookings_due", "interval", job_id="handoff.bookings_due", seconds=60
     )
@@ -89,3 +88,16 @@ def schedule_jobs(scheduler: Any, app: web.Application) -> None:
         hour=3,
         minute=17,
     )
+
+
+def schedule_announce(scheduler: Any, app: web.Application) -> None:
+    """Add the every-minute ``service.announce`` job (rota and hours boundaries are minutes)."""
+    add_job(scheduler, "service.announce", "interval", job_id="service.announce", seconds=60)
+
+
+def register_announce() -> None:
+    """Hook ``schedule_announce`` into the app scheduler's start (once)."""
+    from server.scheduler import SETUP_HOOKS
+
+    if schedule_announce not in SETUP_HOOKS:
+        SETUP_HOOKS.append(schedule_announce)

@@ -30,7 +30,8 @@ def setup(app: web.Application) -> None:
     import aiohttp_jinja2
     import jinja2
 
-    from server.web import admin, console, login, security, shifts, supervisor
+    from server.chat.jobs import register_announce
+    from server.web import admin, console, login, rota, security, shifts, supervisor
     from server.web.common import JINJA_KEY
 
     aiohttp_jinja2.setup(
@@ -54,4 +55,6 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/console/api/shift", shifts.shift_handler)
     supervisor.setup_routes(app)
     admin.setup_routes(app)
+    rota.setup_routes(app)
     shifts.register_job()
+    register_announce()  # service frames when the rota or hours open/close the chat

@@ -131,6 +131,7 @@ def nav_for(account: StaffAccount | None) -> list[tuple[str, str]]:
         links.append(("/console", "Console"))
     if account.has_role("supervisor"):
         links.append(("/supervisor", "Supervisor board"))
+        links.append(("/admin/rota", "Rota"))
     if account.has_role("reviewer", "author"):
         links.append(("/board", "Ethics board"))
     if account.has_role("admin"):

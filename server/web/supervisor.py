@@ -14,6 +14,8 @@ from aiohttp import web
 from sqlmodel import col, select
 
 from server.chat.models import Conversation
+from server.content_api import get_organisation
+from server.rota import rostered
 from server.storage.models import StaffAccount
 from server.web.access import (
     can_read_conversation,
@@ -80,6 +82,11 @@ async def board_state(app: web.Application, now: datetime) -> dict[str, Any]:
                 created = True
         if created:
             await session.commit()
+        from server.chat.rota_repo import load_rota
+
+        rota = await load_rota(session)
+        org = await get_organisation(session)
+    on_rota = set(rostered(rota, org.timezone if org else "UTC", now)) if rota.defined else set()
     names = {s.id: s.display_name for s in staff_rows}
     counsellors = []
     for staff in staff_rows:
@@ -103,6 +110,7 @@ async def board_state(app: web.Application, now: datetime) -> dict[str, Any]:
                 "since_break_minutes": advice.since_break_minutes if advice else 0,
                 "break_due": bool(advice and advice.break_due),
                 "long_shift": bool(advice and advice.long_shift),
+                "rostered": (staff.id or 0) in on_rota,
             }
         )
     counsellors.sort(key=lambda c: (c["status"] == "offline", c["display_name"]))
@@ -124,6 +132,8 @@ async def board_state(app: web.Application, now: datetime) -> dict[str, Any]:
             {**r, "counsellor": names.get(r.get("counsellor_id"), "—")} for r in requests
         ],
         "debriefs": open_debriefs,
+        "rota_defined": rota.defined,
+        "rostered_now": [c["display_name"] for c in counsellors if c["rostered"]],
         "on_shift": sum(1 for c in counsellors if c["status"] != "offline"),
         "total_load": sum(c["load"] for c in counsellors),
         "total_capacity": sum(c["capacity"] for c in counsellors if c["status"] == "available"),

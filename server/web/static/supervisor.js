@@ -84,6 +84,8 @@ function capCell(c) {
 
 function render(state) {
   document.getElementById("stat-on-shift").textContent = String(state.on_shift);
+  const rostered = document.getElementById("stat-rostered");
+  if (rostered) rostered.textContent = state.rota_defined ? (state.rostered_now.join(", ") || "nobody") : "no rota";
   document.getElementById("stat-load").textContent = `${state.total_load} / ${Math.max(0, state.total_capacity - state.total_load)}`;
   document.getElementById("stat-queue").textContent = String(state.queue.length);
   document.getElementById("stat-wait").textContent = fmtWait(state.queue.longest_wait_seconds);
@@ -158,6 +160,7 @@ function render(state) {
     } else {
       shift.append(el("span", "muted", "–"));
     }
+    if (c.rostered) shift.append(el("span", "chip chip-ok", " rostered now"));
     tr.append(who, status, load, cap, shift);
     body.append(tr);
   }
