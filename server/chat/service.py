@@ -10,7 +10,7 @@ organisation row (a bare development database) the service counts as open.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from server.chat.models import Booking
 from server.chat.rota_repo import load_rota
 from server.content_api import get_organisation
-from server.rota import Rota, rostered, service_open
+from server.rota import Rota, service_open
 from server.rota import bookable_slots as rota_slots
 from server.rota import next_open as rota_next_open
 from server.storage.db import Database
@@ -37,8 +37,6 @@ class ServiceInfo:
     timezone: str
     next_open: datetime | None
     slots: list[datetime]
-    #: Counsellors rostered now (ids; empty without a rota). Not sent to players.
-    rostered: list[int] = field(default_factory=list)
 
     def frame(self) -> dict[str, object]:
         """The ``service`` frame."""
@@ -141,7 +139,7 @@ class Service:
         await self._refresh()
         if self._hours is None:
             return ServiceInfo(True, {}, "UTC", None, [])
-        hours, tz, rota = self._hours, self._timezone, self._rota
+        hours, tz = self._hours, self._timezone
         slots: list[datetime] = []
         if with_slots:
             # Slots change every 30 minutes; recomputing them on every hello is wasteful.
@@ -150,10 +148,9 @@ class Service:
                 self._slots_at = now
             slots = [s for s in self._slots if s > now + timedelta(minutes=5)]
         return ServiceInfo(
-            open=service_open(hours, tz, rota, now),
+            open=service_open(hours, tz, self._rota, now),
             hours=hours,
             timezone=tz,
             next_open=self._opening(now),
             slots=slots,
-            rostered=rostered(rota, tz, now) if rota is not None else [],
         )
