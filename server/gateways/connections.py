@@ -2,7 +2,8 @@
 
 A connection is keyed by a random id, never by a name. ``deliver`` never sends the same
 ``seq`` twice on one connection, and while a ``resume`` replays a conversation, live messages
-of that conversation are held back and sent after the replay.
+of that conversation are held back and sent after the replay. Outgoing frames are queued and
+written together once per event-loop turn (one system call per socket, not one per frame).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import struct
 import time
 import uuid
 from collections.abc import Awaitable
@@ -24,6 +26,36 @@ log = logging.getLogger("crossroads.gateways")
 MAX_BUFFERED = 512 * 1024
 #: aiohttp makes senders wait above this; it is above MAX_BUFFERED, so senders never wait.
 WRITER_LIMIT = 2 * MAX_BUFFERED
+
+# One encoder of each kind for every socket: json.dumps with options and msgpack.packb build
+# a new encoder per call. Same output as ``json.dumps(..., separators=(",", ":"),
+# ensure_ascii=False)`` and ``msgpack.packb(..., use_bin_type=True)``.
+_to_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+_to_msgpack = msgpack.Packer(use_bin_type=True).pack
+
+# RFC 6455 section 5.2 headers of unmasked, unfragmented, uncompressed server frames.
+_FIN_BINARY = 0x82
+_FIN_TEXT = 0x81
+_HEADER_7 = struct.Struct("!BB").pack
+_HEADER_16 = struct.Struct("!BBH").pack
+_HEADER_64 = struct.Struct("!BBQ").pack
+
+
+def _framed(data: bytes | str) -> bytes:
+    """Bytes go out as a binary frame, text as a text frame (as send_bytes/send_str do)."""
+    if isinstance(data, bytes):
+        return ws_frame(data, _FIN_BINARY)
+    return ws_frame(data.encode("utf-8"), _FIN_TEXT)
+
+
+def ws_frame(payload: bytes, first_byte: int) -> bytes:
+    """A complete WebSocket frame (header and payload) as a server sends it."""
+    n = len(payload)
+    if n < 126:
+        return _HEADER_7(first_byte, n) + payload
+    if n < 65536:
+        return _HEADER_16(first_byte, 126, n) + payload
+    return _HEADER_64(first_byte, 127, n) + payload
 
 
 class Connection:
@@ -50,6 +82,8 @@ class Connection:
         self.resuming: dict[str, list[dict[str, Any]]] = {}
         self.inflight: set[asyncio.Task[None]] = set()
         self.delivered: dict[str, set[int]] = {}
+        self._out: list[bytes | str] = []
+        self._flush_handle: asyncio.Handle | None = None
 
     def allow(self) -> bool:
         """Token bucket: True when this frame is within the per-connection rate."""
@@ -71,9 +105,10 @@ class Connection:
 
     def encode(self, frame: dict[str, Any]) -> bytes | str:
         if self.binary:
-            data: bytes = msgpack.packb(frame, use_bin_type=True)
+            data: bytes = _to_msgpack(frame)
             return data
-        return json.dumps(frame, separators=(",", ":"), ensure_ascii=False)
+        text: str = _to_json(frame)
+        return text
 
     def _stalled(self) -> bool:
         """True (and the connection dropped) when the peer stopped reading.
@@ -93,16 +128,54 @@ class Connection:
 
     async def send(self, frame: dict[str, Any]) -> None:
         """Send one frame; a dead socket is ignored (its reader cleans up)."""
-        if self.ws.closed or self._stalled():
+        self.push(self.encode(frame))
+
+    def send_nowait(self, frame: dict[str, Any]) -> None:
+        """Queue one frame for this loop turn's write; a dead socket is ignored."""
+        self.push(self.encode(frame))
+
+    def push(self, data: bytes | str) -> None:
+        """Queue a frame already encoded for this socket's codec.
+
+        Frames queued during one event-loop turn leave in one write, in the order queued:
+        after a group commit every ack and relayed message for a socket costs one system
+        call instead of one each.
+        """
+        if self.ws.closed:
             return
-        try:
-            data = self.encode(frame)
-            if isinstance(data, bytes):
-                await self.ws.send_bytes(data)
-            else:
-                await self.ws.send_str(data)
-        except (ConnectionError, RuntimeError) as exc:
-            log.debug("send to %s failed: %s", self.id, exc)
+        self._out.append(data)
+        if self._flush_handle is None:
+            self._flush_handle = asyncio.get_running_loop().call_soon(self.flush)
+
+    def flush(self) -> None:
+        """Write the queued frames now (also before a close, so they precede it)."""
+        if self._flush_handle is not None:
+            self._flush_handle.cancel()
+            self._flush_handle = None
+        out, self._out = self._out, []
+        if not out or self.ws.closed or self._stalled():
+            return
+        transport = self.transport
+        if transport is None:  # no raw transport (never under aiohttp's server): slow path
+            task = asyncio.ensure_future(self._send_each(out))
+            self.inflight.add(task)
+            task.add_done_callback(self.inflight.discard)
+            return
+        if len(out) == 1:
+            transport.write(_framed(out[0]))
+        else:
+            transport.write(b"".join([_framed(d) for d in out]))
+
+    async def _send_each(self, frames: list[bytes | str]) -> None:
+        for data in frames:
+            try:
+                if isinstance(data, bytes):
+                    await self.ws.send_bytes(data)
+                else:
+                    await self.ws.send_str(data)
+            except (ConnectionError, RuntimeError) as exc:
+                log.debug("send to %s failed: %s", self.id, exc)
+                return
 
     async def pipeline(self, completion: Awaitable[None], *, limit: int = 64) -> None:
         """Run a message's completion (ack and relay after its commit) as a task, so the
@@ -116,15 +189,7 @@ class Connection:
 
     async def send_encoded(self, data: bytes | str) -> None:
         """Send a frame already encoded for this socket's codec (one encoding, many sockets)."""
-        if self.ws.closed or self._stalled():
-            return
-        try:
-            if isinstance(data, bytes):
-                await self.ws.send_bytes(data)
-            else:
-                await self.ws.send_str(data)
-        except (ConnectionError, RuntimeError) as exc:
-            log.debug("send to %s failed: %s", self.id, exc)
+        self.push(data)
 
     def mark(self, conversation_id: str, seq: int) -> None:
         """Remember that this connection has ``seq`` (sent, or its own acked message)."""
@@ -132,6 +197,10 @@ class Connection:
 
     async def deliver(self, frame: dict[str, Any]) -> None:
         """Send a chat ``message`` frame at most once, after any replay in progress."""
+        self.deliver_nowait(frame)
+
+    def deliver_nowait(self, frame: dict[str, Any], encoded: bytes | str | None = None) -> None:
+        """:meth:`deliver` without awaiting; ``encoded`` is the frame in this socket's codec."""
         conv = frame["conversation_id"]
         held = self.resuming.get(conv)
         if held is not None:
@@ -141,10 +210,11 @@ class Connection:
         if frame["seq"] in seen:
             return
         seen.add(frame["seq"])
-        await self.send(frame)
+        self.push(self.encode(frame) if encoded is None else encoded)
 
     async def close(self, code: int, message: str = "") -> None:
-        """Close with a WebSocket close code."""
+        """Close with a WebSocket close code (after any frames still queued)."""
+        self.flush()
         if not self.ws.closed:
             try:
                 await self.ws.close(code=code, message=message.encode()[:120])

@@ -297,20 +297,21 @@ class Hub:
         del self.staff[conn.staff_id]
         return True
 
+    # Sending only queues the frame on each socket (written at the end of the loop turn),
+    # so these need no task per socket.
     async def to_player(self, session_id: str, frame: dict[str, Any]) -> None:
-        conns = list(self.players.get(session_id, {}).values())
-        if conns:
-            await asyncio.gather(*(c.send(frame) for c in conns))
+        for c in list(self.players.get(session_id, {}).values()):
+            c.send_nowait(frame)
 
     async def to_staff(self, staff_id: int, frame: dict[str, Any]) -> None:
-        conns = list(self.staff.get(staff_id, {}).values())
-        if conns:
-            await asyncio.gather(*(c.send(frame) for c in conns))
+        for c in list(self.staff.get(staff_id, {}).values()):
+            c.send_nowait(frame)
 
     async def to_supervisors(self, frame: dict[str, Any]) -> None:
-        conns = [c for d in self.staff.values() for c in d.values() if c.is_supervisor]
-        if conns:
-            await asyncio.gather(*(c.send(frame) for c in conns))
+        for d in list(self.staff.values()):
+            for c in list(d.values()):
+                if c.is_supervisor:
+                    c.send_nowait(frame)
 
     def _online_for_request(self, request_id: str) -> bool:
         req = self.core.requests.get(request_id)
@@ -753,7 +754,7 @@ class Hub:
             )
             return
         origin.mark(conversation_id, stored.seq)
-        await origin.send(
+        origin.send_nowait(
             {
                 "type": "ack",
                 "conversation_id": conversation_id,
@@ -780,9 +781,14 @@ class Hub:
             targets += list(self.players.get(session_id, {}).values())
         if counsellor_id is not None:
             targets += list(self.staff.get(counsellor_id, {}).values())
+        # Encoded once per codec (msgpack for players, JSON for staff), not once per socket.
+        encoded: dict[bool, bytes | str] = {}
         for target in targets:  # usually one or two: no task per send
             if target is not origin:
-                await target.deliver(frame)
+                data = encoded.get(target.binary)
+                if data is None:
+                    data = encoded[target.binary] = target.encode(frame)
+                target.deliver_nowait(frame, data)
 
     async def post_message(
         self,
