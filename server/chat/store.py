@@ -68,7 +68,10 @@ class _Append:
     client_id: str
     text: str
     at: datetime
-    future: asyncio.Future[Stored]
+    future: asyncio.Future[Stored] | None
+    # Called by the writer right after the commit (None: the write failed), instead of a
+    # future: no future and no task wake-up per message.
+    done: Callable[[Stored | None], None] | None = None
 
 
 @dataclass(slots=True)
@@ -152,6 +155,20 @@ class ChatStore:
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Append(conversation_id, sender, client_id, text, at, future))
         return future
+
+    def append_then(
+        self,
+        *,
+        conversation_id: str,
+        sender: str,
+        client_id: str,
+        text: str,
+        at: datetime,
+        done: Callable[[Stored | None], None],
+    ) -> None:
+        """Queue a message; ``done(stored)`` is called once it (or its original) is committed,
+        in commit order, or ``done(None)`` if it could not be stored."""
+        self._queue.put_nowait(_Append(conversation_id, sender, client_id, text, at, None, done))
 
     def submit(self, fn: Callable[[AsyncConnection], Awaitable[Any]]) -> asyncio.Future[Any]:
         """Queue a write ``async fn(conn)``; it runs in order with everything else queued.
@@ -261,9 +278,7 @@ class ChatStore:
             self._rollback_cache()
             if len(run) == 1:
                 log.exception("handoff write failed")
-                item = run[0]
-                if not item.future.done():
-                    item.future.set_exception(RuntimeError("the write failed"))
+                _fail(run[0])
                 return
             # Retry one by one, isolating the bad item.
             for item in run:
@@ -272,8 +287,7 @@ class ChatStore:
         self.batches += 1
         self.committed += len(run)
         for item, result in zip(run, results, strict=True):
-            if not item.future.done():
-                item.future.set_result(result)
+            _resolve(item, result)
 
     def _rollback_cache(self) -> None:
         """Undo what a failed run did to the in-memory index (only what it touched)."""
@@ -486,6 +500,26 @@ class ChatStore:
             self._cache[conversation_id] = cache
             self._undo_loaded.add(conversation_id)
         return cache
+
+
+def _resolve(item: _Append | _Op, result: Any) -> None:
+    if isinstance(item, _Append) and item.done is not None:
+        try:
+            item.done(result)
+        except Exception:  # noqa: BLE001 - one caller's bug must not stop the writer
+            log.exception("message completion failed")
+    elif item.future is not None and not item.future.done():
+        item.future.set_result(result)
+
+
+def _fail(item: _Append | _Op) -> None:
+    if isinstance(item, _Append) and item.done is not None:
+        try:
+            item.done(None)
+        except Exception:  # noqa: BLE001 - one caller's bug must not stop the writer
+            log.exception("message completion failed")
+    elif item.future is not None and not item.future.done():
+        item.future.set_exception(RuntimeError("the write failed"))
 
 
 def _aware(value: datetime) -> datetime:

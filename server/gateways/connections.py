@@ -14,7 +14,6 @@ import logging
 import struct
 import time
 import uuid
-from collections.abc import Awaitable
 from typing import Any
 
 import msgpack
@@ -84,6 +83,8 @@ class Connection:
         self.delivered: dict[str, set[int]] = {}
         self._out: list[bytes | str] = []
         self._flush_handle: asyncio.Handle | None = None
+        self.pending = 0  # chat messages read but not yet committed and answered
+        self._room: asyncio.Future[None] | None = None
 
     def allow(self) -> bool:
         """Token bucket: True when this frame is within the per-connection rate."""
@@ -177,15 +178,24 @@ class Connection:
                 log.debug("send to %s failed: %s", self.id, exc)
                 return
 
-    async def pipeline(self, completion: Awaitable[None], *, limit: int = 64) -> None:
-        """Run a message's completion (ack and relay after its commit) as a task, so the
-        next frame can be read meanwhile. Completions finish in commit order, which is the
-        order the frames arrived; at most ``limit`` are in flight per connection."""
-        task: asyncio.Task[None] = asyncio.ensure_future(completion)
-        self.inflight.add(task)
-        task.add_done_callback(self.inflight.discard)
-        if len(self.inflight) >= limit:
-            await asyncio.wait(set(self.inflight), return_when=asyncio.FIRST_COMPLETED)
+    def started(self) -> None:
+        """A chat message of this connection was queued for commit."""
+        self.pending += 1
+
+    def finished(self) -> None:
+        """A chat message of this connection was committed and answered (or failed)."""
+        self.pending -= 1
+        room = self._room
+        if room is not None and not room.done():
+            self._room = None
+            room.set_result(None)
+
+    async def room(self, limit: int = 64) -> None:
+        """Wait while ``limit`` messages are in flight, so the next frame can be read
+        meanwhile but one connection cannot queue without bound."""
+        while self.pending >= limit:
+            room = self._room = asyncio.get_running_loop().create_future()
+            await room
 
     async def send_encoded(self, data: bytes | str) -> None:
         """Send a frame already encoded for this socket's codec (one encoding, many sockets)."""

@@ -12,7 +12,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -709,6 +709,35 @@ class Hub:
         return row is not None
 
     # ------------------------------------------------------------------ chat
+    def send_message(
+        self,
+        *,
+        conversation_id: str,
+        sender: str,
+        client_id: str,
+        text: str,
+        origin: PlayerConnection | StaffConnection,
+        then: Callable[[], None] | None = None,
+    ) -> None:
+        """Queue a message for commit now (keeping the sender's order); after its commit the
+        sender gets its ``ack`` and the others the message, then ``then()`` runs.
+
+        No future or task per message: the writer calls back in commit order.
+        """
+        req = self.core.request_for_conversation(conversation_id)
+        if req is None:
+            raise StateError("the conversation is over", code="not_in_conversation")
+        self.store.append_then(
+            conversation_id=conversation_id,
+            sender=sender,
+            client_id=client_id,
+            text=text,
+            at=utcnow(),
+            done=partial(
+                self._message_done, conversation_id, sender, client_id, text, origin, then
+            ),
+        )
+
     def submit_message(
         self,
         *,
@@ -720,31 +749,49 @@ class Hub:
     ) -> Awaitable[None]:
         """Queue a message for commit now (keeping the sender's order) and return the
         completion (ack the sender, relay to the others), to await or run as a task."""
-        req = self.core.request_for_conversation(conversation_id)
-        if req is None:
-            raise StateError("the conversation is over", code="not_in_conversation")
-        future = self.store.append(
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def then() -> None:
+            if not future.done():
+                future.set_result(None)
+
+        self.send_message(
             conversation_id=conversation_id,
             sender=sender,
             client_id=client_id,
             text=text,
-            at=utcnow(),
+            origin=origin,
+            then=then,
         )
-        return self._finish_message(future, conversation_id, sender, client_id, text, origin)
+        return future
 
-    async def _finish_message(
+    def _message_done(
         self,
-        future: Awaitable[Stored],
         conversation_id: str,
         sender: str,
         client_id: str,
         text: str,
         origin: PlayerConnection | StaffConnection,
+        then: Callable[[], None] | None,
+        stored: Stored | None,
     ) -> None:
         try:
-            stored = await future
-        except Exception:
-            await origin.send(
+            self._ack_and_relay(conversation_id, sender, client_id, text, origin, stored)
+        finally:
+            if then is not None:
+                then()
+
+    def _ack_and_relay(
+        self,
+        conversation_id: str,
+        sender: str,
+        client_id: str,
+        text: str,
+        origin: PlayerConnection | StaffConnection,
+        stored: Stored | None,
+    ) -> None:
+        if stored is None:
+            origin.send_nowait(
                 {
                     "type": "error",
                     "code": "internal_error",
@@ -783,7 +830,7 @@ class Hub:
             targets += list(self.staff.get(counsellor_id, {}).values())
         # Encoded once per codec (msgpack for players, JSON for staff), not once per socket.
         encoded: dict[bool, bytes | str] = {}
-        for target in targets:  # usually one or two: no task per send
+        for target in targets:
             if target is not origin:
                 data = encoded.get(target.binary)
                 if data is None:

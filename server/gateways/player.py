@@ -231,15 +231,16 @@ async def _handle(hub: Hub, conn: PlayerConnection, frame: Any) -> None:
         _, conv = _conversation(hub, sid)
         if len(frame.text) > hub.settings.max_message_chars:
             raise RemoteProtocolError("text too long", code=ErrorCode.TEXT_TOO_LONG)
-        await conn.pipeline(
-            hub.submit_message(
-                conversation_id=conv,
-                sender="player",
-                client_id=frame.client_id,
-                text=frame.text,
-                origin=conn,
-            )
+        hub.send_message(
+            conversation_id=conv,
+            sender="player",
+            client_id=frame.client_id,
+            text=frame.text,
+            origin=conn,
+            then=conn.finished,
         )
+        conn.started()  # after the queueing: the commit's call-back cannot come before
+        await conn.room()
     elif isinstance(frame, PlayerTyping | PlayerRead):
         _, conv = _conversation(hub, sid)
         out = frame.model_dump()

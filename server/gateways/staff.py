@@ -229,15 +229,16 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
             raise StateError("this conversation is not yours", code="not_your_conversation")
         if len(frame.text) > hub.settings.max_message_chars:
             raise RemoteProtocolError("text too long", code=ErrorCode.TEXT_TOO_LONG)
-        await conn.pipeline(
-            hub.submit_message(
-                conversation_id=frame.conversation_id,
-                sender="counsellor",
-                client_id=frame.client_id,
-                text=frame.text,
-                origin=conn,
-            )
+        hub.send_message(
+            conversation_id=frame.conversation_id,
+            sender="counsellor",
+            client_id=frame.client_id,
+            text=frame.text,
+            origin=conn,
+            then=conn.finished,
         )
+        conn.started()  # after the queueing: the commit's call-back cannot come before
+        await conn.room()
     elif isinstance(frame, StaffTyping | StaffRead):
         req = hub.core.request_for_conversation(frame.conversation_id)
         if req is None or req.counsellor_id != sid:
