@@ -71,6 +71,19 @@ def iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def _ack(conversation_id: str, client_id: str, seq: int) -> dict[str, Any]:
+    return {"type": "ack", "conversation_id": conversation_id, "client_id": client_id, "seq": seq}
+
+
+def _store_failed(client_id: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "code": "internal_error",
+        "message": "the message could not be stored; retry",
+        "ref": client_id,
+    }
+
+
 def profile_for(account: StaffAccount, organisation: str = HOME_ORG) -> CounsellorProfile:
     """The matching profile of a staff account; non-counsellors get capacity 0."""
     kind = account.kind if account.kind in KINDS else None
@@ -748,22 +761,46 @@ class Hub:
         origin: PlayerConnection | StaffConnection,
     ) -> Awaitable[None]:
         """Queue a message for commit now (keeping the sender's order) and return the
-        completion (ack the sender, relay to the others), to await or run as a task."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        completion (ack the sender, relay to the others), to await or run as a task.
 
-        def then() -> None:
+        ``origin`` only needs ``mark`` and an async ``send`` here (the server itself posts
+        system messages this way)."""
+        req = self.core.request_for_conversation(conversation_id)
+        if req is None:
+            raise StateError("the conversation is over", code="not_in_conversation")
+        future: asyncio.Future[Stored | None] = asyncio.get_running_loop().create_future()
+
+        def done(stored: Stored | None) -> None:
             if not future.done():
-                future.set_result(None)
+                future.set_result(stored)
 
-        self.send_message(
+        self.store.append_then(
             conversation_id=conversation_id,
             sender=sender,
             client_id=client_id,
             text=text,
-            origin=origin,
-            then=then,
+            at=utcnow(),
+            done=done,
         )
-        return future
+        return self._finish_message(future, conversation_id, sender, client_id, text, origin)
+
+    async def _finish_message(
+        self,
+        future: Awaitable[Stored | None],
+        conversation_id: str,
+        sender: str,
+        client_id: str,
+        text: str,
+        origin: PlayerConnection | StaffConnection,
+    ) -> None:
+        stored = await future
+        if stored is None:
+            await origin.send(_store_failed(client_id))
+            return
+        origin.mark(conversation_id, stored.seq)
+        await origin.send(_ack(conversation_id, client_id, stored.seq))
+        if not stored.duplicate:
+            self._relay(conversation_id, sender, client_id, text, origin, stored)
 
     def _message_done(
         self,
@@ -776,41 +813,27 @@ class Hub:
         stored: Stored | None,
     ) -> None:
         try:
-            self._ack_and_relay(conversation_id, sender, client_id, text, origin, stored)
+            if stored is None:
+                origin.send_nowait(_store_failed(client_id))
+                return
+            origin.mark(conversation_id, stored.seq)
+            origin.send_nowait(_ack(conversation_id, client_id, stored.seq))
+            if not stored.duplicate:
+                self._relay(conversation_id, sender, client_id, text, origin, stored)
         finally:
             if then is not None:
                 then()
 
-    def _ack_and_relay(
+    def _relay(
         self,
         conversation_id: str,
         sender: str,
         client_id: str,
         text: str,
-        origin: PlayerConnection | StaffConnection,
-        stored: Stored | None,
+        origin: object,
+        stored: Stored,
     ) -> None:
-        if stored is None:
-            origin.send_nowait(
-                {
-                    "type": "error",
-                    "code": "internal_error",
-                    "message": "the message could not be stored; retry",
-                    "ref": client_id,
-                }
-            )
-            return
-        origin.mark(conversation_id, stored.seq)
-        origin.send_nowait(
-            {
-                "type": "ack",
-                "conversation_id": conversation_id,
-                "client_id": client_id,
-                "seq": stored.seq,
-            }
-        )
-        if stored.duplicate:
-            return
+        """Queue a committed message on every socket of the conversation but the sender's."""
         frame = {
             "type": "message",
             "conversation_id": conversation_id,
