@@ -747,7 +747,14 @@ class Hub:
             text=text,
             at=utcnow(),
             done=partial(
-                self._message_done, conversation_id, sender, client_id, text, origin, then
+                self._message_done,
+                conversation_id,
+                sender,
+                client_id,
+                text,
+                origin,
+                then,
+                (req.session_id, req.counsellor_id),
             ),
         )
 
@@ -782,7 +789,15 @@ class Hub:
             at=utcnow(),
             done=done,
         )
-        return self._finish_message(future, conversation_id, sender, client_id, text, origin)
+        return self._finish_message(
+            future,
+            conversation_id,
+            sender,
+            client_id,
+            text,
+            origin,
+            (req.session_id, req.counsellor_id),
+        )
 
     async def _finish_message(
         self,
@@ -792,6 +807,7 @@ class Hub:
         client_id: str,
         text: str,
         origin: PlayerConnection | StaffConnection,
+        participants: tuple[str | None, int | None],
     ) -> None:
         stored = await future
         if stored is None:
@@ -800,7 +816,7 @@ class Hub:
         origin.mark(conversation_id, stored.seq)
         await origin.send(_ack(conversation_id, client_id, stored.seq))
         if not stored.duplicate:
-            self._relay(conversation_id, sender, client_id, text, origin, stored)
+            self._relay(conversation_id, sender, client_id, text, origin, stored, participants)
 
     def _message_done(
         self,
@@ -810,6 +826,7 @@ class Hub:
         text: str,
         origin: PlayerConnection | StaffConnection,
         then: Callable[[], None] | None,
+        participants: tuple[str | None, int | None],
         stored: Stored | None,
     ) -> None:
         try:
@@ -819,7 +836,7 @@ class Hub:
             origin.mark(conversation_id, stored.seq)
             origin.send_nowait(_ack(conversation_id, client_id, stored.seq))
             if not stored.duplicate:
-                self._relay(conversation_id, sender, client_id, text, origin, stored)
+                self._relay(conversation_id, sender, client_id, text, origin, stored, participants)
         finally:
             if then is not None:
                 then()
@@ -832,8 +849,14 @@ class Hub:
         text: str,
         origin: object,
         stored: Stored,
+        participants: tuple[str | None, int | None],
     ) -> None:
-        """Queue a committed message on every socket of the conversation but the sender's."""
+        """Queue a committed message on every socket of the conversation but the sender's.
+
+        ``participants`` (player session, counsellor) are those of the moment the message was
+        accepted: if the conversation ended or was referred while the message was being
+        committed, both sides still get it live, not only on their next resume.
+        """
         frame = {
             "type": "message",
             "conversation_id": conversation_id,
@@ -844,8 +867,12 @@ class Hub:
             "client_id": client_id,
         }
         req = self.core.request_for_conversation(conversation_id)
-        session_id = req.session_id if req is not None else None
-        counsellor_id = req.counsellor_id if req is not None else None
+        session_id: str | None
+        counsellor_id: int | None
+        if req is not None:  # a transfer while committing: the new counsellor gets it
+            session_id, counsellor_id = req.session_id, req.counsellor_id
+        else:
+            session_id, counsellor_id = participants
         targets: list[PlayerConnection | StaffConnection] = []
         if session_id is not None:
             targets += list(self.players.get(session_id, {}).values())

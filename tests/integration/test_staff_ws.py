@@ -258,3 +258,31 @@ async def test_a_counsellor_socket_that_stops_reading_is_dropped(
         await asyncio.sleep(0.1)
     assert not hub.staff, "the stalled console is still connected"
     raw.close()
+
+
+async def test_a_last_message_sent_with_the_end_still_reaches_the_player_live(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """A counsellor's closing words, sent together with "end", arrive before the player's end."""
+    bundle = await published_offer(seeded_client)
+    counsellor = await connect_staff(seeded_client, "counsellor1")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, kind="professional"))
+    offer = await counsellor.expect("offer")
+    await counsellor.send({"type": "accept", "offer_id": offer["offer_id"]})
+    conv = (await counsellor.expect("matched"))["conversation_id"]
+    await player.expect("matched")
+    # No waiting for the ack: the end is processed while the message is being committed.
+    await counsellor.send(
+        {
+            "type": "message",
+            "conversation_id": conv,
+            "client_id": "last-words",
+            "text": "Take care. The door stays open.",
+        }
+    )
+    await counsellor.send({"type": "end", "conversation_id": conv, "outcome": "talked"})
+    message = await player.expect("message")
+    assert message["text"] == "Take care. The door stays open."
+    assert (await player.expect("ended"))["outcome"] == "talked"
+    await counsellor.close()
