@@ -289,18 +289,44 @@ async def bookings_due(db: Database, *, now: datetime) -> list[Any]:
         )
 
 
-async def bookings_at(db: Database, *, slot_at: datetime) -> int:
-    """How many live bookings a slot already has."""
-    async with db.engine.connect() as conn:
-        value = (
-            await conn.execute(
-                sa.select(sa.func.count())
-                .select_from(BOOKING)
-                .where(BOOKING.c.slot_at == slot_at)
-                .where(BOOKING.c.state.in_(("booked", "due")))
-            )
-        ).scalar()
-    return int(value or 0)
+async def book_if_room(
+    conn: AsyncConnection,
+    *,
+    capacity: int,
+    consent: dict[str, Any],
+    booking_id: str,
+    session_id: str,
+    organisation: str,
+    slot_at: datetime,
+    preferences: dict[str, Any],
+    created_at: datetime,
+) -> bool:
+    """Store the consent record and the booking together, unless the slot is already full.
+
+    Runs inside the single writer, so the count and the insert cannot interleave with another
+    booking: two players can never both take the last place of a slot. False = full.
+    """
+    taken = (
+        await conn.execute(
+            sa.select(sa.func.count())
+            .select_from(BOOKING)
+            .where(BOOKING.c.slot_at == slot_at)
+            .where(BOOKING.c.state.in_(("booked", "due")))
+        )
+    ).scalar()
+    if int(taken or 0) >= capacity:
+        return False
+    await insert_consent(conn, **consent)
+    await insert_booking(
+        conn,
+        booking_id=booking_id,
+        session_id=session_id,
+        organisation=organisation,
+        slot_at=slot_at,
+        preferences=preferences,
+        created_at=created_at,
+    )
+    return True
 
 
 async def recent_handling_times(

@@ -21,6 +21,7 @@ from server.content_api import get_organisation
 from server.rota import Rota, service_open
 from server.rota import bookable_slots as rota_slots
 from server.rota import next_open as rota_next_open
+from server.rota import slot_capacity as rota_slot_capacity
 from server.storage.db import Database
 
 SLOT = timedelta(minutes=30)
@@ -113,6 +114,13 @@ class Service:
         """The cached rota (None before the first load)."""
         await self._refresh()
         return self._rota
+
+    async def capacity_at(self, slot: datetime) -> int | None:
+        """Bookings the slot may take from the rota (0: not bookable); None without a rota."""
+        await self._refresh()
+        if self._hours is None:
+            return None
+        return rota_slot_capacity(self._hours, self._timezone, self._rota, slot)
 
     async def _free_slots(self, now: datetime) -> list[datetime]:
         assert self._hours is not None

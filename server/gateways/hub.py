@@ -940,8 +940,12 @@ class Hub:
             await self.to_staff(req.counsellor_id, frame)
 
     # ------------------------------------------------------------------ bookings and erasure
-    async def slot_capacity(self) -> int:
-        """How many bookings one slot takes: the counsellors' summed capacity (at least 1)."""
+    async def slot_capacity(self, slot: datetime) -> int:
+        """How many bookings the slot starting at ``slot`` takes: the capacity of the
+        counsellors rostered for all of it, or without a rota every counsellor's (at least 1)."""
+        rostered = await self.service.capacity_at(slot)
+        if rostered is not None:
+            return rostered
         async with self.db.session() as session:
             from sqlmodel import select
 

@@ -387,13 +387,12 @@ async def _book(
         raise StateError("that slot cannot be booked", code="slot_unavailable")
     if await repo.active_booking(hub.db, conn.session_id) is not None:
         raise StateError("you already have a booking", code="already_queued")
-    if await repo.bookings_at(hub.db, slot_at=slot) >= await hub.slot_capacity():
-        raise StateError("that slot is full", code="slot_unavailable")
     booking_id = new_id()
-    consent = hub.store.submit(partial(repo.insert_consent, **consent_values))
     booked = hub.store.submit(
         partial(
-            repo.insert_booking,
+            repo.book_if_room,
+            capacity=await hub.slot_capacity(slot),
+            consent=consent_values,
             booking_id=booking_id,
             session_id=conn.session_id,
             organisation="home",
@@ -402,8 +401,8 @@ async def _book(
             created_at=now,
         )
     )
-    await consent
-    await booked
+    if not await booked:
+        raise StateError("that slot is full", code="slot_unavailable")
     await conn.send({"type": "booked", "booking_id": booking_id, "slot": slot.isoformat()})
 
 

@@ -88,6 +88,29 @@ async def test_a_full_slot_is_no_longer_offered(seeded_client: TestClient) -> No
     assert (start + timedelta(minutes=30)).isoformat() in second.service["slots"]
 
 
+async def test_two_players_racing_for_the_last_place_cannot_both_get_it(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """With room for one, two players booking the same slot at once: one booked, one told no."""
+    start = await rota_in_two_days(seeded_client, capacity=1)
+    bundle = await published_offer(seeded_client)
+    players = [await connect_player(seeded_client) for _ in range(2)]
+    for player in players:  # both saw the slot offered; neither waits for the other
+        assert start.isoformat() in player.service["slots"]
+        await player.send({**consent_frame(bundle, format="booking"), "slot": start.isoformat()})
+    outcomes = []
+    for player in players:
+        frame = await player.recv()
+        while frame["type"] not in ("booked", "error"):
+            frame = await player.recv()
+        outcomes.append(frame["type"] if frame["type"] == "booked" else frame["code"])
+    assert sorted(outcomes) == ["booked", "slot_unavailable"]
+    async with seeded_client.app[DB].engine.connect() as c:
+        taken = (await c.execute(sa.text("SELECT count(*) FROM booking"))).scalar()
+        consents = (await c.execute(sa.text("SELECT count(*) FROM consent_record"))).scalar()
+    assert taken == 1 and consents == 1  # no consent record for the refused booking
+
+
 async def test_booking_enters_the_queue_at_the_front_at_its_time(
     seeded_client: TestClient,  # type: ignore[type-arg]
 ) -> None:
