@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
-from handoff.exceptions import HandoffError
+from handoff.exceptions import HandoffError, RemoteProtocolError
 from handoff.protocol import CloseCode, ErrorCode, error_frame
 from server.gateways.connections import Connection
 from server.gateways.hub import Hub
@@ -63,3 +64,57 @@ async def rate_limited(conn: Connection) -> bool:
         error_frame(ErrorCode.RATE_LIMITED, "too many frames per second; frame dropped", None)
     )
     return False
+
+
+async def frame_loop(
+    conn: Connection,
+    *,
+    data_type: WSMsgType,
+    parse: Callable[[Any], Any],
+    handle: Callable[[Any], Awaitable[None]],
+    error_ref: Callable[[Any], str | None],
+    wrong_type: str,
+    who: str,
+) -> None:
+    """Read frames until the socket closes: rate limit, parse, handle, answer every failure.
+
+    The player and staff sockets differ only in the frame type they accept (binary msgpack or
+    JSON text), their parser and their handler. A bad frame gets its error code (or a close
+    code); a failure of ours gets ``internal_error``; neither disturbs any other connection.
+    """
+    ws = conn.ws
+    async for msg in ws:
+        if msg.type == data_type:
+            if not conn.allow():
+                if await rate_limited(conn):
+                    return
+                continue
+            try:
+                frame = parse(msg.data)
+            except RemoteProtocolError as exc:
+                log.info("%s %s sent a bad frame: %s", who, conn.id, exc.code)
+                if await refuse(conn, exc.code, exc.message, exc.close_code, exc.ref):
+                    return
+                continue
+            try:
+                await handle(frame)
+            except HandoffError as exc:
+                exc.ref = exc.ref or error_ref(frame)
+                await answer_error(conn, exc)
+            except Exception:
+                log.exception("%s frame %s failed", who, frame.type)
+                await refuse(
+                    conn,
+                    ErrorCode.INTERNAL_ERROR,
+                    "something went wrong on our side; retry",
+                    None,
+                    getattr(frame, "client_id", None),
+                )
+            if ws.closed:
+                return
+        elif msg.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+            await conn.close(CloseCode.UNSUPPORTED_DATA, wrong_type)
+            return
+        elif msg.type == WSMsgType.ERROR:
+            log.info("%s socket %s error: %s", who, conn.id, ws.exception())
+            return

@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from handoff import Preferences, State
-from handoff.exceptions import HandoffError, RemoteProtocolError, StateError
+from handoff.exceptions import RemoteProtocolError, StateError
 from handoff.protocol import (
     PROTOCOL_VERSION,
     CancelBooking,
@@ -40,10 +40,9 @@ from server.chat import repo
 from server.gateways.common import (
     HEARTBEAT_SECONDS,
     HUB,
-    answer_error,
+    frame_loop,
     origin_allowed,
     rate,
-    rate_limited,
     refuse,
 )
 from server.gateways.connections import WRITER_LIMIT, PlayerConnection
@@ -71,7 +70,17 @@ async def player_ws(request: web.Request) -> web.StreamResponse:
     conn = PlayerConnection(ws, rate=per_second, burst=burst, transport=request.transport)
     try:
         if await _hello(request, hub, conn):
-            await _loop(hub, conn, settings.max_frame_bytes)
+            await frame_loop(
+                conn,
+                data_type=WSMsgType.BINARY,
+                parse=lambda data: parse_player_frame(
+                    decode_msgpack(data, max_bytes=settings.max_frame_bytes)
+                ),
+                handle=partial(_handle, hub, conn),
+                error_ref=lambda frame: getattr(frame, "client_id", None),
+                wrong_type="binary msgpack frames only",
+                who="player",
+            )
     finally:
         if conn.session_id:
             hub.remove_player(conn)
@@ -175,46 +184,6 @@ async def _welcome(hub: Hub, session_id: str, now: datetime) -> dict[str, Any]:
             "messages_per_second": settings.messages_per_second,
         },
     }
-
-
-async def _loop(hub: Hub, conn: PlayerConnection, max_bytes: int) -> None:
-    ws = conn.ws
-    async for msg in ws:
-        if msg.type == WSMsgType.BINARY:
-            if not conn.allow():
-                if await rate_limited(conn):
-                    return
-                continue
-            try:
-                frame = parse_player_frame(decode_msgpack(msg.data, max_bytes=max_bytes))
-            except RemoteProtocolError as exc:
-                log.info("player %s sent a bad frame: %s", conn.id, exc.code)
-                if await refuse(conn, exc.code, exc.message, exc.close_code, exc.ref):
-                    return
-                continue
-            try:
-                await _handle(hub, conn, frame)
-            except HandoffError as exc:
-                ref = getattr(frame, "client_id", None)
-                exc.ref = exc.ref or ref
-                await answer_error(conn, exc)
-            except Exception:
-                log.exception("player frame %s failed", frame.type)
-                await refuse(
-                    conn,
-                    ErrorCode.INTERNAL_ERROR,
-                    "something went wrong on our side; retry",
-                    None,
-                    getattr(frame, "client_id", None),
-                )
-            if conn.ws.closed:
-                return
-        elif msg.type == WSMsgType.TEXT:
-            await conn.close(CloseCode.UNSUPPORTED_DATA, "binary msgpack frames only")
-            return
-        elif msg.type == WSMsgType.ERROR:
-            log.info("player socket %s error: %s", conn.id, ws.exception())
-            return
 
 
 def _conversation(hub: Hub, session_id: str) -> tuple[str, str]:

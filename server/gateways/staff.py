@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from aiohttp import WSMsgType, web
 
 from handoff import HOME_ORG, State
-from handoff.exceptions import HandoffError, RemoteProtocolError, StateError
+from handoff.exceptions import RemoteProtocolError, StateError
 from handoff.protocol import (
     PROTOCOL_VERSION,
     Accept,
-    CloseCode,
     Decline,
     ErrorCode,
     Refer,
@@ -39,11 +39,9 @@ from server.chat import repo
 from server.gateways.common import (
     HEARTBEAT_SECONDS,
     HUB,
-    answer_error,
+    frame_loop,
     origin_allowed,
     rate,
-    rate_limited,
-    refuse,
 )
 from server.gateways.connections import WRITER_LIMIT, StaffConnection
 from server.gateways.hub import Hub, new_id, profile_for, utcnow
@@ -92,7 +90,19 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
             events = hub.core.counsellor_connected(profile, now)
         await conn.send(await _welcome(hub, conn, now))
         await hub.execute(events)
-        await _loop(hub, conn, settings.max_frame_bytes)
+        await frame_loop(
+            conn,
+            data_type=WSMsgType.TEXT,
+            parse=lambda data: parse_staff_frame(
+                decode_json(data, max_bytes=settings.max_frame_bytes)
+            ),
+            handle=partial(_handle, hub, conn),
+            error_ref=lambda frame: (
+                getattr(frame, "client_id", None) or getattr(frame, "offer_id", None)
+            ),
+            wrong_type="JSON text frames only",
+            who="staff",
+        )
     finally:
         if hub.remove_staff(conn) and conn.staff_id in hub.core.counsellors:
             # The handler may be cancelled when the peer vanishes: run the follow-up
@@ -139,47 +149,6 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
             "messages_per_second": settings.messages_per_second,
         },
     }
-
-
-async def _loop(hub: Hub, conn: StaffConnection, max_bytes: int) -> None:
-    ws = conn.ws
-    async for msg in ws:
-        if msg.type == WSMsgType.TEXT:
-            if not conn.allow():
-                if await rate_limited(conn):
-                    return
-                continue
-            try:
-                frame = parse_staff_frame(decode_json(msg.data, max_bytes=max_bytes))
-            except RemoteProtocolError as exc:
-                log.info("staff %s sent a bad frame: %s", conn.staff_id, exc.code)
-                if await refuse(conn, exc.code, exc.message, exc.close_code, exc.ref):
-                    return
-                continue
-            try:
-                await _handle(hub, conn, frame)
-            except HandoffError as exc:
-                exc.ref = (
-                    exc.ref or getattr(frame, "client_id", None) or getattr(frame, "offer_id", None)
-                )
-                await answer_error(conn, exc)
-            except Exception:
-                log.exception("staff frame %s failed", frame.type)
-                await refuse(
-                    conn,
-                    ErrorCode.INTERNAL_ERROR,
-                    "something went wrong on our side; retry",
-                    None,
-                    getattr(frame, "client_id", None),
-                )
-            if ws.closed:
-                return
-        elif msg.type == WSMsgType.BINARY:
-            await conn.close(CloseCode.UNSUPPORTED_DATA, "JSON text frames only")
-            return
-        elif msg.type == WSMsgType.ERROR:
-            log.info("staff socket %s error: %s", conn.id, ws.exception())
-            return
 
 
 async def _audit_read(hub: Hub, staff_id: int, conversation_id: str) -> None:
