@@ -6,6 +6,7 @@ rebuilds its layout whenever the theme changes (text size, font, contrast, langu
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING
 
 import pygame
@@ -70,7 +71,7 @@ class Scene:
         return []
 
 
-class PageScene(Scene):
+class PageScene(Scene, ABC):
     """A page with a heading and a scrolling column of text and controls.
 
     Escape (or the Back button) closes the page. Subclasses implement `items()`.
@@ -85,8 +86,9 @@ class PageScene(Scene):
         self.panel = Panel(pygame.Rect(0, 0, 10, 10), [])
         self._initial_done = False
 
+    @abstractmethod
     def items(self) -> list[Item]:
-        raise NotImplementedError
+        """The page's text and controls, top to bottom (rebuilt when settings change)."""
 
     def content_rect(self) -> pygame.Rect:
         w, h = self.app.size
