@@ -23,7 +23,7 @@ from server.storage.models import (
     StaffAccount,
 )
 from server.web import staff_service
-from server.web.common import audit, client_ip, db_of, page_staff, render
+from server.web.common import audit, audit_request, client_ip, db_of, page_staff, render
 from server.web.live import close_staff_sockets
 from server.web.models import AuditLog, CannedResponse, PartnerOrganisation, utcnow
 from server.web.staff_service import StaffInputError
@@ -142,13 +142,12 @@ async def staff_create(request: web.Request) -> web.StreamResponse:
                 capacity=str(form.get("capacity", "2")),
                 now=utcnow(),
             )
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=admin.id,
                 action="staff_created",
                 target=account.username,
-                ip=client_ip(request),
                 detail={"roles": account.roles},
             )
             await session.commit()
@@ -240,13 +239,12 @@ async def staff_update(request: web.Request) -> web.StreamResponse:
                 if not active:
                     await staff_service.end_sessions(session, staff_id=staff_id)
                 message = "staff_saved"
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=admin.id,
                 action=f"staff_{action}",
                 target=account.username,
-                ip=client_ip(request),
                 detail=detail,
             )
             await session.commit()
@@ -293,13 +291,12 @@ async def organisation_save(request: web.Request) -> web.StreamResponse:
             org.service_hours = hours
             org.updated_at = utcnow()
             session.add(org)
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=admin.id,
                 action="organisation_saved",
                 target=name,
-                ip=client_ip(request),
                 detail={"service_hours": json.loads(json.dumps(hours))},
             )
             await session.commit()
@@ -350,13 +347,12 @@ async def partner_save(request: web.Request) -> web.StreamResponse:
             row.languages = staff_service.clean_languages(str(form.get("languages", "")).split(","))
             row.active = form.get("active", "1") == "1"
             session.add(row)
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=admin.id,
                 action="partner_saved",
                 target=key,
-                ip=client_ip(request),
             )
             await session.commit()
     except StaffInputError as exc:
@@ -413,13 +409,12 @@ async def canned_delete(request: web.Request) -> web.StreamResponse:
         if row is None or row.owner_staff_id is not None:
             raise web.HTTPNotFound(text="No such organisation-wide response.")
         await session.delete(row)
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=admin.id,
             action="canned_deleted",
             target=row.shortcut,
-            ip=client_ip(request),
         )
         await session.commit()
     raise _done("canned_deleted", "canned")
@@ -435,12 +430,11 @@ async def policy_save(request: web.Request) -> web.StreamResponse:
             await staff_service.set_role_totp(
                 session, role=role, required=role in required, now=utcnow()
             )
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=admin.id,
             action="policy_saved",
-            ip=client_ip(request),
             detail={"require_totp": sorted(required)},
         )
         await session.commit()

@@ -23,6 +23,7 @@ from server.auth import current_csrf, current_staff
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.models import StaffAccount
+from server.storage.types import utcnow
 from server.web.models import AuditLog
 
 JINJA_KEY: web.AppKey[jinja2.Environment] = web.AppKey("crossroads_web_jinja", jinja2.Environment)
@@ -185,6 +186,27 @@ async def audit(
             ip=ip[:64],
             detail=detail or {},
         )
+    )
+
+
+async def audit_request(
+    session: AsyncSession,
+    request: web.Request,
+    *,
+    staff_id: int | None,
+    action: str,
+    target: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """:func:`audit` for an action taken through ``request``: now, from the caller's address."""
+    await audit(
+        session,
+        now=utcnow(),
+        staff_id=staff_id,
+        action=action,
+        target=target,
+        ip=client_ip(request),
+        detail=detail,
     )
 
 

@@ -19,6 +19,7 @@ from server.web.common import (
     JSONError,
     api_staff,
     audit,
+    audit_request,
     client_ip,
     db_of,
     decrypt_note,
@@ -191,13 +192,12 @@ async def notes_list(request: web.Request) -> web.Response:
             for note, name in rows
         ]
         if any(not n["mine"] for n in notes):
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=account.id,
                 action="notes_read",
                 target=conversation_id,
-                ip=client_ip(request),
             )
             await session.commit()
     return web.json_response({"notes": notes})
@@ -324,13 +324,12 @@ async def referral(request: web.Request) -> web.Response:
         partner = await session.get(PartnerOrganisation, partner_id)
         if partner is None or not partner.active:
             raise JSONError(404, "unknown_partner", "No such active partner organisation.")
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="referral",
             target=conversation_id,
-            ip=client_ip(request),
             detail={"partner_id": partner.id, "partner": partner.name},
         )
         await session.commit()

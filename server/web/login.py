@@ -37,6 +37,7 @@ from server.storage.models import StaffAccount, StaffSession
 from server.web import throttle
 from server.web.common import (
     audit,
+    audit_request,
     client_ip,
     db_of,
     page_staff,
@@ -378,12 +379,11 @@ async def logout(request: web.Request) -> web.StreamResponse:
         if everywhere:
             await close_staff_sockets(request.app, account.id)
         async with db_of(request).session() as session:
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=account.id,
                 action="sign_out_everywhere" if everywhere else "sign_out",
-                ip=client_ip(request),
             )
             await session.commit()
     response = redirect("/login?signed_out=1")
@@ -458,12 +458,11 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         assert row is not None
         row.password_hash = hash_password(new)
         session.add(row)
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="password_changed",
-            ip=client_ip(request),
         )
         await session.commit()
     # Keep this session, end every other one.
@@ -497,12 +496,11 @@ async def totp_disable(request: web.Request) -> web.StreamResponse:
         assert row is not None
         row.totp_secret = None
         session.add(row)
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="totp_disabled",
-            ip=client_ip(request),
         )
         await session.commit()
     raise web.HTTPSeeOther("/account?msg=totp_off")

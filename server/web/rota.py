@@ -19,7 +19,7 @@ from server.rota import next_open, rostered, service_open
 from server.service_hours import InvalidServiceHours
 from server.storage.models import WEEKDAYS
 from server.web import staff_service
-from server.web.common import audit, client_ip, db_of, page_staff, render
+from server.web.common import audit_request, db_of, page_staff, render
 from server.web.models import utcnow
 
 ROLES = ("admin", "supervisor")
@@ -93,13 +93,12 @@ async def shift_add(request: web.Request) -> web.StreamResponse:
                 end=str(form.get("end", "")).strip(),
                 now=utcnow(),
             )
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=account.id,
                 action="rota_shift_added",
                 target=str(form.get("username", "")),
-                ip=client_ip(request),
                 detail={"weekday": row.weekday, "start": row.start, "end": row.end},
             )
             await session.commit()
@@ -132,13 +131,12 @@ async def exception_add(request: web.Request) -> web.StreamResponse:
                 note=str(form.get("note", "")).strip(),
                 now=utcnow(),
             )
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=account.id,
                 action="rota_exception_added",
                 target=str(form.get("username", "")),
-                ip=client_ip(request),
                 detail={"on": on.isoformat(), "kind": kind, "start": row.start, "end": row.end},
             )
             await session.commit()
@@ -155,13 +153,12 @@ async def shift_remove(request: web.Request) -> web.StreamResponse:
         row = await rota_repo.remove_shift(session, shift_id=_int(request.match_info["id"]))
         if row is None:
             raise web.HTTPNotFound(text="No such shift.")
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="rota_shift_removed",
             target=str(row.staff_id),
-            ip=client_ip(request),
             detail={"weekday": row.weekday, "start": row.start, "end": row.end},
         )
         await session.commit()
@@ -176,13 +173,12 @@ async def exception_remove(request: web.Request) -> web.StreamResponse:
         row = await rota_repo.remove_exception(session, exception_id=_int(request.match_info["id"]))
         if row is None:
             raise web.HTTPNotFound(text="No such exception.")
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="rota_exception_removed",
             target=str(row.staff_id),
-            ip=client_ip(request),
             detail={"on": row.on_date.isoformat(), "kind": row.kind},
         )
         await session.commit()

@@ -27,8 +27,7 @@ from server.web.access import (
 from server.web.common import (
     JSONError,
     api_staff,
-    audit,
-    client_ip,
+    audit_request,
     db_of,
     decrypt_note,
     page_staff,
@@ -177,13 +176,12 @@ async def set_capacity(request: web.Request) -> web.StreamResponse:
         before = row.capacity
         row.capacity = capacity
         session.add(row)
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="caseload_cap_changed",
             target=f"staff:{staff_id}",
-            ip=client_ip(request),
             detail={"from": before, "to": capacity},
         )
         await session.commit()
@@ -210,13 +208,12 @@ async def debrief_done(request: web.Request) -> web.StreamResponse:
         row.done_by = account.id
         row.note = note
         session.add(row)
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="debrief_done",
             target=conversation_id,
-            ip=client_ip(request),
         )
         await session.commit()
     if request.content_type == "application/json":
@@ -261,13 +258,12 @@ async def transcript_page(request: web.Request) -> web.Response:
             pending.seen_at = utcnow()
             pending.seen_by = account.id
             session.add(pending)
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="transcript_read",
             target=conversation_id,
-            ip=client_ip(request),
         )
         await session.commit()
     settings = settings_of(request)
@@ -314,13 +310,12 @@ async def transcript_api(request: web.Request) -> web.Response:
         )
         conversation = await session.get(Conversation, conversation_id)
         if after == 0:
-            await audit(
+            await audit_request(
                 session,
-                now=utcnow(),
+                request,
                 staff_id=account.id,
                 action="transcript_read",
                 target=conversation_id,
-                ip=client_ip(request),
             )
             await session.commit()
     return web.json_response(
@@ -343,13 +338,12 @@ async def request_handled(request: web.Request) -> web.StreamResponse:
         pending.handled_at = utcnow()
         pending.handled_by = account.id
         session.add(pending)
-        await audit(
+        await audit_request(
             session,
-            now=utcnow(),
+            request,
             staff_id=account.id,
             action="supervisor_request_handled",
             target=conversation_id,
-            ip=client_ip(request),
         )
         await session.commit()
     return web.json_response({"conversation_id": conversation_id, "handled": True})
