@@ -38,6 +38,16 @@ _APP_ID: web.AppKey[str] = web.AppKey("crossroads_scheduler_app_id", str)
 SETUP_HOOKS: list[Callable[[BackgroundScheduler, web.Application], None]] = []
 
 
+def on_start(hook: Callable[[BackgroundScheduler, web.Application], None]) -> None:
+    """Run ``hook(scheduler, app)`` whenever an app's scheduler starts.
+
+    Registering the same hook again (every ``create_app`` does) changes nothing.
+    """
+    key = (hook.__module__, hook.__qualname__)
+    if all((h.__module__, h.__qualname__) != key for h in SETUP_HOOKS):
+        SETUP_HOOKS.append(hook)
+
+
 def job(name: str) -> Callable[[JobFunction], JobFunction]:
     """Register ``async def fn(app, **kwargs)`` as the job called ``name``."""
 

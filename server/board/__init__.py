@@ -48,8 +48,7 @@ def register_job() -> None:
     from server import scheduler
 
     scheduler.job(CHECKPOINT_JOB)(sign_checkpoint_job)
-    if _schedule not in scheduler.SETUP_HOOKS:
-        scheduler.SETUP_HOOKS.append(_schedule)
+    scheduler.on_start(_schedule)
 
 
 def setup(app: web.Application) -> None:

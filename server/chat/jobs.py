@@ -97,7 +97,6 @@ def schedule_announce(scheduler: Any, app: web.Application) -> None:
 
 def register_announce() -> None:
     """Hook ``schedule_announce`` into the app scheduler's start (once)."""
-    from server.scheduler import SETUP_HOOKS
+    from server.scheduler import on_start
 
-    if schedule_announce not in SETUP_HOOKS:
-        SETUP_HOOKS.append(schedule_announce)
+    on_start(schedule_announce)

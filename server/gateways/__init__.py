@@ -44,7 +44,7 @@ def _kinds_available(app: web.Application) -> list[str]:
 
 def setup(app: web.Application) -> None:
     """Plug the handoff gateways into the app."""
-    from server.scheduler import SETUP_HOOKS
+    from server.scheduler import on_start
 
     app.router.add_get("/ws/player", player_ws, name="ws_player")
     app.router.add_get("/ws/staff", staff_ws, name="ws_staff")
@@ -52,5 +52,4 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(_hub_ctx)
     app.on_shutdown.append(_on_shutdown)
     app[content_api.KINDS_AVAILABLE] = lambda: _kinds_available(app)
-    if schedule_jobs not in SETUP_HOOKS:
-        SETUP_HOOKS.append(schedule_jobs)
+    on_start(schedule_jobs)

@@ -169,11 +169,10 @@ def register_job() -> None:
     from server import scheduler
 
     scheduler.job("web.shift_check")(shift_job)
+    scheduler.on_start(_schedule_shift_check)
 
-    def hook(sched: Any, app: web.Application) -> None:
-        scheduler.add_job(sched, "web.shift_check", "interval", job_id="web.shift_check", minutes=1)
 
-    if hook not in scheduler.SETUP_HOOKS and not any(
-        getattr(h, "__qualname__", "") == hook.__qualname__ for h in scheduler.SETUP_HOOKS
-    ):
-        scheduler.SETUP_HOOKS.append(hook)
+def _schedule_shift_check(sched: Any, app: web.Application) -> None:
+    from server import scheduler
+
+    scheduler.add_job(sched, "web.shift_check", "interval", job_id="web.shift_check", minutes=1)

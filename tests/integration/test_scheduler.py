@@ -77,3 +77,14 @@ def test_the_job_store_uses_a_synchronous_driver_for_the_same_database() -> None
     """The job store talks to the same database as the app, through a blocking-safe driver."""
     assert scheduler.sync_url("sqlite+aiosqlite:///var/x.db") == "sqlite:///var/x.db"
     assert scheduler.sync_url("postgresql+asyncpg://u:p@h/db") == "postgresql+psycopg://u:p@h/db"
+
+
+def test_each_area_registers_its_jobs_once_however_many_apps_start(settings: Settings) -> None:
+    """Building the app repeatedly (tests, restarts) never schedules an area's jobs twice."""
+    create_app(settings)
+    before = list(scheduler.SETUP_HOOKS)
+    create_app(settings)
+    create_app(settings)
+    assert scheduler.SETUP_HOOKS == before
+    names = [(h.__module__, h.__qualname__) for h in scheduler.SETUP_HOOKS]
+    assert len(names) == len(set(names))
