@@ -12,7 +12,6 @@ its neighbours.
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
@@ -27,6 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.chat.models import ChatMessage
+from server.chat.sqlite_writer import WriterProcess
 from server.storage.db import Database, sqlite_pragmas
 
 log = logging.getLogger("crossroads.chat.store")
@@ -34,17 +34,8 @@ log = logging.getLogger("crossroads.chat.store")
 MESSAGES = ChatMessage.__table__  # type: ignore[attr-defined]
 #: Items per group commit. Under saturation batches reach this cap; larger commits cost less
 #: per message (an index page dirtied by several messages is written to the WAL once).
-MAX_BATCH = 2048
+MAX_BATCH = 4096
 CHECKPOINT_SECONDS = 1.0
-_CHUNK = 500  # 6 parameters per row, far below SQLite's limit of 32766
-
-
-@functools.lru_cache(maxsize=64)
-def _insert_rows(n: int) -> str:
-    return (
-        "INSERT INTO chat_message (conversation_id, seq, sender, client_id, body, at) VALUES "
-        + ", ".join(["(?, ?, ?, ?, ?, ?)"] * n)
-    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +69,8 @@ class _Append:
 
 # (conversation_id, seq, sender, client_id, text, at) of a message to insert
 _Row = tuple[str, int, str, str, str, datetime]
+# The same with ``at`` as the SQLite column's text, as the writer process takes it
+_WireRow = tuple[str, int, str, str, str, str]
 
 
 @dataclass(slots=True)
@@ -104,11 +97,11 @@ class ChatStore:
         self._task: asyncio.Task[None] | None = None
         # The writer keeps one connection: no pool checkout and reset per batch.
         self._conn: AsyncConnection | None = None
-        self._sqlite: sqlite3.Connection | None = None
-        self._undo_keys: list[tuple[str, tuple[str, str]]] = []
-        self._undo_last: dict[str, int] = {}
-        self._undo_loaded: set[str] = set()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-writer")
+        # On SQLite, messages are encrypted and inserted by a child process (sqlite_writer).
+        self._transcript_key = (
+            transcript_key.decode() if isinstance(transcript_key, bytes) else transcript_key
+        )
+        self._process: WriterProcess | None = None
         self._ckpt_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-ckpt")
         self._ckpt: sqlite3.Connection | None = None
         self._ckpt_task: asyncio.Task[None] | None = None
@@ -138,11 +131,13 @@ class ChatStore:
                 pass
             self._ckpt_task = None
         await self._reset()
+        if self._process is not None:
+            process, self._process = self._process, None
+            await process.stop()
         if self._ckpt is not None:
             loop = asyncio.get_running_loop()
             ckpt, self._ckpt = self._ckpt, None
             await loop.run_in_executor(self._ckpt_executor, self._final_checkpoint, ckpt)
-        self._executor.shutdown(wait=False)
         self._ckpt_executor.shutdown(wait=False)
 
     # ------------------------------------------------------------------ writes
@@ -185,6 +180,10 @@ class ChatStore:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._queue.put_nowait(_Op(fn, future))
         return future
+
+    def writer_pid(self) -> int | None:
+        """The process id of the SQLite writer process while it runs (else None)."""
+        return self._process.pid if self._process is not None else None
 
     def forget(self, conversation_id: str) -> None:
         """Drop the in-memory index of a finished or erased conversation."""
@@ -241,6 +240,12 @@ class ChatStore:
 
     # ------------------------------------------------------------------ the writer
     async def _writer(self) -> None:
+        if self.db.dialect == "sqlite":
+            # Start the writer process now, not with the first player's first message.
+            try:
+                await self._writer_process()
+            except Exception:  # noqa: BLE001 - retried on the first write, which reports it
+                log.exception("could not start the chat writer process")
         stopping = False
         while not stopping:
             first = await self._queue.get()
@@ -271,9 +276,6 @@ class ChatStore:
             await self._commit_run(run)
 
     async def _commit_run(self, run: list[_Append | _Op]) -> None:
-        self._undo_keys = []
-        self._undo_last = {}
-        self._undo_loaded = set()
         try:
             if isinstance(run[0], _Append):
                 results: list[Any] = await self._append_run(run)  # type: ignore[arg-type]
@@ -281,10 +283,16 @@ class ChatStore:
                 results = await self._op_run(run)  # type: ignore[arg-type]
         except Exception:
             await self._reset()
-            self._rollback_cache()
+            # The in-memory index of these conversations may now be ahead of the database,
+            # or behind it (a writer process killed after its commit but before its answer):
+            # forget it, and the retry reloads what is really stored. A retried message that
+            # was in fact committed is then recognised by its client id, not stored twice.
+            for item in run:
+                if isinstance(item, _Append):
+                    self._cache.pop(item.conversation_id, None)
             if len(run) == 1:
                 log.exception("handoff write failed")
-                _fail(run[0])
+                asyncio.get_running_loop().call_soon(_fail, run[0])
                 return
             # Retry one by one, isolating the bad item.
             for item in run:
@@ -292,33 +300,20 @@ class ChatStore:
             return
         self.batches += 1
         self.committed += len(run)
-        for item, result in zip(run, results, strict=True):
-            _resolve(item, result)
-
-    def _rollback_cache(self) -> None:
-        """Undo what a failed run did to the in-memory index (only what it touched)."""
-        for conversation_id, key in self._undo_keys:
-            cache = self._cache.get(conversation_id)
-            if cache is not None:
-                cache.by_client.pop(key, None)
-        for conversation_id, last in self._undo_last.items():
-            cache = self._cache.get(conversation_id)
-            if cache is not None:
-                cache.last_seq = last
-        for conversation_id in self._undo_loaded:
-            self._cache.pop(conversation_id, None)
+        # Answer the callers on the next loop turn, so the writer hands its next batch to
+        # the database first: the acks and relays of this batch then overlap that commit.
+        asyncio.get_running_loop().call_soon(_resolve_all, run, results)
 
     async def _reset(self) -> None:
-        """Drop connections after a failure; they are reopened on the next write."""
+        """Drop connections after a failure (and at stop); reopened on the next write."""
         if self._conn is not None:
             try:
                 await self._conn.close()
             except Exception:  # noqa: BLE001 - already broken
                 pass
             self._conn = None
-        if self._sqlite is not None:
-            sqlite_conn, self._sqlite = self._sqlite, None
-            await asyncio.get_running_loop().run_in_executor(self._executor, sqlite_conn.close)
+        if self._process is not None and not self._process.running:
+            self._process = None  # it died; the next write starts a new one
 
     async def _connection(self) -> AsyncConnection:
         conn = self._conn
@@ -351,8 +346,6 @@ class ChatStore:
             if known is not None:
                 results.append(Stored(conversation_id, known[0], known[1], True))
                 continue
-            self._undo_last.setdefault(conversation_id, cache.last_seq)
-            self._undo_keys.append((conversation_id, key))
             seq = cache.last_seq = cache.last_seq + 1
             cache.by_client[key] = (seq, item.at)
             rows.append((conversation_id, seq, item.sender, item.client_id, item.text, item.at))
@@ -384,42 +377,47 @@ class ChatStore:
                 )
         return results
 
-    # SQLite hot path: one dedicated connection on one worker thread, one thread hop per
-    # batch (BEGIN, executemany, COMMIT together), and no per-row SQLAlchemy processing.
-    # sqlite3 releases the GIL while SQLite works, so the event loop keeps serving.
+    # SQLite hot path: the rows go to the writer process (see sqlite_writer), which encrypts
+    # and inserts them in one transaction on its own core, outside this process's GIL.
+    async def _writer_process(self) -> WriterProcess:
+        process = self._process
+        if process is None or not process.running:
+            process = self._process = WriterProcess(
+                make_url(self.db.url).database or ":memory:",
+                [
+                    *sqlite_pragmas(self.db.sqlite_synchronous),
+                    # Checkpoints (copying the WAL back into the database, with an fsync)
+                    # would stall the commit that triggers them; the store runs them in
+                    # the background instead.
+                    "PRAGMA wal_autocheckpoint=0",
+                    "PRAGMA cache_size=-32768",
+                ],
+                self._transcript_key,
+            )
+            await process.start()
+        return process
+
     async def _append_run_sqlite(self, run: list[_Append]) -> list[Stored]:
-        loop = asyncio.get_running_loop()
-        if self._sqlite is None:
-            self._sqlite = await loop.run_in_executor(self._executor, self._open_sqlite)
+        process = await self._writer_process()
         missing = {i.conversation_id for i in run if i.conversation_id not in self._cache}
         if missing:
-            loaded = await loop.run_in_executor(self._executor, self._load_sync, missing)
-            self._undo_loaded |= missing
+            loaded: dict[str, list[list[Any]]] = await process.call("load", sorted(missing))
             for conversation_id in missing:
                 found = loaded.get(conversation_id, [])
                 self._cache[conversation_id] = _ConvCache(
                     max((seq for _, _, seq, _ in found), default=0),
-                    {(snd, cid): (seq, at) for snd, cid, seq, at in found},
+                    {
+                        (snd, cid): (seq, datetime.fromisoformat(at).replace(tzinfo=UTC))
+                        for snd, cid, seq, at in found
+                    },
                 )
         results, rows = self._assign(run)
         if rows:
-            # The time column as SQLAlchemy stores it; the row tuples go to the writer
-            # thread as they are (it encrypts there).
-            await loop.run_in_executor(self._executor, self._insert_sync, rows)
+            wire: list[_WireRow] = [
+                (c, q, snd, cid, text, _sqlite_time(at)) for c, q, snd, cid, text, at in rows
+            ]
+            await process.call("insert", wire)
         return results
-
-    def _open_sqlite(self) -> sqlite3.Connection:
-        path = make_url(self.db.url).database or ":memory:"
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        for pragma in (
-            *sqlite_pragmas(self.db.sqlite_synchronous),
-            # Checkpoints (copying the WAL back into the database, with an fsync) would stall
-            # the commit that triggers them; the store runs them in the background instead.
-            "PRAGMA wal_autocheckpoint=0",
-            "PRAGMA cache_size=-32768",
-        ):
-            conn.execute(pragma)
-        return conn
 
     @staticmethod
     def _final_checkpoint(conn: sqlite3.Connection) -> None:
@@ -449,42 +447,6 @@ class ChatStore:
             except Exception:  # noqa: BLE001 - a busy checkpoint is retried next time
                 log.warning("background checkpoint failed", exc_info=True)
 
-    def _load_sync(self, ids: set[str]) -> dict[str, list[tuple[str, str, int, datetime]]]:
-        assert self._sqlite is not None
-        out: dict[str, list[tuple[str, str, int, datetime]]] = {}
-        for conversation_id in ids:
-            rows = self._sqlite.execute(
-                "SELECT sender, client_id, seq, at FROM chat_message WHERE conversation_id = ?",
-                (conversation_id,),
-            ).fetchall()
-            out[conversation_id] = [
-                (snd, cid, seq, datetime.fromisoformat(at).replace(tzinfo=UTC))
-                for snd, cid, seq, at in rows
-            ]
-        return out
-
-    def _insert_sync(self, rows: list[_Row]) -> None:
-        assert self._sqlite is not None
-        conn = self._sqlite
-        # Encrypt and format here, on the writer thread: it keeps both off the event loop.
-        encrypt = self._fernet.encrypt
-        params = [
-            (c, q, snd, cid, encrypt(text.encode("utf-8")), _sqlite_time(at))
-            for c, q, snd, cid, text, at in rows
-        ]
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            # One multi-row INSERT per chunk, not executemany: each SQLite step gives the
-            # GIL back and must win it again from the busy event loop, so fewer steps
-            # means far less waiting (executemany of 200 rows would need 200 handovers).
-            for i in range(0, len(params), _CHUNK):
-                chunk = params[i : i + _CHUNK]
-                conn.execute(_insert_rows(len(chunk)), [v for row in chunk for v in row])
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
-
     async def _conv(self, conn: AsyncConnection, conversation_id: str) -> _ConvCache:
         cache = self._cache.get(conversation_id)
         if cache is None:
@@ -499,8 +461,12 @@ class ChatStore:
             last = max((r.seq for r in rows), default=0)
             cache = _ConvCache(last, by_client)
             self._cache[conversation_id] = cache
-            self._undo_loaded.add(conversation_id)
         return cache
+
+
+def _resolve_all(run: list[_Append | _Op], results: list[Any]) -> None:
+    for item, result in zip(run, results, strict=True):
+        _resolve(item, result)
 
 
 def _resolve(item: _Append | _Op, result: Any) -> None:

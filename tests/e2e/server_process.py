@@ -87,6 +87,18 @@ class ServerProcess:
                 time.sleep(0.1)
         raise RuntimeError(f"server did not become healthy:\n{self.log_file.read_text()}")
 
+    def children(self) -> list[int]:
+        """Process ids of the server's own child processes (the SQLite chat writer)."""
+        if self.process is None:
+            return []
+        found: list[int] = []
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            try:
+                found += [int(pid) for pid in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return found
+
     def stop(self, *, kill: bool = False, timeout: float = 15.0) -> int:
         """Stop with SIGTERM (clean) or SIGKILL (a crash); returns the exit status."""
         if self.process is None:

@@ -77,6 +77,15 @@ async def staff_connect(http: aiohttp.ClientSession, url: str, cookie: str) -> t
     return ws, welcome
 
 
+def alive(pid: int) -> bool:
+    """Whether a process still runs (an exited child of a killed parent is reaped by init)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 async def read_acks(ws: Any, acks: dict[str, int], *, binary: bool) -> None:
     """Collect acks (by globally unique client id) until the socket dies."""
     async for msg in ws:
@@ -188,8 +197,16 @@ async def test_kill_9_loses_no_acknowledged_message(
             pumps.append(pump(staff_ws[holder[conv]][0], c, binary=False, conv=conv))
         pump_task = asyncio.gather(*pumps)
         await asyncio.sleep(0.12)
+        writers = server.children()
+        assert len(writers) == (1 if database == "sqlite" else 0)
         await asyncio.to_thread(server.stop, kill=True)
         await pump_task
+        # The killed server's writer process sees its pipe close and exits by itself.
+        for _ in range(100):
+            if not any(alive(pid) for pid in writers):
+                break
+            await asyncio.sleep(0.05)
+        assert not any(alive(pid) for pid in writers)
         await asyncio.wait(readers, timeout=10)
         for pair in sides.values():
             for side in pair:

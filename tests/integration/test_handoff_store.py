@@ -5,12 +5,17 @@ encryption at rest."""
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
+from server.chat.sqlite_writer import WriterGone, WriterProcess
 from server.chat.store import ChatStore
 from server.settings import Settings
 from server.storage.db import Database
@@ -142,3 +147,102 @@ async def test_messages_after_returns_exactly_the_tail(
         )
     await store.stop()
     assert [m["seq"] for m in await store.messages_after("c1", last)] == list(range(last + 1, 6))
+
+
+# --------------------------------------------------------------------- the writer process
+# On SQLite the messages are written by a child process (server.chat.sqlite_writer).
+
+
+def sqlite_only(db: Database) -> None:
+    if db.dialect != "sqlite":
+        pytest.skip("the writer process serves SQLite; PostgreSQL is written from the loop")
+
+
+async def send(store: ChatStore, conv: str, ids: range) -> list[Any]:
+    futures = [
+        store.append(conversation_id=conv, sender="player", client_id=f"m{i}", text=f"{i}", at=NOW)
+        for i in ids
+    ]
+    return await asyncio.gather(*futures)
+
+
+async def stored_seqs(db: Database, conv: str) -> list[tuple[int, str]]:
+    async with db.engine.connect() as c:
+        rows = await c.execute(
+            sa.text(
+                "SELECT seq, client_id FROM chat_message WHERE conversation_id = :c ORDER BY seq"
+            ),
+            {"c": conv},
+        )
+        return [(r.seq, r.client_id) for r in rows]
+
+
+async def test_a_killed_writer_process_is_replaced_and_loses_nothing(
+    db: Database, settings: Settings
+) -> None:
+    """The writer process is killed between batches: the next batch starts a new one, and
+    every acknowledged message is stored exactly once with gap-free seqs."""
+    sqlite_only(db)
+    await seed(db, ["c1"])
+    store = ChatStore(db, settings.transcript_key)
+    store.start()
+    first = await send(store, "c1", range(0, 20))
+    old = store.writer_pid()
+    assert old is not None
+    os.kill(old, signal.SIGKILL)
+    await asyncio.sleep(0.1)
+    second = await send(store, "c1", range(20, 40))
+    again = await send(store, "c1", range(10, 15))  # retries of acknowledged messages
+    new = store.writer_pid()
+    await store.stop()
+    assert new is not None and new != old
+    assert [s.seq for s in first + second] == list(range(1, 41))
+    assert [(s.seq, s.duplicate) for s in again] == [(i, True) for i in range(11, 16)]
+    assert await stored_seqs(db, "c1") == [(i + 1, f"m{i}") for i in range(40)]
+
+
+async def test_a_writer_lost_after_its_commit_does_not_store_twice(
+    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The writer commits a batch and dies before answering: the server cannot know the
+    batch is stored, retries it, recognises every message by its client id, and answers
+    with the original seqs. Nothing is stored twice and nothing is lost."""
+    sqlite_only(db)
+    await seed(db, ["c1"])
+    store = ChatStore(db, settings.transcript_key)
+    store.start()
+    await send(store, "c1", range(0, 3))
+    real_call = WriterProcess.call
+    died = False
+
+    async def commit_then_die(self: WriterProcess, op: str, arg: Any) -> Any:
+        nonlocal died
+        result = await real_call(self, op, arg)
+        if op == "insert" and not died:
+            died = True
+            await self.stop()
+            raise WriterGone("the chat writer process stopped (killed in the test)")
+        return result
+
+    monkeypatch.setattr(WriterProcess, "call", commit_then_die)
+    lost_answer = await send(store, "c1", range(3, 8))
+    await store.stop()
+    assert died
+    assert [(s.seq, s.duplicate) for s in lost_answer] == [(i, True) for i in range(4, 9)]
+    assert await stored_seqs(db, "c1") == [(i + 1, f"m{i}") for i in range(8)]
+
+
+async def test_stopping_the_store_ends_the_writer_process(db: Database, settings: Settings) -> None:
+    """A clean stop stores everything still queued, then the child exits on its own."""
+    sqlite_only(db)
+    await seed(db, ["c1"])
+    store = ChatStore(db, settings.transcript_key)
+    store.start()
+    await send(store, "c1", range(0, 1))
+    pid = store.writer_pid()
+    assert pid is not None
+    pending = asyncio.ensure_future(send(store, "c1", range(1, 51)))
+    await asyncio.sleep(0)
+    await store.stop()
+    assert [s.seq for s in await pending] == list(range(2, 52))
+    assert not Path(f"/proc/{pid}").exists()
