@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     public_url: str = ""
     secret_key: str = ""
     transcript_key: str = ""
+    #: Keys rotated out of ``transcript_key``: never used to encrypt, still to decrypt what
+    #: they encrypted (comma-separated in the environment). See docs/OPERATIONS.md.
+    transcript_keys_previous: Annotated[list[str], NoDecode] = Field(default_factory=list)
     allowed_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     retention_days: int = Field(default=30, ge=1, le=3650)
     # At least two: nobody may ever publish content alone.
@@ -65,6 +68,21 @@ class Settings(BaseSettings):
         """Accept a comma-separated list in the environment."""
         if isinstance(value, str):
             return [item.strip().rstrip("/") for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("transcript_keys_previous", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        """Accept a comma-separated list in the environment; each must be a transcript key."""
+        if isinstance(value, str):
+            value = [item.strip() for item in value.split(",") if item.strip()]
+        if isinstance(value, list):
+            for n, key in enumerate(value, start=1):
+                if not _is_fernet_key(key):
+                    raise ValueError(
+                        f"entry {n} of CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS is not a transcript "
+                        "key (32 bytes in URL-safe base64, as CROSSROADS_TRANSCRIPT_KEY)"
+                    )
         return value
 
     def model_post_init(self, __context: object) -> None:
@@ -98,13 +116,8 @@ class Settings(BaseSettings):
                 "(python -c 'from cryptography.fernet import Fernet; "
                 "print(Fernet.generate_key().decode())')"
             )
-        else:
-            try:
-                raw = base64.urlsafe_b64decode(self.transcript_key.encode())
-            except ValueError:
-                raw = b""
-            if len(raw) != 32:
-                problems.append("CROSSROADS_TRANSCRIPT_KEY is not a valid Fernet key")
+        elif not _is_fernet_key(self.transcript_key):
+            problems.append("CROSSROADS_TRANSCRIPT_KEY is not a valid Fernet key")
         if not self.public_url:
             problems.append(
                 "CROSSROADS_PUBLIC_URL must be set (for example https://chat.example.org)"
@@ -130,3 +143,13 @@ class Settings(BaseSettings):
     def secure_cookies(self) -> bool:
         """Cookies carry ``Secure`` except on plain-http development servers."""
         return not (self.dev_mode and self.public_url.startswith("http://"))
+
+
+def _is_fernet_key(value: object) -> bool:
+    """32 bytes in URL-safe base64: the form of every transcript key."""
+    if not isinstance(value, str):
+        return False
+    try:
+        return len(base64.urlsafe_b64decode(value.encode())) == 32
+    except ValueError:
+        return False

@@ -8,8 +8,8 @@ time. In its own process the writer works truly in parallel, on the second core,
 loop keeps relaying while a batch is committed. (PostgreSQL writes go through asyncpg on the
 loop: the database server already does that work in its own processes.)
 
-The child is deliberately small: it imports only ``sqlite3``, ``msgpack`` and
-``cryptography``; it gets the database path, the connection pragmas and the transcript key
+The child is deliberately small: it imports only ``sqlite3``, ``msgpack`` and the message
+cipher (``cryptography``); it gets the database path, the connection pragmas and the transcript key
 in its first frame (never on the command line, where ``ps`` would show it); it ignores
 SIGINT/SIGTERM and exits when its input closes, so it always finishes the batch in hand and
 never outlives the server (a killed server closes the pipe too).
@@ -28,14 +28,17 @@ import asyncio
 import contextlib
 import fcntl
 import logging
+import os
 import signal
 import sqlite3
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import IO, Any
 
 import msgpack
-from cryptography.fernet import Fernet
+
+from server.chat.message_cipher import MessageCipher
 
 log = logging.getLogger("crossroads.chat.sqlite_writer")
 
@@ -74,7 +77,7 @@ class Writer:
     """The child's side: one connection, one transaction per batch."""
 
     def __init__(self, path: str, pragmas: Sequence[str], key: str) -> None:
-        self._fernet = Fernet(key.encode())
+        self._cipher = MessageCipher(key)
         self._conn = sqlite3.connect(path, isolation_level=None)
         for pragma in pragmas:
             self._conn.execute(pragma)
@@ -82,10 +85,8 @@ class Writer:
 
     def insert(self, rows: Sequence[Row]) -> int:
         """Encrypt and insert the rows in one transaction; returns how many were written."""
-        encrypt = self._fernet.encrypt
-        params = [
-            (c, q, snd, cid, encrypt(text.encode("utf-8")), at) for c, q, snd, cid, text, at in rows
-        ]
+        encrypt = self._cipher.encrypt
+        params = [(c, q, snd, cid, encrypt(c, text), at) for c, q, snd, cid, text, at in rows]
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -199,8 +200,9 @@ class WriterProcess:
         """Start the child and open its connection (about 50 ms)."""
         self._proc = await asyncio.create_subprocess_exec(
             sys.executable,
-            "-P",  # not this file's folder on sys.path: server/chat's modules are no concern
-            __file__,
+            "-m",
+            __name__,
+            env=_child_environment(),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=MAX_FRAME,
@@ -256,6 +258,15 @@ class WriterProcess:
             with contextlib.suppress(ProcessLookupError):
                 proc.kill()
             await proc.wait()
+
+
+def _child_environment() -> dict[str, str]:
+    """The server's environment, with the folder holding the ``server`` package first on the
+    module path, so the child imports the same code however the server was started."""
+    root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH", "")) if p)
+    return env
 
 
 def _widen_pipe(stream: asyncio.StreamWriter | None) -> None:

@@ -14,17 +14,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from cryptography.fernet import Fernet
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server.chat.message_cipher import MessageCipher, UnreadableMessage
 from server.chat.models import ChatMessage
 from server.chat.sqlite_writer import WriterProcess
 from server.storage.db import Database, sqlite_pragmas
@@ -36,6 +36,8 @@ MESSAGES = ChatMessage.__table__  # type: ignore[attr-defined]
 #: per message (an index page dirtied by several messages is written to the WAL once).
 MAX_BATCH = 4096
 CHECKPOINT_SECONDS = 1.0
+#: What a reader sees of a message whose key was removed from the configuration.
+UNREADABLE = "[this message can no longer be read: its key was removed from the server]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,20 +89,18 @@ class _Batch:
 class ChatStore:
     """The single writer of handoff data, plus read helpers (resume, decrypt)."""
 
-    def __init__(self, db: Database, transcript_key: str) -> None:
+    def __init__(
+        self, db: Database, transcript_key: str, previous_keys: Sequence[str] = ()
+    ) -> None:
         self.db = db
-        self._fernet = Fernet(
-            transcript_key.encode() if isinstance(transcript_key, str) else transcript_key
-        )
+        self._cipher = MessageCipher(transcript_key, previous_keys)
         self._queue: asyncio.Queue[_Append | _Op | None] = asyncio.Queue()
         self._cache: dict[str, _ConvCache] = {}
         self._task: asyncio.Task[None] | None = None
         # The writer keeps one connection: no pool checkout and reset per batch.
         self._conn: AsyncConnection | None = None
         # On SQLite, messages are encrypted and inserted by a child process (sqlite_writer).
-        self._transcript_key = (
-            transcript_key.decode() if isinstance(transcript_key, bytes) else transcript_key
-        )
+        self._transcript_key = transcript_key
         self._process: WriterProcess | None = None
         self._ckpt_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="chat-ckpt")
         self._ckpt: sqlite3.Connection | None = None
@@ -141,13 +141,18 @@ class ChatStore:
         self._ckpt_executor.shutdown(wait=False)
 
     # ------------------------------------------------------------------ writes
-    def encrypt(self, text: str) -> bytes:
-        """Text -> Fernet token (what is stored)."""
-        return self._fernet.encrypt(text.encode("utf-8"))
+    def encrypt(self, conversation_id: str, text: str) -> bytes:
+        """A message's text -> what is stored (see ``message_cipher``)."""
+        return self._cipher.encrypt(conversation_id, text)
 
-    def decrypt(self, body: bytes) -> str:
-        """Fernet token -> text."""
-        return self._fernet.decrypt(body).decode("utf-8")
+    def decrypt(self, conversation_id: str, body: bytes) -> str:
+        """A stored body -> its text; a placeholder (and a warning in the log) when the key
+        that wrote it is not configured any more."""
+        try:
+            return self._cipher.decrypt(conversation_id, body)
+        except UnreadableMessage as exc:
+            log.warning("conversation %s: a message cannot be decrypted: %s", conversation_id, exc)
+            return UNREADABLE
 
     def append(
         self, *, conversation_id: str, sender: str, client_id: str, text: str, at: datetime
@@ -216,7 +221,7 @@ class ChatStore:
                 "conversation_id": conversation_id,
                 "seq": r.seq,
                 "sender": r.sender,
-                "text": self.decrypt(r.body),
+                "text": self.decrypt(conversation_id, r.body),
                 "at": _iso(_aware(r.at)),
                 "client_id": r.client_id,
             }
@@ -369,7 +374,7 @@ class ChatStore:
                             "seq": q,
                             "sender": snd,
                             "client_id": cid,
-                            "body": self.encrypt(text),
+                            "body": self.encrypt(c, text),
                             "at": at,
                         }
                         for c, q, snd, cid, text, at in rows

@@ -112,7 +112,7 @@ class Hub:
             offer_timeout=timedelta(seconds=settings.offer_timeout_seconds),
             grace=timedelta(seconds=settings.grace_period_seconds),
         )
-        self.store = ChatStore(db, settings.transcript_key)
+        self.store = ChatStore(db, settings.transcript_key, settings.transcript_keys_previous)
         self.service = Service(db)
         self.players: dict[str, dict[str, PlayerConnection]] = {}
         self.staff: dict[int, dict[str, StaffConnection]] = {}

@@ -12,11 +12,12 @@ from datetime import datetime
 from typing import Any
 
 from aiohttp import web
-from cryptography.fernet import Fernet, InvalidToken
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from server.chat.message_cipher import MessageCipher, UnreadableMessage
 from server.chat.models import ChatMessage, Conversation
+from server.chat.store import UNREADABLE
 from server.storage.models import StaffAccount
 from server.web.models import SupervisorRequest, utcnow
 
@@ -60,10 +61,11 @@ async def can_read_conversation(
     return any_request is not None
 
 
-def _cipher(app: web.Application) -> Fernet:
+def _cipher(app: web.Application) -> MessageCipher:
     from server.app import SETTINGS
 
-    return Fernet(app[SETTINGS].transcript_key.encode())
+    settings = app[SETTINGS]
+    return MessageCipher(settings.transcript_key, settings.transcript_keys_previous)
 
 
 async def conversation_messages(
@@ -81,9 +83,9 @@ async def conversation_messages(
     out = []
     for row in rows:
         try:
-            text = cipher.decrypt(bytes(row.body)).decode("utf-8")
-        except InvalidToken:
-            text = "[unreadable: encrypted with a key this server no longer has]"
+            text = cipher.decrypt(conversation_id, bytes(row.body))
+        except UnreadableMessage:
+            text = UNREADABLE
         out.append(
             {
                 "seq": row.seq,

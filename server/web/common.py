@@ -16,7 +16,7 @@ from typing import Any
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth import current_csrf, current_staff
@@ -210,9 +210,11 @@ async def audit_request(
     )
 
 
-def note_cipher(settings: Settings) -> Fernet:
-    """The Fernet cipher for private notes (the transcript key)."""
-    return Fernet(settings.transcript_key.encode())
+def note_cipher(settings: Settings) -> MultiFernet:
+    """The cipher for private notes: encrypts with the transcript key, also decrypts with
+    the keys rotated out of it (``CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS``)."""
+    keys = (settings.transcript_key, *settings.transcript_keys_previous)
+    return MultiFernet([Fernet(key.encode()) for key in keys])
 
 
 def encrypt_note(settings: Settings, text: str) -> bytes:

@@ -14,9 +14,10 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from cryptography.fernet import Fernet
 
 from server.chat.sqlite_writer import WriterGone, WriterProcess
-from server.chat.store import ChatStore
+from server.chat.store import UNREADABLE, ChatStore
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.types import UTCDateTime
@@ -246,3 +247,23 @@ async def test_stopping_the_store_ends_the_writer_process(db: Database, settings
     await store.stop()
     assert [s.seq for s in await pending] == list(range(2, 52))
     assert not Path(f"/proc/{pid}").exists()
+
+
+async def test_chats_stay_readable_across_a_transcript_key_rotation(
+    db: Database, settings: Settings
+) -> None:
+    """Messages written under the old key resume after rotation; new ones use the new key;
+    once the old key is removed, its messages read as a clear placeholder, not an error."""
+    await seed(db, ["c1"])
+    old, new = settings.transcript_key, Fernet.generate_key().decode()
+    store = ChatStore(db, old)
+    store.start()
+    await store.append(conversation_id="c1", sender="player", client_id="a", text="before", at=NOW)
+    await store.stop()
+    rotated = ChatStore(db, new, previous_keys=[old])
+    rotated.start()
+    await rotated.append(conversation_id="c1", sender="player", client_id="b", text="after", at=NOW)
+    await rotated.stop()
+    assert [m["text"] for m in await rotated.messages_after("c1", 0)] == ["before", "after"]
+    dropped = ChatStore(db, new)
+    assert [m["text"] for m in await dropped.messages_after("c1", 0)] == [UNREADABLE, "after"]

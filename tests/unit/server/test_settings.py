@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import ValidationError
 
 from server.settings import DEV_SECRET_KEY, InsecureSettingsError, Settings
 
@@ -69,3 +70,16 @@ def test_a_quorum_of_one_is_refused() -> None:
     """Nobody may publish content alone, so a quorum below two is a configuration error."""
     with pytest.raises(ValueError, match="ethics_quorum"):
         Settings(dev_mode=True, ethics_quorum=1)
+
+
+def test_rotated_out_transcript_keys_come_comma_separated_and_are_checked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS takes a list of keys; a malformed one stops the
+    server at start with the entry named, not at the first chat it cannot read."""
+    first, second = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS", f" {first} ,{second}")
+    assert Settings(dev_mode=True).transcript_keys_previous == [first, second]
+    monkeypatch.setenv("CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS", f"{first},not-a-key")
+    with pytest.raises(ValidationError, match="entry 2 of CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS"):
+        Settings(dev_mode=True)

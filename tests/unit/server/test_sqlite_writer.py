@@ -13,6 +13,7 @@ import msgpack
 import pytest
 from cryptography.fernet import Fernet
 
+from server.chat.message_cipher import MessageCipher
 from server.chat.sqlite_writer import serve
 
 KEY = Fernet.generate_key().decode()
@@ -80,7 +81,7 @@ def test_a_batch_is_stored_encrypted_and_loads_back(database: str) -> None:
         {"c1": [["player", "a", 1, AT], ["counsellor", "b", 2, AT]], "c2": []},
     ]
     stored = rows(database)
-    assert [Fernet(KEY).decrypt(r[4]).decode() for r in stored] == ["hello", "hi"]
+    assert [MessageCipher(KEY).decrypt("c1", r[4]) for r in stored] == ["hello", "hi"]
     assert all(b"hello" not in r[4] for r in stored)
 
 
