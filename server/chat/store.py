@@ -14,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -81,11 +82,6 @@ class _Op:
     future: asyncio.Future[Any]
 
 
-@dataclass(slots=True)
-class _Batch:
-    items: list[_Append | _Op] = field(default_factory=list)
-
-
 class ChatStore:
     """The single writer of handoff data, plus read helpers (resume, decrypt)."""
 
@@ -94,7 +90,10 @@ class ChatStore:
     ) -> None:
         self.db = db
         self._cipher = MessageCipher(transcript_key, previous_keys)
-        self._queue: asyncio.Queue[_Append | _Op | None] = asyncio.Queue()
+        # The writer's queue: a deque and a wake-up future (an asyncio.Queue costs several
+        # times more per message, and nothing here needs its bounds or its many getters).
+        self._pending: deque[_Append | _Op | None] = deque()
+        self._wakeup: asyncio.Future[None] | None = None
         self._cache: dict[str, _ConvCache] = {}
         self._task: asyncio.Task[None] | None = None
         # The writer keeps one connection: no pool checkout and reset per batch.
@@ -120,7 +119,7 @@ class ChatStore:
     async def stop(self) -> None:
         """Finish everything queued, then stop the writer."""
         if self._task is not None:
-            await self._queue.put(None)
+            self._put(None)
             await self._task
             self._task = None
         if self._ckpt_task is not None:
@@ -159,7 +158,7 @@ class ChatStore:
     ) -> asyncio.Future[Stored]:
         """Queue a message; the future resolves once it (or its original) is committed."""
         future: asyncio.Future[Stored] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Append(conversation_id, sender, client_id, text, at, future))
+        self._put(_Append(conversation_id, sender, client_id, text, at, future))
         return future
 
     def append_then(
@@ -174,7 +173,7 @@ class ChatStore:
     ) -> None:
         """Queue a message; ``done(stored)`` is called once it (or its original) is committed,
         in commit order, or ``done(None)`` if it could not be stored."""
-        self._queue.put_nowait(_Append(conversation_id, sender, client_id, text, at, None, done))
+        self._put(_Append(conversation_id, sender, client_id, text, at, None, done))
 
     def submit(self, fn: Callable[[AsyncConnection], Awaitable[Any]]) -> asyncio.Future[Any]:
         """Queue a write ``async fn(conn)``; it runs in order with everything else queued.
@@ -183,7 +182,7 @@ class ChatStore:
         changes in the order the core made them.
         """
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        self._queue.put_nowait(_Op(fn, future))
+        self._put(_Op(fn, future))
         return future
 
     def writer_pid(self) -> int | None:
@@ -251,22 +250,30 @@ class ChatStore:
                 await self._writer_process()
             except Exception:  # noqa: BLE001 - retried on the first write, which reports it
                 log.exception("could not start the chat writer process")
+        loop = asyncio.get_running_loop()
+        pending = self._pending
         stopping = False
         while not stopping:
-            first = await self._queue.get()
-            if first is None:
-                break
-            batch = [first]
-            while len(batch) < MAX_BATCH:
-                try:
-                    item = self._queue.get_nowait()
-                except asyncio.QueueEmpty:
-                    break
+            if not pending:
+                self._wakeup = loop.create_future()
+                await self._wakeup
+            batch: list[_Append | _Op] = []
+            while pending and len(batch) < MAX_BATCH:
+                item = pending.popleft()
                 if item is None:
                     stopping = True
                     break
                 batch.append(item)
-            await self._commit(batch)
+            if batch:
+                await self._commit(batch)
+
+    def _put(self, item: _Append | _Op | None) -> None:
+        self._pending.append(item)
+        wakeup = self._wakeup
+        if wakeup is not None:
+            self._wakeup = None
+            if not wakeup.done():
+                wakeup.set_result(None)
 
     async def _commit(self, batch: list[_Append | _Op]) -> None:
         """Commit a batch as runs: consecutive messages share one transaction, consecutive
