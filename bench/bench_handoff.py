@@ -2,15 +2,21 @@
 
 1. Matching decision time with 10,000 waiting and 500 counsellors (the sans-IO core).
 2. A bare aiohttp msgpack relay vs the full Crossroads path (validation, group-committed
-   encrypted persistence, relay) in a real ``crossroads serve`` process: messages/s.
+   encrypted persistence, relay) in a real ``crossroads serve`` process: messages/s when
+   every one of the 1,000 conversations keeps 8 messages in flight (the same load for both;
+   the full path acknowledges only after a durable commit, so it needs that many senders to
+   be saturated rather than waiting on its clients).
 3. Latency p50/p99 at 2,000 msg/s across 1,000 conversations, both servers.
 4. Server RSS per idle, authenticated player socket.
 
 Servers run as child processes, so the load generator (this process) and the server each
 have a core. Run: ``.venv/bin/python bench/bench_handoff.py [--quick]``.
 
-Knobs (environment): BENCH_DEBUG=1 prints phase times and CPU per thread; BENCH_ONLY_FULL=1
-skips the bare relay and the idle sockets; BENCH_SKIP_MATCHING=1 skips part 1;
+Knobs (environment): BENCH_DEBUG=1 prints phase times and CPU per server thread and child
+process; BENCH_ONLY_FULL=1 skips the bare relay and the idle sockets; BENCH_SKIP_MATCHING=1
+skips part 1; BENCH_SATURATING=N lets only the first N conversations send in the saturation
+phase and BENCH_WINDOW=W sets the messages each keeps in flight (default all and 8; the first
+session measured N=200);
 BENCH_SERVER_PREFIX="script.py" runs the server under a wrapper (e.g. a profiler that dumps
 its stats on SIGUSR1).
 """
@@ -41,6 +47,10 @@ import aiohttp
 import msgpack
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Messages in flight per sending conversation in the saturation phase.
+WINDOW = int(os.environ.get("BENCH_WINDOW", "8"))
+#: How many conversations send in the saturation phase (default: all of them).
+SATURATING = int(os.environ.get("BENCH_SATURATING", "1000000"))
 sys.path.insert(0, str(ROOT))
 
 
@@ -322,8 +332,8 @@ class Load:
 
 async def full_setup(
     server: FullServer, http: aiohttp.ClientSession, load: Load, conversations: int
-) -> list[tuple[Any, str, asyncio.Queue[int]]]:
-    """Staff sockets auto-accepting, players consenting; returns (ws, conv, window) per player."""
+) -> list[tuple[Any, str]]:
+    """Staff sockets auto-accepting, players consenting; returns (ws, conversation) per player."""
     content = await http.get(f"{server.url}/api/v1/content")
     body = json.loads(await content.read())
     bundle = content.headers["X-Content-Hash"]
@@ -344,7 +354,7 @@ async def full_setup(
         )
         asyncio.get_running_loop().create_task(staff_reader(ws))
 
-    players: list[tuple[Any, str, asyncio.Queue[int]]] = []
+    players: list[tuple[Any, str]] = []
 
     async def one(token: str) -> None:
         ws = await http.ws_connect(f"{server.url}/ws/player")
@@ -367,8 +377,7 @@ async def full_setup(
                 break
             if frame["type"] == "error":
                 raise RuntimeError(frame)
-        window: asyncio.Queue[int] = asyncio.Queue()
-        players.append((ws, frame["conversation_id"], window))
+        players.append((ws, frame["conversation_id"]))
 
     tokens = server.tokens[:conversations]
     for i in range(0, len(tokens), 100):
@@ -378,7 +387,7 @@ async def full_setup(
 
 async def bare_setup(
     url: str, http: aiohttp.ClientSession, load: Load, conversations: int, staff: int
-) -> list[tuple[Any, str, asyncio.Queue[int]]]:
+) -> list[tuple[Any, str]]:
     convs = [uuid.uuid4().hex for _ in range(conversations)]
 
     async def staff_reader(ws: Any) -> None:
@@ -397,12 +406,12 @@ async def bare_setup(
         ws = await http.ws_connect(f"{url}/ws")
         await ws.send_bytes(msgpack.packb({"type": "hello"}))
         await ws.receive()
-        players.append((ws, conv, asyncio.Queue()))
+        players.append((ws, conv))
     return players
 
 
 async def drive(
-    players: list[tuple[Any, str, asyncio.Queue[int]]],
+    players: list[tuple[Any, str]],
     load: Load,
     *,
     seconds: float,
@@ -411,6 +420,8 @@ async def drive(
 ) -> None:
     """Either saturate (``window`` messages in flight per player) or send at a fixed rate."""
     stop = time.perf_counter() + seconds
+    # Fresh per run: acks counted in one phase must not widen the next phase's window.
+    acks: list[asyncio.Queue[int]] = [asyncio.Queue() for _ in players]
 
     async def reader(ws: Any, q: asyncio.Queue[int]) -> None:
         async for msg in ws:
@@ -448,8 +459,10 @@ async def drive(
     gc.collect()
     gc.disable()
     try:
-        readers = [asyncio.create_task(reader(ws, q)) for ws, _, q in players]
-        await asyncio.gather(*(player(ws, c, q) for ws, c, q in players))
+        readers = [
+            asyncio.create_task(reader(ws, q)) for (ws, _), q in zip(players, acks, strict=True)
+        ]
+        await asyncio.gather(*(player(ws, c, q) for (ws, c), q in zip(players, acks, strict=True)))
         await asyncio.sleep(1.0)
         for r in readers:
             r.cancel()
@@ -457,8 +470,8 @@ async def drive(
         gc.enable()
 
 
-async def close_all(players: list[tuple[Any, str, Any]]) -> None:
-    await asyncio.gather(*(ws.close() for ws, _, _ in players), return_exceptions=True)
+async def close_all(players: list[tuple[Any, str]]) -> None:
+    await asyncio.gather(*(ws.close() for ws, _ in players), return_exceptions=True)
 
 
 def log(msg: str) -> None:
@@ -469,6 +482,27 @@ def log(msg: str) -> None:
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(len(xs) * p))] * 1000 if xs else float("nan")
+
+
+def thread_cpu(pid: int | None) -> dict[int, float]:
+    """CPU seconds per thread of a child process (thread id -> user + system)."""
+    out: dict[int, float] = {}
+    if pid is None:
+        return out
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            fields = (task / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[int(task.name)] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        # and the server's own child processes (the SQLite writer), as negative ids
+        try:
+            children = (task / "children").read_text().split()
+        except OSError:
+            children = []
+        for child in children:
+            out[-int(child)] = server_cpu(int(child))
+    return out
 
 
 def server_cpu(pid: int | None) -> float:
@@ -501,14 +535,23 @@ async def measure(
         per_player_rate=rate_total / conversations,
     )
     load.record = False
-    # Throughput: the first 200 conversations saturate the server, 8 messages in flight each.
+    # Throughput: every conversation keeps WINDOW messages in flight (the same load for both
+    # servers). A server that acknowledges only after a durable commit needs that many
+    # senders to be saturated; fewer would measure the client's patience, not the server.
     log("throughput")
-    tp = players[: min(200, len(players))]
+    tp = players[:SATURATING]
     load.delivered = 0
+    threads0 = thread_cpu(server_pid)
     t0 = time.perf_counter()
     c0 = time.process_time()
     s0 = server_cpu(server_pid)
-    await drive(tp, load, seconds=seconds, window=8, per_player_rate=None)
+    await drive(
+        tp,
+        load,
+        seconds=seconds,
+        window=WINDOW,
+        per_player_rate=None,
+    )
     elapsed = time.perf_counter() - t0
     throughput = load.delivered / (elapsed - 1.0)
     log(
@@ -516,13 +559,12 @@ async def measure(
         f"server {server_cpu(server_pid) - s0:.1f} s"
     )
     if server_pid is not None and os.environ.get("BENCH_DEBUG"):
-        for task in sorted(Path(f"/proc/{server_pid}/task").iterdir()):
-            stat = (task / "stat").read_text()
-            name = stat.split("(", 1)[1].split(")", 1)[0]
-            fields = stat.rsplit(")", 1)[1].split()
-            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-            if cpu > 0.1:
-                log(f"  thread {name}: {cpu:.1f} s")
+        for tid, cpu in thread_cpu(server_pid).items():
+            used = cpu - threads0.get(tid, 0.0)
+            if used > 0.05:
+                kind = "process" if tid < 0 else "thread"
+                per = used * 1e6 / max(1, load.delivered)
+                log(f"  server {kind} {abs(tid)}: {used:.2f} s CPU, {per:.1f} us/msg")
     p50, p99 = pct(load.latencies, 0.5), pct(load.latencies, 0.99)
     print(
         f"  {label:<10} {throughput:9.0f} msg/s saturated   latency @ {rate_total:.0f} msg/s: "
@@ -537,7 +579,8 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
     async with aiohttp.ClientSession(connector=connector) as http:
         print(
             f"[relay] {conversations} conversations, {staff} counsellor sockets, "
-            f"1 server process on its own core"
+            f"1 server process on its own core; saturated = "
+            f"{min(SATURATING, conversations)} conversations x {WINDOW} messages in flight"
         )
         bare_tp = float("nan")
         port = free_port()
