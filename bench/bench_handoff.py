@@ -8,15 +8,18 @@
    be saturated rather than waiting on its clients).
 3. Latency p50/p99 at 2,000 msg/s across 1,000 conversations, both servers.
 4. Server RSS per idle, authenticated player socket.
+5. Crash: kill -9 the server under saturating load (200 conversations), restart, reconnect,
+   retry what was not acknowledged, read every conversation back: acknowledged messages
+   lost or duplicated, seq gaps.
 
 Servers run as child processes, so the load generator (this process) and the server each
 have a core. Run: ``.venv/bin/python bench/bench_handoff.py [--quick]``.
 
 Knobs (environment): BENCH_DEBUG=1 prints phase times and CPU per server thread and child
 process; BENCH_ONLY_FULL=1 skips the bare relay and the idle sockets; BENCH_SKIP_MATCHING=1
-skips part 1; BENCH_SATURATING=N lets only the first N conversations send in the saturation
-phase and BENCH_WINDOW=W sets the messages each keeps in flight (default all and 8; the first
-session measured N=200);
+skips part 1 and BENCH_SKIP_CRASH=1 part 5; BENCH_SATURATING=N lets only the first N
+conversations send in the saturation phase and BENCH_WINDOW=W sets the messages each keeps
+in flight (default all and 8; the first session measured N=200);
 BENCH_SERVER_PREFIX="script.py" runs the server under a wrapper (e.g. a profiler that dumps
 its stats on SIGUSR1).
 """
@@ -331,9 +334,14 @@ class Load:
 
 
 async def full_setup(
-    server: FullServer, http: aiohttp.ClientSession, load: Load, conversations: int
+    server: FullServer,
+    http: aiohttp.ClientSession,
+    load: Load,
+    conversations: int,
+    token_of: dict[str, str] | None = None,
 ) -> list[tuple[Any, str]]:
-    """Staff sockets auto-accepting, players consenting; returns (ws, conversation) per player."""
+    """Staff sockets auto-accepting, players consenting; returns (ws, conversation) per player
+    (and fills ``token_of`` with each conversation's player token)."""
     content = await http.get(f"{server.url}/api/v1/content")
     body = json.loads(await content.read())
     bundle = content.headers["X-Content-Hash"]
@@ -378,6 +386,8 @@ async def full_setup(
             if frame["type"] == "error":
                 raise RuntimeError(frame)
         players.append((ws, frame["conversation_id"]))
+        if token_of is not None:
+            token_of[frame["conversation_id"]] = token
 
     tokens = server.tokens[:conversations]
     for i in range(0, len(tokens), 100):
@@ -682,6 +692,161 @@ async def bench_idle(server: FullServer, http: aiohttp.ClientSession, count: int
     await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
 
+# --------------------------------------------------------------------------- 5. crash
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+async def player_socket(http: aiohttp.ClientSession, url: str, token: str) -> Any:
+    ws = await http.ws_connect(f"{url}/ws/player")
+    await ws.send_bytes(msgpack.packb({"type": "hello", "v": 1, "token": token}))
+    while True:
+        frame = msgpack.unpackb((await ws.receive(timeout=30)).data)
+        if frame["type"] == "welcome":
+            return ws
+
+
+async def bench_crash(conversations: int, seconds: float) -> None:
+    """kill -9 under saturating load, restart, reconnect, retry what was not acknowledged,
+    then read every conversation back: count acknowledged messages lost or duplicated."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = FullServer(Path(tmp), staff=20, tokens=conversations)
+        # Counsellors do not come back in this bench; their players stay in grace meanwhile.
+        server.env["CROSSROADS_GRACE_PERIOD_SECONDS"] = "600"
+        server.prepare()
+        server.start()
+        assert server.proc is not None
+        token_of: dict[str, str] = {}
+        sent: dict[str, dict[str, str]] = {}
+        acked: dict[str, dict[str, int]] = {}
+        try:
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                players = await full_setup(server, http, Load(), conversations, token_of)
+
+                async def pump(ws: Any, conv: str) -> None:
+                    mine, got = sent.setdefault(conv, {}), acked.setdefault(conv, {})
+                    window: asyncio.Queue[bool] = asyncio.Queue()
+
+                    async def reader() -> None:
+                        async for msg in ws:
+                            if msg.type == aiohttp.WSMsgType.BINARY:
+                                frame = msgpack.unpackb(msg.data)
+                                if frame["type"] == "ack":
+                                    got[frame["client_id"]] = frame["seq"]
+                                    window.put_nowait(True)
+                        window.put_nowait(False)  # the server is gone
+
+                    task = asyncio.create_task(reader())
+                    n = inflight = 0
+                    try:
+                        while True:
+                            n += 1
+                            cid, text = f"{conv[:8]}-{n}", f"message {n} of {conv}"
+                            mine[cid] = text
+                            frame = {"type": "message", "client_id": cid, "text": text}
+                            await ws.send_bytes(msgpack.packb(frame))
+                            inflight += 1
+                            if inflight >= WINDOW:
+                                if not await window.get():
+                                    break
+                                inflight -= 1
+                    except (ConnectionError, RuntimeError):
+                        pass
+                    await task
+
+                pumps = asyncio.gather(*(pump(ws, conv) for ws, conv in players))
+                await asyncio.sleep(seconds)
+                writers = children(server.proc.pid)
+                server.proc.kill()
+                server.proc.wait()
+                server.proc = None
+                killed = time.perf_counter()
+                await asyncio.wait_for(pumps, 30)
+                while any(alive(w) for w in writers) and time.perf_counter() - killed < 10:
+                    await asyncio.sleep(0.01)
+                writer_gone = time.perf_counter() - killed
+                acked_total = sum(len(a) for a in acked.values())
+                unacked = {c: [k for k in sent[c] if k not in acked[c]] for c in sent}
+
+                t = time.perf_counter()
+                server.start()
+                restart = time.perf_counter() - t
+
+                async def retry(conv: str) -> None:
+                    ws = await player_socket(http, server.url, token_of[conv])
+                    for cid in unacked[conv]:
+                        frame = {"type": "message", "client_id": cid, "text": sent[conv][cid]}
+                        await ws.send_bytes(msgpack.packb(frame))
+                        while True:
+                            reply = msgpack.unpackb((await ws.receive(timeout=30)).data)
+                            if reply["type"] == "ack" and reply["client_id"] == cid:
+                                break
+                            if reply["type"] == "error":
+                                raise RuntimeError(reply)
+                    await ws.close()
+
+                async def read_back(conv: str) -> list[tuple[int, str]]:
+                    ws = await player_socket(http, server.url, token_of[conv])
+                    await ws.send_bytes(
+                        msgpack.packb({"type": "resume", "conversation_id": conv, "last_seq": 0})
+                    )
+                    history: list[tuple[int, str]] = []
+                    while True:
+                        frame = msgpack.unpackb((await ws.receive(timeout=30)).data)
+                        if frame["type"] == "message":
+                            history.append((frame["seq"], frame["client_id"]))
+                        elif frame["type"] == "resumed":
+                            break
+                    await ws.close()
+                    return history
+
+                convs = list(sent)
+                for i in range(0, len(convs), 100):
+                    await asyncio.gather(*(retry(c) for c in convs[i : i + 100]))
+                histories: dict[str, list[tuple[int, str]]] = {}
+                for i in range(0, len(convs), 100):
+                    chunk = convs[i : i + 100]
+                    for conv, h in zip(
+                        chunk, await asyncio.gather(*(read_back(c) for c in chunk)), strict=True
+                    ):
+                        histories[conv] = h
+        finally:
+            server.stop()
+    lost = duplicated = gaps = unsent = 0
+    for conv, history in histories.items():
+        seq_of = {cid: seq for seq, cid in history}
+        duplicated += len(history) - len(seq_of)
+        lost += sum(1 for cid, seq in acked[conv].items() if seq_of.get(cid) != seq)
+        unsent += sum(1 for cid in sent[conv] if cid not in seq_of)
+        gaps += int(sorted(seq for seq, _ in history) != list(range(1, len(history) + 1)))
+    retried = sum(len(u) for u in unacked.values())
+    print(
+        f"[crash] kill -9 after {seconds:.0f} s of {conversations} conversations x {WINDOW} in "
+        f"flight: {acked_total} messages acknowledged, {lost} lost, {duplicated} duplicated, "
+        f"{gaps} conversations with a seq gap; {retried} unacknowledged retried with their "
+        f"client ids, {unsent} of them missing after the retry"
+    )
+    print(
+        f"  writer process gone {writer_gone * 1000:.0f} ms after the kill; restart to serving "
+        f"{restart:.1f} s (goal: 0 lost, 0 duplicated)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller, faster run")
@@ -700,6 +865,8 @@ def main() -> None:
             idle=2000 if args.quick else 10_000,
         )
     )
+    if not os.environ.get("BENCH_SKIP_CRASH"):
+        asyncio.run(bench_crash(conversations=200, seconds=2.0 if args.quick else 4.0))
     print(f"[bench_handoff] done in {time.perf_counter() - started:.0f} s")
 
 
