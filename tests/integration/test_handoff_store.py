@@ -154,9 +154,13 @@ async def test_messages_after_returns_exactly_the_tail(
 # On SQLite the messages are written by a child process (server.chat.sqlite_writer).
 
 
-def sqlite_only(db: Database) -> None:
-    if db.dialect != "sqlite":
-        pytest.skip("the writer process serves SQLite; PostgreSQL is written from the loop")
+@pytest.fixture
+async def sqlite_db(settings: Settings) -> AsyncIterator[Database]:
+    """The test's migrated SQLite database: the writer process serves SQLite only
+    (PostgreSQL is written from the event loop through asyncpg)."""
+    database = Database(settings.database_url)
+    yield database
+    await database.dispose()
 
 
 async def send(store: ChatStore, conv: str, ids: range) -> list[Any]:
@@ -179,11 +183,11 @@ async def stored_seqs(db: Database, conv: str) -> list[tuple[int, str]]:
 
 
 async def test_a_killed_writer_process_is_replaced_and_loses_nothing(
-    db: Database, settings: Settings
+    sqlite_db: Database, settings: Settings
 ) -> None:
     """The writer process is killed between batches: the next batch starts a new one, and
     every acknowledged message is stored exactly once with gap-free seqs."""
-    sqlite_only(db)
+    db = sqlite_db
     await seed(db, ["c1"])
     store = ChatStore(db, settings.transcript_key)
     store.start()
@@ -203,12 +207,12 @@ async def test_a_killed_writer_process_is_replaced_and_loses_nothing(
 
 
 async def test_a_writer_lost_after_its_commit_does_not_store_twice(
-    db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    sqlite_db: Database, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The writer commits a batch and dies before answering: the server cannot know the
     batch is stored, retries it, recognises every message by its client id, and answers
     with the original seqs. Nothing is stored twice and nothing is lost."""
-    sqlite_only(db)
+    db = sqlite_db
     await seed(db, ["c1"])
     store = ChatStore(db, settings.transcript_key)
     store.start()
@@ -233,9 +237,11 @@ async def test_a_writer_lost_after_its_commit_does_not_store_twice(
     assert await stored_seqs(db, "c1") == [(i + 1, f"m{i}") for i in range(8)]
 
 
-async def test_stopping_the_store_ends_the_writer_process(db: Database, settings: Settings) -> None:
+async def test_stopping_the_store_ends_the_writer_process(
+    sqlite_db: Database, settings: Settings
+) -> None:
     """A clean stop stores everything still queued, then the child exits on its own."""
-    sqlite_only(db)
+    db = sqlite_db
     await seed(db, ["c1"])
     store = ChatStore(db, settings.transcript_key)
     store.start()
