@@ -1,10 +1,12 @@
 """Scheduled jobs of the handoff (APScheduler via ``server.scheduler``).
 
 ``handoff.bookings_due`` (every minute) puts bookings whose slot has started into the queue
-at the front; ``handoff.retention_purge`` (daily) deletes ended conversations older than
+at the front; ``handoff.booking_reminders`` (every minute) reminds connected players of a
+slot about ten minutes away and tells the counsellors how many bookings it has;
+``handoff.retention_purge`` (daily) deletes ended conversations older than
 ``retention_days``; ``service.announce`` (every minute) tells connected players when the
 service opens or closes (hours and rota). ``schedule_jobs(scheduler, app)`` adds the handoff's
-two, ``register_announce()`` hooks in the announcement (idempotent, persistent ids).
+three, ``register_announce()`` hooks in the announcement (idempotent, persistent ids).
 """
 
 from __future__ import annotations
@@ -37,6 +39,20 @@ async def bookings_due_job(app: web.Application) -> int:
     if entered:
         log.info("%d booked conversations entered the queue", entered)
     return entered
+
+
+@job("handoff.booking_reminders")
+async def booking_reminders_job(app: web.Application) -> int:
+    """Remind players of booked slots about to start; returns how many were reminded."""
+    from server.gateways.hub import utcnow
+
+    hub = _hub(app)
+    if hub is None:
+        return 0
+    reminded: int = await hub.remind_bookings(utcnow())
+    if reminded:
+        log.info("%d players reminded of their booked conversation", reminded)
+    return reminded
 
 
 @job("handoff.retention_purge")
@@ -79,6 +95,13 @@ def schedule_jobs(scheduler: Any, app: web.Application) -> None:
     """Add the handoff's recurring jobs to the (persistent) scheduler."""
     add_job(
         scheduler, "handoff.bookings_due", "interval", job_id="handoff.bookings_due", seconds=60
+    )
+    add_job(
+        scheduler,
+        "handoff.booking_reminders",
+        "interval",
+        job_id="handoff.booking_reminders",
+        seconds=60,
     )
     add_job(
         scheduler,

@@ -117,6 +117,8 @@ class Booking(SQLModel, table=True):
     state: str = Field(default="booked", max_length=16, index=True)
     created_at: datetime = Field(sa_column=utc_column())
     request_id: str | None = Field(default=None, max_length=32)
+    #: When the player's game was reminded of the slot (None: not yet; migration 0006).
+    reminded_at: datetime | None = Field(default=None, sa_column=utc_column(nullable=True))
 
 
 class PartnerMembership(SQLModel, table=True):

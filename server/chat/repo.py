@@ -6,7 +6,7 @@ transaction; reads open their own connection.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -289,6 +289,42 @@ async def bookings_due(db: Database, *, now: datetime) -> list[Any]:
         )
 
 
+async def bookings_to_remind(db: Database, *, now: datetime, until: datetime) -> list[Any]:
+    """Booked slots starting after ``now`` and by ``until`` whose player was not reminded."""
+    async with db.engine.connect() as conn:
+        return list(
+            (
+                await conn.execute(
+                    sa.select(BOOKING)
+                    .where(BOOKING.c.state == "booked")
+                    .where(BOOKING.c.reminded_at.is_(None))
+                    .where(BOOKING.c.slot_at > now)
+                    .where(BOOKING.c.slot_at <= until)
+                    .order_by(BOOKING.c.slot_at)
+                )
+            ).all()
+        )
+
+
+async def upcoming_bookings(
+    db: Database, *, now: datetime, until: datetime
+) -> list[tuple[datetime, str, int]]:
+    """``(slot start, organisation, bookings)`` of slots with live bookings from the current
+    slot (started up to 30 minutes ago) until ``until``, earliest first. No player data."""
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(BOOKING.c.slot_at, BOOKING.c.organisation, sa.func.count())
+                .where(BOOKING.c.state.in_(("booked", "due")))
+                .where(BOOKING.c.slot_at > now - timedelta(minutes=30))
+                .where(BOOKING.c.slot_at <= until)
+                .group_by(BOOKING.c.slot_at, BOOKING.c.organisation)
+                .order_by(BOOKING.c.slot_at, BOOKING.c.organisation)
+            )
+        ).all()
+    return [(_aware(slot), organisation, int(n)) for slot, organisation, n in rows]
+
+
 async def book_if_room(
     conn: AsyncConnection,
     *,
@@ -344,3 +380,7 @@ async def recent_handling_times(
             )
         ).all()
     return [(r.ended_at, (r.ended_at - r.started_at).total_seconds()) for r in reversed(rows)]
+
+
+def _aware(value: datetime) -> datetime:
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -54,6 +54,8 @@ TICK_SECONDS = 0.2
 QUEUE_PUSH_SECONDS = 1.0
 QUEUE_ITEMS = 50
 BOOKING_LATE = timedelta(minutes=30)
+#: How long before a booked slot the player's game and the counsellors are reminded.
+BOOKING_REMINDER = timedelta(minutes=10)
 #: A waiting request whose player has had no socket for this long leaves the queue.
 ABANDON_AFTER = timedelta(minutes=10)
 
@@ -120,6 +122,8 @@ class Hub:
         self._queue_dirty = True
         self._last_queue_push = 0.0
         self._booking_for: dict[str, str] = {}
+        # (slot, organisation) pairs the counsellors were told about (once per process)
+        self._slots_announced: set[tuple[datetime, str]] = set()
         # session id -> monotonic time its last socket closed (for abandoned requests)
         self._offline_since: dict[str, float] = {}
         self.offer_versions: dict[str, dict[str, int]] = {}
@@ -991,6 +995,48 @@ class Hub:
             self._booking_for.pop(rid, None)
             entered += 1
         return entered
+
+    async def remind_bookings(self, now: datetime) -> int:
+        """About ten minutes before a booked slot: remind each connected player of theirs
+        (once; a player who connects later in those minutes is reminded then) and tell the
+        counsellors how many booked conversations start at that slot. Returns the number of
+        players reminded."""
+        until = now + BOOKING_REMINDER
+        reminded = 0
+        for b in await repo.bookings_to_remind(self.db, now=now, until=until):
+            if b.session_id not in self.players:
+                continue
+            await self.store.submit(partial(repo.update_booking, booking_id=b.id, reminded_at=now))
+            minutes = max(0, -int(-(b.slot_at - now).total_seconds() // 60))
+            await self.to_player(
+                b.session_id,
+                {
+                    "type": "booking_reminder",
+                    "booking_id": b.id,
+                    "slot_at": b.slot_at.astimezone(UTC).isoformat(),
+                    "starts_in_minutes": minutes,
+                },
+            )
+            reminded += 1
+        slots = [
+            (slot, org, count)
+            for slot, org, count in await repo.upcoming_bookings(self.db, now=now, until=until)
+            if slot > now and (slot, org) not in self._slots_announced
+        ]
+        for slot, org, count in slots:
+            self._slots_announced.add((slot, org))
+            frame = {
+                "type": "bookings_soon",
+                "slot_at": slot.astimezone(UTC).isoformat(),
+                "organisation": org,
+                "count": count,
+            }
+            for staff_id in list(self.staff):
+                counsellor = self.core.counsellors.get(staff_id)
+                if counsellor is None or counsellor.profile.organisation == org:
+                    await self.to_staff(staff_id, frame)
+        self._slots_announced = {k for k in self._slots_announced if k[0] > now - BOOKING_LATE}
+        return reminded
 
     async def erase(self, session_id: str) -> dict[str, int]:
         """Delete everything tied to a player session; end what is live first."""

@@ -7,12 +7,13 @@ edit caseload caps, mark debriefs done and read conversations where a supervisor
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 from sqlmodel import col, select
 
+from server.chat import repo
 from server.chat.models import Conversation
 from server.content_api import get_organisation
 from server.rota import rostered
@@ -123,6 +124,7 @@ async def board_state(app: web.Application, now: datetime) -> dict[str, Any]:
         if d.done_at is None
     ]
     queue = queue_summary(app, now)
+    upcoming = await repo.upcoming_bookings(app[DB], now=now, until=now + timedelta(hours=24))
     return {
         "now": now.isoformat(),
         "counsellors": counsellors,
@@ -132,6 +134,10 @@ async def board_state(app: web.Application, now: datetime) -> dict[str, Any]:
         ],
         "debriefs": open_debriefs,
         "rota_defined": rota.defined,
+        "bookings": [
+            {"slot_at": slot.isoformat(), "organisation": org, "count": count}
+            for slot, org, count in upcoming
+        ],
         "rostered_now": [c["display_name"] for c in counsellors if c["rostered"]],
         "on_shift": sum(1 for c in counsellors if c["status"] != "offline"),
         "total_load": sum(c["load"] for c in counsellors),

@@ -213,6 +213,7 @@ async def test_counsellor_console_in_a_real_browser(tmp_path: Path) -> None:
             await sup.goto(f"{server.url}/supervisor")
             sam_row = sup.locator("#counsellors tbody tr", has_text="Sam")
             await expect(sam_row.locator(".load-text")).to_have_text(" 1 of 3")
+            await expect(sup.locator("#bookings li")).to_have_text("No bookings.")
 
             # Asking for a supervisor tells the player and puts the chat on the board.
             await panel.locator('button[data-action="supervisor"]').click()

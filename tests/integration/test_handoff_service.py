@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from server.app import DB
 from server.gateways.common import HUB
+from tests.conftest import staff_login
 from tests.integration.test_handoff_support import (
     connect_player,
     connect_staff,
@@ -180,7 +181,60 @@ async def test_bookings_job_enters_due_bookings(seeded_client: TestClient) -> No
 
     fake = FakeScheduler()
     schedule_jobs(fake, seeded_client.app)
-    assert fake.ids == ["handoff.bookings_due", "handoff.retention_purge"]
+    assert fake.ids == [
+        "handoff.bookings_due",
+        "handoff.booking_reminders",
+        "handoff.retention_purge",
+    ]
+
+
+async def test_booking_reminder_reaches_the_player_once_and_tells_the_counsellors(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """Ten minutes before a booked slot the player's game is reminded, once; a player whose
+    game was closed is reminded when it connects in those minutes; counsellors learn how
+    many booked conversations start then (no player data), once per slot."""
+    from server.chat.jobs import booking_reminders_job
+
+    await close_today(seeded_client)
+    bundle = await published_offer(seeded_client)
+    staff = await connect_staff(seeded_client, "counsellor1")
+    first, second = await connect_player(seeded_client), await connect_player(seeded_client)
+    booked = []
+    for player in (first, second):
+        await player.send(
+            {**consent_frame(bundle, format="booking"), "slot": first.service["slots"][0]}
+        )
+        booked.append((await player.expect("booked"))["booking_id"])
+    # A slot far away: nobody is reminded yet.
+    assert await booking_reminders_job(seeded_client.app) == 0
+    slot = (datetime.now(UTC) + timedelta(minutes=8)).replace(second=0, microsecond=0)
+    async with seeded_client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text("UPDATE booking SET slot_at = :t"), {"t": slot.replace(tzinfo=None)}
+        )
+    await second.ws.close()
+
+    assert await booking_reminders_job(seeded_client.app) == 1
+    reminder = await first.expect("booking_reminder")
+    assert reminder["booking_id"] == booked[0]
+    assert datetime.fromisoformat(reminder["slot_at"]) == slot
+    assert 6 <= reminder["starts_in_minutes"] <= 8
+    soon = await staff.expect("bookings_soon")
+    assert soon["count"] == 2 and datetime.fromisoformat(soon["slot_at"]) == slot
+    assert set(soon) == {"type", "slot_at", "organisation", "count"}
+
+    assert await booking_reminders_job(seeded_client.app) == 0  # once per booking
+    back = await connect_player(seeded_client, token=second.token)
+    assert await booking_reminders_job(seeded_client.app) == 1
+    assert (await back.expect("booking_reminder"))["booking_id"] == booked[1]
+    with pytest.raises(TimeoutError):
+        await staff.expect("bookings_soon", timeout=0.3)  # the counsellors heard once
+    await staff.close()
+    # The supervisor board lists the slot with its count, and nothing about the players.
+    await staff_login(seeded_client, "supervisor1")
+    state = await (await seeded_client.get("/supervisor/api/state")).json()
+    assert state["bookings"] == [{"slot_at": slot.isoformat(), "organisation": "home", "count": 2}]
 
 
 async def test_wait_estimate_uses_history_after_restart(

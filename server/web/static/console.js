@@ -220,6 +220,7 @@ function handleFrame(frame) {
     case "status": return onStatus(frame);
     case "transferred": return onTransferred(frame);
     case "supervisor_requested": return onSupervisor(frame);
+    case "bookings_soon": return onBookingsSoon(frame);
     case "resumed": return undefined;
     case "error": return onError(frame);
     default: return undefined;
@@ -725,6 +726,18 @@ function onTransferred(frame) {
     markEnded(conv, "system", null);
     conv.panel.querySelector(".ended-text").textContent = "Transferred to a colleague.";
   }
+}
+
+// About ten minutes before a booked slot: how many booked players may come (no player data).
+function onBookingsSoon(frame) {
+  const at = new Date(frame.slot_at);
+  if (Number.isNaN(at.getTime()) || !Number.isInteger(frame.count) || frame.count < 1) return;
+  const time = at.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const who = frame.count === 1 ? "1 booked conversation starts" : `${frame.count} booked conversations start`;
+  const box = document.getElementById("bookings-note");
+  box.textContent = `${who} at ${time}. Booked players join the front of the queue when their slot begins.`;
+  show(box, true);
+  setTimeout(() => show(box, false), Math.max(60_000, at.getTime() - Date.now() + 15 * 60_000));
 }
 
 function onSupervisor(frame) {

@@ -114,6 +114,18 @@ function render(state) {
   }
   if (!state.supervisor_requests.length) requests.append(el("li", "empty", "No requests."));
 
+  const bookings = document.getElementById("bookings");
+  bookings.replaceChildren();
+  for (const b of state.bookings || []) {
+    const at = new Date(b.slot_at);
+    const li = el("li", "row");
+    li.append(el("strong", "", at.toLocaleString([], { weekday: "short", hour: "2-digit", minute: "2-digit" })));
+    li.append(el("span", "", b.count === 1 ? "1 booking" : `${b.count} bookings`));
+    if (b.organisation !== "home") li.append(el("span", "chip", b.organisation));
+    bookings.append(li);
+  }
+  if (!(state.bookings || []).length) bookings.append(el("li", "empty", "No bookings."));
+
   const debriefs = document.getElementById("debriefs");
   debriefs.replaceChildren();
   for (const d of state.debriefs) {
