@@ -35,6 +35,9 @@ from game.voice import Voice
 SIZE = (1280, 720)
 DOUBLE_ESCAPE_SECONDS = 0.6
 FPS = 60
+# the booking reminder is longer than other notices and easy to miss: it stays long enough to
+# read at a slow pace, then goes like every notice (it never blocks or asks for an answer)
+REMINDER_NOTICE_SECONDS = 12.0
 
 
 class GameApp:
@@ -93,6 +96,8 @@ class GameApp:
         self._saved_stack: list[Scene] = []
         self.notice: str | None = None
         self.notice_until = 0.0
+        # clock time a booking reminder arrived while the neutral screen was up, to say it on return
+        self._reminder_held_at: float | None = None
         self.frames = 0
         self._quick_button = Button(
             lambda: self.tr("app.quick_exit"),
@@ -264,6 +269,13 @@ class GameApp:
                 self.push(WaitingScene(self))
 
     def show_notice(self, text: str, seconds: float = 6.0) -> None:
+        """Show `text` at the bottom of every scene for a while, and speak it if self-voicing.
+
+        Nothing is shown or spoken while the quick-exit screen is up: a notice about a chat or
+        a booking read aloud there would give away what the player just hid.
+        """
+        if self.quick_exited:
+            return
         self.notice = text
         self.notice_until = self.clock_time + seconds
         self.voice.say(text)
@@ -293,6 +305,7 @@ class GameApp:
 
     def leave_neutral(self) -> None:
         self.quick_exited = False
+        self._reminder_held_at, held_at = None, self._reminder_held_at
         pygame.display.set_caption("Crossroads")
         self.scenes = []
         if self._saved_stack:
@@ -305,6 +318,8 @@ class GameApp:
             from game.scenes.disclosure import DisclosureScene
 
             self.push(DisclosureScene(self, first_run=True))
+        if held_at is not None:
+            self._show_booking_reminder(held_at)
 
     # -- game flow helpers used by scenes -------------------------------------------------------
     def adopt_pending_bundle(self) -> None:
@@ -446,6 +461,11 @@ class GameApp:
             self.show_notice(
                 self.tr("notice.booked", slot=local_slot(self.tr, conv.booked_slot or ""))
             )
+        elif event == "booking_reminder":
+            if self.quick_exited:
+                self._reminder_held_at = self.clock_time
+            else:
+                self._show_booking_reminder(self.clock_time)
         elif event == "erased":
             self.net.forget_session()
         elif event == "error" and frame.get("code") == "unknown_offer":
@@ -456,6 +476,30 @@ class GameApp:
             if self.top is not None and self.top.name == "waiting":
                 self.pop()
         self.refresh_all()
+
+    def _show_booking_reminder(self, received_at: float) -> None:
+        """Say once, in the player's own time, that their booked conversation is close.
+
+        Plain information, no pressure: where to go if they still want it and that they can
+        cancel; not coming is fine and nothing else happens. `received_at` is when the reminder
+        came, so one held behind the quick-exit screen counts the minutes down from there and is
+        dropped once the slot has begun or the booking is no longer held.
+        """
+        conv = self.conversation
+        if conv.phase != Phase.BOOKED or conv.reminder_slot is None:
+            return
+        from game.scenes.waiting import local_slot
+
+        elapsed = int((self.clock_time - received_at) // 60)
+        minutes = (conv.reminder_minutes or 0) - elapsed
+        if minutes < 0:
+            return
+        slot = local_slot(self.tr, conv.reminder_slot)
+        if minutes == 0:
+            text = self.tr("notice.booking_reminder_now", slot=slot)
+        else:
+            text = self.tr("notice.booking_reminder", slot=slot, minutes=minutes)
+        self.show_notice(text, REMINDER_NOTICE_SECONDS)
 
     def refresh_all(self) -> None:
         for scene in self.scenes:

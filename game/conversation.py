@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -69,6 +70,11 @@ class Conversation:
     slots: list[str] = field(default_factory=list)
     booking_id: str | None = None
     booked_slot: str | None = None
+    # the server's one reminder shortly before a booked slot: which booking, its time (ISO,
+    # UTC) and the minutes left when it was sent; the app turns it into a notice
+    reminder_booking_id: str | None = None
+    reminder_slot: str | None = None
+    reminder_minutes: int | None = None
     counsellor_present: bool = True
     referred_to: str | None = None
     offer_ref: dict[str, Any] = field(default_factory=dict)
@@ -136,6 +142,11 @@ class Conversation:
             self.net.send({"type": "cancel_booking", "booking_id": self.booking_id})
         self.phase = Phase.NONE
         self.booking_id = self.booked_slot = None
+        self._forget_reminder()
+
+    def _forget_reminder(self) -> None:
+        self.reminder_booking_id = self.reminder_slot = None
+        self.reminder_minutes = None
 
     def reset(self) -> None:
         self.phase = Phase.NONE
@@ -149,6 +160,7 @@ class Conversation:
         self.counsellor_typing = False
         self.ended_by = self.outcome = self.error = None
         self.booking_id = self.booked_slot = self.referred_to = None
+        self._forget_reminder()
         self.counsellor_present = True
 
     def leave_queue(self) -> None:
@@ -294,7 +306,10 @@ class Conversation:
             if self.phase == Phase.BOOKED:
                 self.phase = Phase.NONE
             self.booking_id = self.booked_slot = None
+            self._forget_reminder()
             return None
+        if kind == "booking_reminder":
+            return self._on_booking_reminder(frame)
         if kind == "counsellor_lost":
             self.counsellor_present = False
             self.lines.append(ChatLine("system", "@counsellor_lost"))
@@ -367,6 +382,43 @@ class Conversation:
             return "error"
         return None
 
+    def _on_booking_reminder(self, frame: dict[str, Any]) -> str | None:
+        """Hold the server's reminder of a booked slot so the app can say it once.
+
+        A frame with a missing or mistyped field is ignored rather than guessed at: a wrong
+        time shown to someone who booked a conversation is worse than no reminder. A reminder
+        for another booking than the one held here is stale and ignored too. Without a booking
+        here (its `booked` frame was missed) the server's word is taken and the booking adopted,
+        but never over a queue or chat that is live: there the player is already talking or
+        waiting, and a note about the booking would only confuse. A repeat of a reminder already
+        held (after a reconnect) updates it silently: one reminder, never a series.
+        """
+        booking_id = frame.get("booking_id")
+        slot = _utc_iso(frame.get("slot_at"))
+        minutes = frame.get("starts_in_minutes")
+        if not isinstance(booking_id, str) or not booking_id or slot is None:
+            return None
+        if not isinstance(minutes, int) or isinstance(minutes, bool) or minutes < 0:
+            return None
+        if self.booking_id is not None and self.booking_id != booking_id:
+            return None
+        if self.phase not in (
+            Phase.BOOKED,
+            Phase.NONE,
+            Phase.ENDED,
+            Phase.CLOSED,
+            Phase.CHOOSE_SLOT,
+        ):
+            return None
+        repeat = self.reminder_booking_id == booking_id
+        self.phase = Phase.BOOKED
+        self.booking_id = booking_id
+        self.booked_slot = slot  # the server's time wins if it moved
+        self.reminder_booking_id = booking_id
+        self.reminder_slot = slot
+        self.reminder_minutes = minutes
+        return None if repeat else "booking_reminder"
+
     def _seen(self, seq: int) -> None:
         self._seqs.add(seq)
         self.last_seq = max(self.last_seq, seq)
@@ -410,3 +462,24 @@ class Conversation:
             self.counsellor_typing = False
             self.unseen += 1
         return True
+
+
+def _utc_iso(value: object) -> str | None:
+    """An ISO 8601 time from the server, checked and normalised to UTC, or None if it is not one.
+
+    The protocol sends UTC with an offset; a time without one is read as UTC (never as the
+    player's local time, which would shift it by hours), and anything unparsable, or too close
+    to the ends of the calendar to convert to local time, is refused so that `local_slot` is
+    only ever given a time it can show.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        when = when.astimezone(UTC)
+        when.astimezone()  # a year at the edge of the calendar cannot be shown locally
+    except (ValueError, OverflowError):
+        return None
+    return when.isoformat()
