@@ -9,6 +9,7 @@ F3 helplines, F6 read the screen aloud.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import time
 from collections.abc import Iterable
@@ -31,6 +32,8 @@ from game.sounds import Sounds
 from game.theme import Theme
 from game.ui import Button, Clipboard
 from game.voice import Voice
+
+log = logging.getLogger("crossroads.game")
 
 SIZE = (1280, 720)
 DOUBLE_ESCAPE_SECONDS = 0.6
@@ -428,6 +431,15 @@ class GameApp:
             self._on_server_frame(frame)
 
     def _on_server_frame(self, frame: dict[str, Any]) -> None:
+        # The server is trusted but not infallible: a frame this version cannot make sense of
+        # is logged and dropped, and the game (often mid-conversation) carries on.
+        try:
+            self._apply_server_frame(frame)
+        except Exception:  # noqa: BLE001 - the boundary: nothing from the wire may crash the game
+            log.warning("ignored a %r frame it could not use", frame.get("type"), exc_info=True)
+            self.refresh_all()
+
+    def _apply_server_frame(self, frame: dict[str, Any]) -> None:
         conv = self.conversation
         event = conv.apply(frame)
         server = self.net.server_url

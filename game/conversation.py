@@ -233,19 +233,20 @@ class Conversation:
             self.conversation_id = str(state["conversation_id"])
             c = state.get("counsellor")
             if isinstance(c, dict):
-                self.counsellor = Counsellor(str(c.get("display_name", "")), c.get("kind"))
+                self.counsellor = Counsellor(str(c.get("display_name", "")), _text(c.get("kind")))
             self.counsellor_present = bool(state.get("counsellor_present", True))
             self.phase = Phase.MATCHED
         elif phase == "queued":
             if self.phase != Phase.REQUESTING:
                 self.phase = Phase.QUEUED
-            self.request_id = state.get("request_id", self.request_id)
-            self.position = state.get("position", self.position)
-            self.estimate_seconds = state.get("estimate_seconds", self.estimate_seconds)
+            self.request_id = _text(state.get("request_id")) or self.request_id
+            self.position = _count(state.get("position")) or self.position
+            if "estimate_seconds" in state:
+                self.estimate_seconds = _count(state.get("estimate_seconds"))
         elif phase == "booked":
             self.phase = Phase.BOOKED
-            self.booking_id = state.get("booking_id")
-            self.booked_slot = state.get("slot")
+            self.booking_id = _text(state.get("booking_id"))
+            self.booked_slot = _utc_iso(state.get("slot"))
         elif phase == "idle":
             # the server has nothing live for us: what we thought was live has ended
             if self.phase == Phase.MATCHED:
@@ -277,30 +278,37 @@ class Conversation:
             return "welcome_resumed" if self.phase != before and self.phase in live else None
         if kind == "queued":
             self.phase = Phase.QUEUED
-            self.request_id = frame.get("request_id")
-            self.position = frame.get("position")
-            self.estimate_seconds = frame.get("estimate_seconds")
+            self.request_id = _text(frame.get("request_id"))
+            self.position = _count(frame.get("position"))
+            self.estimate_seconds = _count(frame.get("estimate_seconds"))
             return None
         if kind == "queue_update":
             if self.phase in (Phase.REQUESTING, Phase.QUEUED):
                 self.phase = Phase.QUEUED
-                self.position = frame.get("position", self.position)
-                self.estimate_seconds = frame.get("estimate_seconds")
+                self.position = _count(frame.get("position")) or self.position
+                self.estimate_seconds = _count(frame.get("estimate_seconds"))
             return None
         if kind == "left":
             self.phase = Phase.NONE
             return None
         if kind == "service":
-            self.service_open = frame.get("open")
-            self.service_hours = frame.get("hours")
-            self.service_timezone = frame.get("timezone")
-            self.next_open = frame.get("next_open")
-            self.slots = [str(x) for x in frame.get("slots") or []]
+            is_open = frame.get("open")
+            self.service_open = is_open if isinstance(is_open, bool) else None
+            hours = frame.get("hours")
+            self.service_hours = hours if isinstance(hours, dict) else None
+            self.service_timezone = _text(frame.get("timezone"))
+            self.next_open = _utc_iso(frame.get("next_open"))
+            slots = frame.get("slots")
+            self.slots = [
+                slot
+                for slot in (_utc_iso(x) for x in (slots if isinstance(slots, list) else []))
+                if slot is not None
+            ]
             return "service"
         if kind == "booked":
             self.phase = Phase.BOOKED
-            self.booking_id = frame.get("booking_id")
-            self.booked_slot = frame.get("slot")
+            self.booking_id = _text(frame.get("booking_id"))
+            self.booked_slot = _utc_iso(frame.get("slot"))
             return "booked"
         if kind == "booking_cancelled":
             if self.phase == Phase.BOOKED:
@@ -319,7 +327,7 @@ class Conversation:
             self.lines.append(ChatLine("system", "@counsellor_back"))
             return None
         if kind == "referred":
-            org = frame.get("organisation") or {}
+            org = _mapping(frame.get("organisation"))
             self.referred_to = str(org.get("name") or "")
             self.lines.append(ChatLine("system", "@referred"))
             self.phase = Phase.REQUESTING
@@ -335,15 +343,15 @@ class Conversation:
         if kind == "matched":
             self.phase = Phase.MATCHED
             self.conversation_id = str(frame.get("conversation_id"))
-            c = frame.get("counsellor") or {}
-            self.counsellor = Counsellor(str(c.get("display_name", "")), c.get("kind"))
+            c = _mapping(frame.get("counsellor"))
+            self.counsellor = Counsellor(str(c.get("display_name", "")), _text(c.get("kind")))
             self.position = self.estimate_seconds = None
             return "matched"
         if kind == "message":
             shown = self._on_message(frame)
             return "message" if shown and not self.replaying else None
         if kind == "ack":
-            cid, seq = frame.get("client_id"), frame.get("seq")
+            cid, seq = frame.get("client_id"), _seq(frame.get("seq"))
             line = self._by_client.get(str(cid))
             if line is not None and isinstance(seq, int):
                 line.seq = seq
@@ -353,14 +361,14 @@ class Conversation:
             self.counsellor_typing = bool(frame.get("on"))
             return None
         if kind == "read":
-            seq = frame.get("seq")
+            seq = _seq(frame.get("seq"))
             if isinstance(seq, int):
                 self.read_upto = max(self.read_upto, seq)
             return None
         if kind == "ended":
             self.phase = Phase.ENDED
-            self.ended_by = frame.get("by")
-            self.outcome = frame.get("outcome")
+            self.ended_by = _text(frame.get("by"))
+            self.outcome = _text(frame.get("outcome"))
             self.counsellor_typing = False
             return "ended"
         if kind == "error":
@@ -424,7 +432,7 @@ class Conversation:
         self.last_seq = max(self.last_seq, seq)
 
     def _on_message(self, frame: dict[str, Any]) -> bool:
-        seq = frame.get("seq")
+        seq = _seq(frame.get("seq"))
         cid = frame.get("client_id")
         if isinstance(seq, int) and seq in self._seqs:
             existing = self._by_client.get(str(cid)) if cid else None
@@ -462,6 +470,31 @@ class Conversation:
             self.counsellor_typing = False
             self.unseen += 1
         return True
+
+
+def _text(value: object) -> str | None:
+    """A string field from the server, or None if it is anything else."""
+    return value if isinstance(value, str) else None
+
+
+def _count(value: object) -> int | None:
+    """A non-negative whole number from the server (a position, seconds), or None."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    return None
+
+
+def _seq(value: object) -> int | None:
+    """A message sequence number (1, 2, ...), or None: a flag or a negative, fractional or
+    absurd number must not mark a real message as already seen."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**53:
+        return value
+    return None
+
+
+def _mapping(value: object) -> dict[str, Any]:
+    """An object field from the server, or an empty one if it is anything else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _utc_iso(value: object) -> str | None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+import msgpack
 import pygame
 import pytest
 
@@ -395,6 +396,73 @@ def test_garbled_server_frames_do_not_break_the_chat(
     server.say("still here")
     until(game, lambda: [ln.text for ln in game.conversation.lines] == ["still here"])
     assert game.net.state == NetState.ONLINE
+
+
+#: Every frame the server may send the game, with its fields (docs/PROTOCOL.md); ``erased``
+#: is left out because its valid meaning ends the session.
+SERVER_FRAMES: dict[str, tuple[str, ...]] = {
+    "welcome": ("v", "session_id", "state", "limits"),
+    "service": ("open", "hours", "timezone", "next_open", "slots"),
+    "queued": ("request_id", "position", "estimate_seconds", "requeued", "organisation"),
+    "queue_update": ("position", "estimate_seconds"),
+    "left": (),
+    "matched": ("conversation_id", "counsellor", "transferred"),
+    "ack": ("conversation_id", "client_id", "seq"),
+    "message": ("conversation_id", "seq", "sender", "text", "at", "client_id"),
+    "typing": ("conversation_id", "on"),
+    "read": ("conversation_id", "seq"),
+    "counsellor_lost": ("conversation_id", "until"),
+    "counsellor_back": ("conversation_id",),
+    "ended": ("conversation_id", "by", "outcome"),
+    "referred": ("conversation_id", "organisation"),
+    "booked": ("booking_id", "slot"),
+    "booking_cancelled": ("booking_id",),
+    "booking_reminder": ("booking_id", "slot_at", "starts_in_minutes"),
+    "resumed": ("conversation_id", "last_seq"),
+    "error": ("code", "message", "ref", "conversation_id"),
+}
+JUNK: tuple[object, ...] = (None, True, -1, 2**63, 1.5, "", "x", [], [1, "a"], {}, {"a": [1]})
+PHASES = ("idle", "queued", "conversation", "booked", "nonsense")
+
+
+def junk_frames() -> list[dict[str, object]]:
+    """Each frame type with each field set, one at a time, to each kind of wrong value; and
+    the welcome state of every phase with each of its fields wrong."""
+    out: list[dict[str, object]] = []
+    for kind, fields in SERVER_FRAMES.items():
+        out.append({"type": kind})
+        out += [{"type": kind, field: value} for field in fields for value in JUNK]
+    state_fields = ("request_id", "position", "estimate_seconds", "conversation_id")
+    state_fields += ("counsellor", "counsellor_present", "last_seq", "booking_id", "slot")
+    for phase in PHASES:
+        for field in state_fields:
+            for value in JUNK:
+                out.append({"type": "welcome", "state": {"phase": phase, field: value}})
+    return out
+
+
+def test_wrong_field_types_in_any_server_frame_never_stop_the_game(
+    online_game: GameApp, server: FakeServer
+) -> None:
+    """Over 900 frames whose fields have the wrong type or shape reach the game while it
+    waits in the queue; it keeps drawing, stays connected, and a real match and message
+    afterwards still work."""
+    game = online_game
+    opt_in(game)
+    until(game, lambda: game.conversation.phase == Phase.QUEUED)
+    sweep = junk_frames()
+    assert len(sweep) > 900
+    for frame in sweep:
+        server.send_raw(msgpack.packb(frame))
+    server.send_raw(msgpack.packb({"type": "service", "timezone": "Europe/Sentinel"}))
+    until(game, lambda: game.conversation.service_timezone == "Europe/Sentinel", timeout=30)
+    frames(game, 3)
+    assert game.net.state == NetState.ONLINE
+    server.match()
+    until(game, lambda: game.conversation.phase == Phase.MATCHED)
+    server.say("still here")
+    until(game, lambda: "still here" in [ln.text for ln in game.conversation.lines])
+    frames(game, 3)
 
 
 def test_book_a_time_and_cancel_it(online_game: GameApp, server: FakeServer) -> None:
