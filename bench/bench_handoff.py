@@ -2,10 +2,12 @@
 
 1. Matching decision time with 10,000 waiting and 500 counsellors (the sans-IO core).
 2. A bare aiohttp msgpack relay vs the full Crossroads path (validation, group-committed
-   encrypted persistence, relay) in a real ``crossroads serve`` process: messages/s when
-   every one of the 1,000 conversations keeps 8 messages in flight (the same load for both;
-   the full path acknowledges only after a durable commit, so it needs that many senders to
-   be saturated rather than waiting on its clients).
+   encrypted persistence, relay) in a real ``crossroads serve`` process: messages/s with 8
+   messages in flight per sending conversation, once with all 1,000 conversations sending
+   and once with 200 (the first session's shape). The goal compares each server at its best
+   load: the bare relay does best with few senders (less work for the load generator), the
+   full path with many (it acknowledges only after a durable commit, so 200 x 8 messages in
+   flight leave it waiting on its clients).
 3. Latency p50/p99 at 2,000 msg/s across 1,000 conversations, both servers.
 4. Server RSS per idle, authenticated player socket.
 5. Crash: kill -9 the server under saturating load (200 conversations), restart, reconnect,
@@ -54,6 +56,8 @@ ROOT = Path(__file__).resolve().parent.parent
 WINDOW = int(os.environ.get("BENCH_WINDOW", "8"))
 #: How many conversations send in the saturation phase (default: all of them).
 SATURATING = int(os.environ.get("BENCH_SATURATING", "1000000"))
+#: A second, smaller saturation phase: the shape the first session measured.
+FEW_SENDERS = 200
 sys.path.insert(0, str(ROOT))
 
 
@@ -548,22 +552,30 @@ async def measure(
     # Throughput: every conversation keeps WINDOW messages in flight (the same load for both
     # servers). A server that acknowledges only after a durable commit needs that many
     # senders to be saturated; fewer would measure the client's patience, not the server.
-    log("throughput")
-    tp = players[:SATURATING]
+    throughput = await saturate(players[:SATURATING], load, seconds, server_pid)
+    # The first session's shape, for comparison: only FEW_SENDERS conversations send.
+    few = await saturate(players[:FEW_SENDERS], load, seconds, server_pid)
+    p50, p99 = pct(load.latencies, 0.5), pct(load.latencies, 0.99)
+    print(
+        f"  {label:<10} {throughput:9.0f} msg/s saturated ({few:6.0f} with {FEW_SENDERS} senders)"
+        f"   latency @ {rate_total:.0f} msg/s: "
+        f"p50 {p50:6.2f} ms, p99 {p99:6.2f} ms ({len(load.latencies)} samples)"
+    )
+    return throughput, few, p50, p99
+
+
+async def saturate(
+    senders: list[tuple[Any, str]], load: Load, seconds: float, server_pid: int | None
+) -> float:
+    """Messages/s delivered while each sender keeps WINDOW messages in flight."""
+    log(f"throughput, {len(senders)} senders")
     load.delivered = 0
     threads0 = thread_cpu(server_pid)
     t0 = time.perf_counter()
     c0 = time.process_time()
     s0 = server_cpu(server_pid)
-    await drive(
-        tp,
-        load,
-        seconds=seconds,
-        window=WINDOW,
-        per_player_rate=None,
-    )
+    await drive(senders, load, seconds=seconds, window=WINDOW, per_player_rate=None)
     elapsed = time.perf_counter() - t0
-    throughput = load.delivered / (elapsed - 1.0)
     log(
         f"cpu over {elapsed:.1f} s: load generator {time.process_time() - c0:.1f} s, "
         f"server {server_cpu(server_pid) - s0:.1f} s"
@@ -575,12 +587,7 @@ async def measure(
                 kind = "process" if tid < 0 else "thread"
                 per = used * 1e6 / max(1, load.delivered)
                 log(f"  server {kind} {abs(tid)}: {used:.2f} s CPU, {per:.1f} us/msg")
-    p50, p99 = pct(load.latencies, 0.5), pct(load.latencies, 0.99)
-    print(
-        f"  {label:<10} {throughput:9.0f} msg/s saturated   latency @ {rate_total:.0f} msg/s: "
-        f"p50 {p50:6.2f} ms, p99 {p99:6.2f} ms ({len(load.latencies)} samples)"
-    )
-    return throughput, p50, p99
+    return load.delivered / (elapsed - 1.0)
 
 
 async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
@@ -592,7 +599,7 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
             f"1 server process on its own core; saturated = "
             f"{min(SATURATING, conversations)} conversations x {WINDOW} messages in flight"
         )
-        bare_tp = float("nan")
+        bare_tp = bare_few = float("nan")
         port = free_port()
         if os.environ.get("BENCH_ONLY_FULL"):
             port = 0
@@ -613,7 +620,7 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
             load = Load()
             log("bare setup")
             players = await bare_setup(f"http://127.0.0.1:{port}", http, load, conversations, staff)
-            bare_tp, _, _ = await measure(
+            bare_tp, bare_few, _, _ = await measure(
                 players,
                 load,
                 "bare",
@@ -643,7 +650,7 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
                 log("full setup")
                 players = await full_setup(server, http, load, conversations)
                 log("full setup done")
-                full_tp, _, p99 = await measure(
+                full_tp, full_few, _, p99 = await measure(
                     players,
                     load,
                     "crossroads",
@@ -652,9 +659,12 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
                     rate_total=2000,
                     server_pid=server.proc.pid if server.proc else None,
                 )
+                best = max(full_tp, full_few) / max(bare_tp, bare_few) * 100
                 print(
-                    f"  full path = {full_tp / bare_tp * 100:.0f}% of the bare relay "
-                    f"(goal >= 50%); p99 goal <= 5 ms"
+                    f"  full path = {best:.0f}% of the bare relay, each at its best load "
+                    f"(goal >= 50%): {full_tp / bare_tp * 100:.0f}% with every conversation "
+                    f"sending, {full_few / bare_few * 100:.0f}% with {FEW_SENDERS} (too few "
+                    f"clients to cover the durable ack); p99 goal <= 5 ms"
                 )
                 await close_all(players)
                 await asyncio.sleep(1.0)
