@@ -59,6 +59,7 @@ SATURATING = int(os.environ.get("BENCH_SATURATING", "1000000"))
 #: A second, smaller saturation phase: the shape the first session measured.
 FEW_SENDERS = 200
 sys.path.insert(0, str(ROOT))
+from tests.e2e.server_process import alive, child_pids  # noqa: E402 - needs ROOT on sys.path
 
 
 # --------------------------------------------------------------------------- 1. matching
@@ -703,24 +704,6 @@ async def bench_idle(server: FullServer, http: aiohttp.ClientSession, count: int
 
 
 # --------------------------------------------------------------------------- 5. crash
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-def children(pid: int) -> list[int]:
-    found: list[int] = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            found += [int(c) for c in (task / "children").read_text().split()]
-        except OSError:
-            continue
-    return found
-
-
 async def player_socket(http: aiohttp.ClientSession, url: str, token: str) -> Any:
     ws = await http.ws_connect(f"{url}/ws/player")
     await ws.send_bytes(msgpack.packb({"type": "hello", "v": 1, "token": token}))
@@ -781,7 +764,7 @@ async def bench_crash(conversations: int, seconds: float) -> None:
 
                 pumps = asyncio.gather(*(pump(ws, conv) for ws, conv in players))
                 await asyncio.sleep(seconds)
-                writers = children(server.proc.pid)
+                writers = child_pids(server.proc.pid)
                 server.proc.kill()
                 server.proc.wait()
                 server.proc = None

@@ -18,6 +18,26 @@ from pathlib import Path
 from types import TracebackType
 
 
+def child_pids(pid: int) -> list[int]:
+    """Process ids of the children of process ``pid`` (Linux ``/proc``)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(child) for child in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def alive(pid: int) -> bool:
+    """Whether a process still runs (an exited child of a killed parent is reaped by init)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
 def free_port() -> int:
     """A TCP port on loopback that nothing listens on right now."""
     with socket.socket() as sock:
@@ -89,15 +109,7 @@ class ServerProcess:
 
     def children(self) -> list[int]:
         """Process ids of the server's own child processes (the SQLite chat writer)."""
-        if self.process is None:
-            return []
-        found: list[int] = []
-        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
-            try:
-                found += [int(pid) for pid in (task / "children").read_text().split()]
-            except OSError:
-                continue
-        return found
+        return child_pids(self.process.pid) if self.process is not None else []
 
     def stop(self, *, kill: bool = False, timeout: float = 15.0) -> int:
         """Stop with SIGTERM (clean) or SIGKILL (a crash); returns the exit status."""

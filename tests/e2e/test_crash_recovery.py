@@ -15,7 +15,7 @@ import aiohttp
 import msgpack
 import pytest
 
-from tests.e2e.server_process import ServerProcess
+from tests.e2e.server_process import ServerProcess, alive
 
 pytestmark = pytest.mark.e2e
 
@@ -75,15 +75,6 @@ async def staff_connect(http: aiohttp.ClientSession, url: str, cookie: str) -> t
     )
     welcome = await until(recv_staff, ws, "welcome")
     return ws, welcome
-
-
-def alive(pid: int) -> bool:
-    """Whether a process still runs (an exited child of a killed parent is reaped by init)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 async def read_acks(ws: Any, acks: dict[str, int], *, binary: bool) -> None:
