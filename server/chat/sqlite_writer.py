@@ -208,7 +208,11 @@ class WriterProcess:
             limit=MAX_FRAME,
         )
         _widen_pipe(self._proc.stdin)
-        await self.call("open", self._open)
+        try:
+            await self.call("open", self._open)
+        except BaseException:
+            await self.stop()  # a writer that cannot open its database is no writer
+            raise
 
     async def call(self, op: str, arg: Any) -> Any:
         """Send one request and wait for its answer; raises a ``WriterError`` on failure."""

@@ -273,3 +273,21 @@ async def test_chats_stay_readable_across_a_transcript_key_rotation(
     assert [m["text"] for m in await rotated.messages_after("c1", 0)] == ["before", "after"]
     dropped = ChatStore(db, new)
     assert [m["text"] for m in await dropped.messages_after("c1", 0)] == [UNREADABLE, "after"]
+
+
+async def test_a_writer_that_cannot_open_its_database_fails_each_message_clearly(
+    tmp_path: Path, settings: Settings
+) -> None:
+    """If the database file cannot be opened, messages fail (their senders get an error),
+    no half-started writer process is left behind, and the store still stops cleanly."""
+    import shutil
+
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'gone' / 'chat.db'}")
+    shutil.rmtree(tmp_path / "gone")  # Database() created the folder; take it away again
+    store = ChatStore(db, settings.transcript_key)
+    store.start()
+    with pytest.raises(RuntimeError, match="write failed"):
+        await store.append(conversation_id="c1", sender="player", client_id="a", text="x", at=NOW)
+    assert store.writer_pid() is None
+    await store.stop()
+    await db.dispose()
