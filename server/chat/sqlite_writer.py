@@ -177,6 +177,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
     replies = sys.stdout.buffer
     sys.stdout = sys.stderr  # nothing else may ever write into the reply pipe
+    _widen_pipe(sys.stdin.fileno())
     return serve(sys.stdin.buffer, replies)
 
 
@@ -207,7 +208,6 @@ class WriterProcess:
             stdout=asyncio.subprocess.PIPE,
             limit=MAX_FRAME,
         )
-        _widen_pipe(self._proc.stdin)
         try:
             await self.call("open", self._open)
         except BaseException:
@@ -273,19 +273,19 @@ def _child_environment() -> dict[str, str]:
     return env
 
 
-def _widen_pipe(stream: asyncio.StreamWriter | None) -> None:
+def _widen_pipe(fd: int) -> None:
     """Let a whole batch fit into the pipe, so sending it is one write, not several loop turns.
 
     A batch of 4,000 messages is about 400 KiB; the default pipe holds 64 KiB, and every
-    further 64 KiB would wait for the event loop to come round again (milliseconds, under
-    load). Linux only; elsewhere the default stays.
+    further 64 KiB would wait for the server's event loop to come round again (milliseconds,
+    under load). The child widens its own input pipe (a pipe's size is shared by both ends),
+    which works whatever event loop the server runs. Linux only; elsewhere the default stays.
     """
-    if stream is None or not hasattr(fcntl, "F_SETPIPE_SZ"):
+    if not hasattr(fcntl, "F_SETPIPE_SZ"):
         return
-    pipe = stream.transport.get_extra_info("pipe")
     for size in (PIPE_BYTES, 1 << 20):
         try:
-            fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, size)
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, size)
             return
         except OSError:
             continue
