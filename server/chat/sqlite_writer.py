@@ -226,7 +226,9 @@ class WriterProcess:
                 await proc.stdin.drain()
                 size = int.from_bytes(await proc.stdout.readexactly(_HEADER), "big")
                 if size > MAX_FRAME:
-                    raise WriterError(f"the chat writer sent an oversized frame ({size} bytes)")
+                    # Out of step with the child: nothing it says can be trusted any more.
+                    await self._reap()
+                    raise WriterGone(f"the chat writer sent an oversized frame ({size} bytes)")
                 reply = msgpack.unpackb(await proc.stdout.readexactly(size))
             except (ConnectionError, asyncio.IncompleteReadError) as exc:
                 await self._reap()
