@@ -26,10 +26,23 @@ log = logging.getLogger("crossroads.server")
 SETTINGS: web.AppKey[Settings] = web.AppKey("crossroads_settings", Settings)
 DB: web.AppKey[Database] = web.AppKey("crossroads_db", Database)
 
+#: A part of the server that can report trouble: ``() -> (name, problem or None)``.
+HealthCheck = Callable[[], tuple[str, str | None]]
+#: Feature areas add their checks here; ``GET /healthz`` reports each one.
+HEALTH_CHECKS: web.AppKey[list[HealthCheck]] = web.AppKey("crossroads_health_checks", list)
+
 #: Feature areas, in the order they are set up. Each module exposes ``setup(app)``.
 FEATURES = ("server.web", "server.gateways", "server.board")
 
-__all__ = ["DB", "SETTINGS", "create_app", "error_body", "json_error", "json_error_exception"]
+__all__ = [
+    "DB",
+    "HEALTH_CHECKS",
+    "SETTINGS",
+    "create_app",
+    "error_body",
+    "json_error",
+    "json_error_exception",
+]
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -77,12 +90,17 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
 
 
 async def health_handler(request: web.Request) -> web.Response:
-    """``GET /healthz``: 200 when the database answers, 503 otherwise."""
+    """``GET /healthz``: 200 when the database answers and no part reports a problem, 503
+    (with what is wrong) otherwise, for a load balancer or a monitor."""
     ok = await request.app[DB].ping()
-    return web.json_response(
-        {"status": "ok" if ok else "degraded", "database": "ok" if ok else "unreachable"},
-        status=200 if ok else 503,
-    )
+    body = {"status": "ok", "database": "ok" if ok else "unreachable"}
+    for check in request.app[HEALTH_CHECKS]:
+        name, problem = check()
+        body[name] = problem or "ok"
+        ok = ok and problem is None
+    if not ok:
+        body["status"] = "degraded"
+    return web.json_response(body, status=200 if ok else 503)
 
 
 def _database_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -109,6 +127,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     # narrative loader's own limit). WebSocket frames have their own, much smaller limit.
     app = web.Application(middlewares=[error_middleware], client_max_size=16 * 1024**2)
     app[SETTINGS] = settings
+    app[HEALTH_CHECKS] = []
     app.cleanup_ctx.append(_database_ctx(settings))
     app.router.add_get("/healthz", health_handler, name="healthz")
     auth.setup(app)

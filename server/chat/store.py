@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.chat.message_cipher import MessageCipher, UnreadableMessage
 from server.chat.models import ChatMessage
-from server.chat.sqlite_writer import WriterProcess
+from server.chat.sqlite_writer import WriterIntegrityError, WriterProcess
 from server.storage.db import Database, sqlite_pragmas
 
 log = logging.getLogger("crossroads.chat.store")
@@ -106,6 +106,9 @@ class ChatStore:
         self._ckpt_task: asyncio.Task[None] | None = None
         self.batches = 0
         self.committed = 0
+        #: Why the last write failed, if it failed for a reason of ours (disk, database, the
+        #: writer process) rather than because of its data; None once a write succeeds.
+        self.problem: str | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -293,7 +296,9 @@ class ChatStore:
                 results: list[Any] = await self._append_run(run)  # type: ignore[arg-type]
             else:
                 results = await self._op_run(run)  # type: ignore[arg-type]
-        except Exception:
+        except Exception as exc:
+            if not _refused_for_its_data(exc):
+                self.problem = f"{type(exc).__name__}: {exc}"[:300]
             await self._reset()
             # The in-memory index of these conversations may now be ahead of the database,
             # or behind it (a writer process killed after its commit but before its answer):
@@ -312,6 +317,7 @@ class ChatStore:
             return
         self.batches += 1
         self.committed += len(run)
+        self.problem = None
         # Answer the callers on the next loop turn, so the writer hands its next batch to
         # the database first: the acks and relays of this batch then overlap that commit.
         asyncio.get_running_loop().call_soon(_resolve_all, run, results)
@@ -474,6 +480,12 @@ class ChatStore:
             cache = _ConvCache(last, by_client)
             self._cache[conversation_id] = cache
         return cache
+
+
+def _refused_for_its_data(exc: Exception) -> bool:
+    """A constraint refused the write (a conversation erased meanwhile, a duplicate): the
+    caller's data, not the store's health."""
+    return isinstance(exc, sa.exc.IntegrityError | WriterIntegrityError)
 
 
 def _resolve_all(run: list[_Append | _Op], results: list[Any]) -> None:

@@ -15,7 +15,7 @@ from aiohttp import web
 
 from handoff.protocol import CloseCode
 from server import content_api
-from server.app import DB, SETTINGS
+from server.app import DB, HEALTH_CHECKS, SETTINGS
 from server.chat.jobs import schedule_jobs
 from server.gateways.common import HUB
 from server.gateways.hub import Hub
@@ -38,6 +38,12 @@ async def _on_shutdown(app: web.Application) -> None:
         await app[HUB].close_all(CloseCode.GOING_AWAY, "server shutting down")
 
 
+def _chat_writer_health(app: web.Application) -> tuple[str, str | None]:
+    """``chat_writer`` on ``/healthz``: the last chat write failed for a reason of ours."""
+    problem = app[HUB].store.problem if HUB in app else None
+    return "chat_writer", problem and f"the last chat write failed: {problem}"
+
+
 def _kinds_available(app: web.Application) -> list[str]:
     return app[HUB].kinds_available() if HUB in app else []
 
@@ -52,4 +58,5 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(_hub_ctx)
     app.on_shutdown.append(_on_shutdown)
     app[content_api.KINDS_AVAILABLE] = lambda: _kinds_available(app)
+    app[HEALTH_CHECKS].append(lambda: _chat_writer_health(app))
     on_start(schedule_jobs)

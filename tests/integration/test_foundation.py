@@ -14,10 +14,10 @@ from tests.conftest import staff_login
 
 
 async def test_health_reports_the_database(client: TestClient) -> None:  # type: ignore[type-arg]
-    """The load balancer sees 200 with the database reachable."""
+    """The load balancer sees 200 with the database reachable and the chat writer well."""
     response = await client.get("/healthz")
     assert response.status == 200
-    assert await response.json() == {"status": "ok", "database": "ok"}
+    assert await response.json() == {"status": "ok", "database": "ok", "chat_writer": "ok"}
 
 
 async def test_player_session_is_anonymous_and_token_is_stored_hashed(

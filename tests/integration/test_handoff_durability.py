@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 
@@ -247,3 +248,38 @@ async def test_shutdown_closes_sockets_with_going_away(
     closing = asyncio.create_task(player.closed(timeout=10))
     await client.server.close()
     assert await closing == 1001
+
+
+async def test_health_turns_degraded_while_chat_writes_fail_and_recovers(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """While messages cannot be stored (here: the writer process fails every batch), the
+    player is told to retry and /healthz says 503 with the reason; once writes work again
+    the retry is stored and health is back to 200."""
+    from server.chat.sqlite_writer import WriterError, WriterProcess
+
+    player, staff, _conv = await matched_pair(seeded_client)
+    real_call = WriterProcess.call
+
+    async def broken(self: WriterProcess, op: str, arg: object) -> object:
+        if op == "insert":
+            raise WriterError("disk I/O error")
+        return await real_call(self, op, arg)
+
+    monkeypatch.setattr(WriterProcess, "call", broken)
+    await player.send({"type": "message", "client_id": "m1", "text": "are you there?"})
+    refused = await player.expect("error")
+    assert refused["ref"] == "m1" and "retry" in refused["message"]
+    health = await seeded_client.get("/healthz")
+    assert health.status == 503
+    body = await health.json()
+    assert body["status"] == "degraded" and "disk I/O error" in body["chat_writer"]
+
+    monkeypatch.setattr(WriterProcess, "call", real_call)
+    await player.send({"type": "message", "client_id": "m1", "text": "are you there?"})
+    assert (await player.expect("ack"))["seq"] == 1
+    assert (await staff.expect("message"))["text"] == "are you there?"
+    health = await seeded_client.get("/healthz")
+    assert health.status == 200 and (await health.json())["chat_writer"] == "ok"
+    await staff.close()
