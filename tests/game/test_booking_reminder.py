@@ -14,7 +14,7 @@ import pytest
 from game.app import REMINDER_NOTICE_SECONDS, GameApp
 from game.conversation import Conversation, Phase
 from game.net import NetState
-from tests.game.driver import frames, key, press, until
+from tests.game.driver import click, frames, key, press, until
 from tests.game.fake_server import FakeServer
 from tests.game.test_network import opt_in
 
@@ -148,16 +148,21 @@ def test_malformed_reminders_are_ignored(
     assert game.net.state == NetState.ONLINE and game.running
 
 
+@pytest.mark.parametrize("how", ["double_escape", "button"])
 def test_quick_exit_clears_the_reminder(
-    online_game: GameApp, server: FakeServer, berlin: None
+    online_game: GameApp, server: FakeServer, berlin: None, how: str
 ) -> None:
-    """Double Escape hides the reminder at once, and coming back does not bring it back."""
+    """Quick exit (double Escape or its button) hides the reminder at once, and coming back
+    does not bring it back."""
     game = online_game
     book_first_slot(game)
     send(server, reminder())
     until(game, lambda: game.notice is not None)
-    key(game, pygame.K_ESCAPE)
-    key(game, pygame.K_ESCAPE)
+    if how == "button":
+        click(game, game._quick_button.rect.center)
+    else:
+        key(game, pygame.K_ESCAPE)
+        key(game, pygame.K_ESCAPE)
     assert game.scene_names() == ["neutral"] and game.notice is None
     assert not notice_is_drawn(game)
     key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
@@ -186,20 +191,6 @@ def test_reminder_behind_the_quick_exit_screen_waits(
     key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
     assert game.notice is not None and "(in about 3 min)" in game.notice
     assert game.notice in game.voice.spoken
-
-
-def test_quick_exit_button_clears_the_reminder(
-    online_game: GameApp, server: FakeServer, berlin: None
-) -> None:
-    game = online_game
-    book_first_slot(game)
-    send(server, reminder())
-    until(game, lambda: game.notice is not None)
-    from tests.game.driver import click
-
-    click(game, game._quick_button.rect.center)
-    assert game.scene_names() == ["neutral"] and game.notice is None
-    assert not notice_is_drawn(game)
 
 
 def test_no_notice_is_spoken_behind_the_quick_exit_screen(
