@@ -1,12 +1,13 @@
 """Durable chat with group commit: one writer task, one transaction per batch.
 
-Every database write of the handoff (messages and state changes) goes through one asyncio
-queue. The writer takes everything that has arrived, applies it in order inside a single
-transaction and commits once; only then are the callers' futures resolved, so a message is
-acknowledged and relayed only after it is on disk. Messages get a per-conversation ``seq``;
-``(conversation_id, sender, client_id)`` makes retries idempotent (a retry returns the
-original ``seq``). If a batch fails, each item is retried alone so one bad item cannot sink
-its neighbours.
+Every database write of the handoff (messages and state changes) goes through one queue.
+The writer takes everything that has arrived, applies it in order (consecutive messages in
+one transaction, consecutive state changes in another) and commits; only then are the
+callers answered, so a message is acknowledged and relayed only after it is on disk.
+Messages get a per-conversation ``seq``; ``(conversation_id, sender, client_id)`` makes
+retries idempotent (a retry returns the original ``seq``). If a batch fails, each item is
+retried alone so one bad item cannot sink its neighbours. On SQLite the messages themselves
+are encrypted and inserted by a child process (``sqlite_writer``), off this process's GIL.
 """
 
 from __future__ import annotations
