@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import logging
 import os
 from collections.abc import Sequence
 
@@ -35,6 +36,10 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+log = logging.getLogger("crossroads.chat.cipher")
+
+#: What a reader sees of a message whose key was removed from the configuration.
+UNREADABLE = "[this message can no longer be read: its key was removed from the server]"
 VERSION = b"\x01"
 _KEY_ID_BYTES = 4
 _NONCE_BYTES = 12
@@ -77,6 +82,15 @@ class MessageCipher:
             nonce, text.encode("utf-8"), header + conversation_id.encode("utf-8")
         )
         return header + nonce + sealed
+
+    def read(self, conversation_id: str, body: bytes) -> str:
+        """The text for a reader (player, counsellor, supervisor): ``UNREADABLE`` and a
+        warning in the log instead of an error when the body cannot be opened."""
+        try:
+            return self.decrypt(conversation_id, body)
+        except UnreadableMessage as exc:
+            log.warning("conversation %s: a message cannot be decrypted: %s", conversation_id, exc)
+            return UNREADABLE
 
     def decrypt(self, conversation_id: str, body: bytes) -> str:
         """The text of a stored body; raises ``UnreadableMessage`` if that is impossible."""

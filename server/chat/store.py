@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.chat.message_cipher import MessageCipher, UnreadableMessage
+from server.chat.message_cipher import MessageCipher
 from server.chat.models import ChatMessage
 from server.chat.sqlite_writer import WriterIntegrityError, WriterProcess
 from server.storage.db import Database, sqlite_pragmas
@@ -38,8 +38,6 @@ MESSAGES = ChatMessage.__table__  # type: ignore[attr-defined]
 #: per message (an index page dirtied by several messages is written to the WAL once).
 MAX_BATCH = 4096
 CHECKPOINT_SECONDS = 1.0
-#: What a reader sees of a message whose key was removed from the configuration.
-UNREADABLE = "[this message can no longer be read: its key was removed from the server]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,11 +149,7 @@ class ChatStore:
     def decrypt(self, conversation_id: str, body: bytes) -> str:
         """A stored body -> its text; a placeholder (and a warning in the log) when the key
         that wrote it is not configured any more."""
-        try:
-            return self._cipher.decrypt(conversation_id, body)
-        except UnreadableMessage as exc:
-            log.warning("conversation %s: a message cannot be decrypted: %s", conversation_id, exc)
-            return UNREADABLE
+        return self._cipher.read(conversation_id, body)
 
     def append(
         self, *, conversation_id: str, sender: str, client_id: str, text: str, at: datetime

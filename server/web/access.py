@@ -15,9 +15,8 @@ from aiohttp import web
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from server.chat.message_cipher import MessageCipher, UnreadableMessage
+from server.chat.message_cipher import MessageCipher
 from server.chat.models import ChatMessage, Conversation
-from server.chat.store import UNREADABLE
 from server.storage.models import StaffAccount
 from server.web.models import SupervisorRequest, utcnow
 
@@ -82,10 +81,7 @@ async def conversation_messages(
     ).all()
     out = []
     for row in rows:
-        try:
-            text = cipher.decrypt(conversation_id, bytes(row.body))
-        except UnreadableMessage:
-            text = UNREADABLE
+        text = cipher.read(conversation_id, bytes(row.body))
         out.append(
             {
                 "seq": row.seq,

@@ -16,8 +16,9 @@ import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
 
+from server.chat.message_cipher import UNREADABLE
 from server.chat.sqlite_writer import WriterGone, WriterProcess
-from server.chat.store import UNREADABLE, ChatStore
+from server.chat.store import ChatStore
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.types import UTCDateTime
