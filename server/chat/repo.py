@@ -6,7 +6,7 @@ transaction; reads open their own connection.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -322,7 +322,7 @@ async def upcoming_bookings(
                 .order_by(BOOKING.c.slot_at, BOOKING.c.organisation)
             )
         ).all()
-    return [(_aware(slot), organisation, int(n)) for slot, organisation, n in rows]
+    return [(slot, organisation, int(n)) for slot, organisation, n in rows]
 
 
 async def book_if_room(
@@ -380,7 +380,3 @@ async def recent_handling_times(
             )
         ).all()
     return [(r.ended_at, (r.ended_at - r.started_at).total_seconds()) for r in reversed(rows)]
-
-
-def _aware(value: datetime) -> datetime:
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -27,6 +27,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import functools
 import logging
 import os
 import signal
@@ -66,6 +67,7 @@ class WriterGone(WriterError):
     """The writer process is not running any more (it crashed or was killed)."""
 
 
+@functools.lru_cache(maxsize=64)
 def _insert_sql(n: int) -> str:
     return (
         "INSERT INTO chat_message (conversation_id, seq, sender, client_id, body, at) VALUES "
@@ -81,7 +83,6 @@ class Writer:
         self._conn = sqlite3.connect(path, isolation_level=None)
         for pragma in pragmas:
             self._conn.execute(pragma)
-        self._full_sql = _insert_sql(CHUNK)
 
     def insert(self, rows: Sequence[Row]) -> int:
         """Encrypt and insert the rows in one transaction; returns how many were written."""
@@ -92,8 +93,7 @@ class Writer:
         try:
             for i in range(0, len(params), CHUNK):
                 chunk = params[i : i + CHUNK]
-                sql = self._full_sql if len(chunk) == CHUNK else _insert_sql(len(chunk))
-                conn.execute(sql, [v for row in chunk for v in row])
+                conn.execute(_insert_sql(len(chunk)), [v for row in chunk for v in row])
         except BaseException:
             conn.execute("ROLLBACK")
             raise

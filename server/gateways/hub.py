@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable
@@ -1007,7 +1008,7 @@ class Hub:
             if b.session_id not in self.players:
                 continue
             await self.store.submit(partial(repo.update_booking, booking_id=b.id, reminded_at=now))
-            minutes = max(0, -int(-(b.slot_at - now).total_seconds() // 60))
+            minutes = max(0, math.ceil((b.slot_at - now).total_seconds() / 60))
             await self.to_player(
                 b.session_id,
                 {
