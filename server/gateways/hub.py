@@ -367,141 +367,104 @@ class Hub:
 
     def _persist(self, events: Iterable[HandoffEvent]) -> list[Awaitable[Any]]:
         """Submit the database writes for ``events``. Must not await (keeps the order)."""
-        submit = self.store.submit
         out: list[Awaitable[Any]] = []
+
+        def write(fn: Callable[..., Awaitable[Any]], **values: Any) -> None:
+            out.append(self.store.submit(partial(fn, **values)))
+
         now = utcnow()
         for e in events:
             if isinstance(e, Queued):
                 req = self.core.requests.get(e.request_id)
                 if req is None:
                     continue
-                out.append(
-                    submit(
-                        partial(
-                            repo.insert_request,
-                            request_id=e.request_id,
-                            session_id=e.session_id,
-                            organisation=e.organisation,
-                            preferences=req.prefs.to_dict(),
-                            priority=e.priority,
-                            queue_seq=e.seq,
-                            created_at=req.created_at,
-                            booking_id=self._booking_for.get(e.request_id),
-                        )
-                    )
+                write(
+                    repo.insert_request,
+                    request_id=e.request_id,
+                    session_id=e.session_id,
+                    organisation=e.organisation,
+                    preferences=req.prefs.to_dict(),
+                    priority=e.priority,
+                    queue_seq=e.seq,
+                    created_at=req.created_at,
+                    booking_id=self._booking_for.get(e.request_id),
                 )
             elif isinstance(e, Matched):
                 req = self.core.requests.get(e.request_id)
                 started = req.matched_at if req is not None and req.matched_at else now
                 org = req.organisation if req is not None else HOME_ORG
-                out.append(
-                    submit(
-                        partial(
-                            repo.update_request,
-                            request_id=e.request_id,
-                            state="active",
-                            counsellor_id=e.counsellor_id,
-                            conversation_id=e.conversation_id,
-                            matched_at=started,
-                        )
-                    )
+                write(
+                    repo.update_request,
+                    request_id=e.request_id,
+                    state="active",
+                    counsellor_id=e.counsellor_id,
+                    conversation_id=e.conversation_id,
+                    matched_at=started,
                 )
-                out.append(
-                    submit(
-                        partial(
-                            repo.upsert_conversation,
-                            conversation_id=e.conversation_id,
-                            request_id=e.request_id,
-                            session_id=e.session_id,
-                            organisation=org,
-                            counsellor_id=e.counsellor_id,
-                            started_at=started,
-                        )
-                    )
+                write(
+                    repo.upsert_conversation,
+                    conversation_id=e.conversation_id,
+                    request_id=e.request_id,
+                    session_id=e.session_id,
+                    organisation=org,
+                    counsellor_id=e.counsellor_id,
+                    started_at=started,
                 )
             elif isinstance(e, CounsellorLost | CounsellorBack):
                 state = "grace" if isinstance(e, CounsellorLost) else "active"
-                out.append(
-                    submit(
-                        partial(
-                            repo.update_conversation,
-                            conversation_id=e.conversation_id,
-                            state=state,
-                        )
-                    )
+                write(
+                    repo.update_conversation,
+                    conversation_id=e.conversation_id,
+                    state=state,
                 )
             elif isinstance(e, Requeued):
-                out.append(
-                    submit(
-                        partial(
-                            repo.update_request,
-                            request_id=e.request_id,
-                            state="waiting",
-                            queue_seq=e.seq,
-                            counsellor_id=None,
-                        )
-                    )
+                write(
+                    repo.update_request,
+                    request_id=e.request_id,
+                    state="waiting",
+                    queue_seq=e.seq,
+                    counsellor_id=None,
                 )
-                out.append(
-                    submit(
-                        partial(
-                            repo.update_conversation,
-                            conversation_id=e.conversation_id,
-                            state="waiting",
-                        )
-                    )
+                write(
+                    repo.update_conversation,
+                    conversation_id=e.conversation_id,
+                    state="waiting",
                 )
             elif isinstance(e, Ended | Referred):
                 outcome = e.outcome if isinstance(e, Ended) else "referred"
                 by = e.by if isinstance(e, Ended) else "counsellor"
                 final = "ended" if isinstance(e, Ended) else "referred"
-                out.append(
-                    submit(
-                        partial(
-                            repo.update_request,
-                            request_id=e.request_id,
-                            state=final,
-                            ended_at=now,
-                            outcome=outcome,
-                        )
-                    )
+                write(
+                    repo.update_request,
+                    request_id=e.request_id,
+                    state=final,
+                    ended_at=now,
+                    outcome=outcome,
                 )
-                out.append(
-                    submit(
-                        partial(
-                            repo.update_conversation,
-                            conversation_id=e.conversation_id,
-                            state="ended",
-                            ended_at=now,
-                            outcome=outcome,
-                            ended_by=by,
-                        )
-                    )
+                write(
+                    repo.update_conversation,
+                    conversation_id=e.conversation_id,
+                    state="ended",
+                    ended_at=now,
+                    outcome=outcome,
+                    ended_by=by,
                 )
             elif isinstance(e, Left):
-                out.append(
-                    submit(
-                        partial(
-                            repo.update_request,
-                            request_id=e.request_id,
-                            state="left",
-                            ended_at=now,
-                            outcome="left",
-                        )
-                    )
+                write(
+                    repo.update_request,
+                    request_id=e.request_id,
+                    state="left",
+                    ended_at=now,
+                    outcome="left",
                 )
                 if e.conversation_id is not None:
-                    out.append(
-                        submit(
-                            partial(
-                                repo.update_conversation,
-                                conversation_id=e.conversation_id,
-                                state="ended",
-                                ended_at=now,
-                                outcome="left",
-                                ended_by="player",
-                            )
-                        )
+                    write(
+                        repo.update_conversation,
+                        conversation_id=e.conversation_id,
+                        state="ended",
+                        ended_at=now,
+                        outcome="left",
+                        ended_by="player",
                     )
         return out
 
