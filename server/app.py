@@ -18,6 +18,7 @@ from aiohttp import web
 
 from server import auth, content_api
 from server.errors import error_body, json_error, json_error_exception
+from server.logs import request_id_middleware
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -103,6 +104,15 @@ async def health_handler(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
+#: The ``Server:`` header: the product only. aiohttp's default names the aiohttp and Python
+#: versions, which helps nobody but someone matching the server against known flaws.
+SERVER_HEADER = "Crossroads"
+
+
+async def _server_header(_request: web.Request, response: web.StreamResponse) -> None:
+    response.headers["Server"] = SERVER_HEADER
+
+
 def _database_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -125,9 +135,12 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings.check_production_ready()
     # Request bodies up to 16 MiB: the largest is a content bundle uploaded on /board (the
     # narrative loader's own limit). WebSocket frames have their own, much smaller limit.
-    app = web.Application(middlewares=[error_middleware], client_max_size=16 * 1024**2)
+    app = web.Application(
+        middlewares=[request_id_middleware, error_middleware], client_max_size=16 * 1024**2
+    )
     app[SETTINGS] = settings
     app[HEALTH_CHECKS] = []
+    app.on_response_prepare.append(_server_header)
     app.cleanup_ctx.append(_database_ctx(settings))
     app.router.add_get("/healthz", health_handler, name="healthz")
     auth.setup(app)

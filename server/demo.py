@@ -20,6 +20,7 @@ from server.storage.models import Organisation, StaffAccount
 #: The story the demo publishes: the one the installed game ships.
 STORY_DIR = STORY
 
+
 class DemoRefused(RuntimeError):
     """Demo data was requested outside development mode (the operator's mistake)."""
 

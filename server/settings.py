@@ -61,6 +61,8 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     scheduler_enabled: bool = True
     log_level: str = "INFO"
+    #: ``json`` (one object per line, for a log shipper) or ``console`` (for a terminal).
+    log_format: Literal["json", "console"] = "console"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
