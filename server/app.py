@@ -33,7 +33,7 @@ HealthCheck = Callable[[], tuple[str, str | None]]
 HEALTH_CHECKS: web.AppKey[list[HealthCheck]] = web.AppKey("crossroads_health_checks", list)
 
 #: Feature areas, in the order they are set up. Each module exposes ``setup(app)``.
-FEATURES = ("server.web", "server.gateways", "server.board", "server.metrics")
+FEATURES = ("server.web", "server.gateways", "server.board", "server.metrics", "server.openapi")
 
 __all__ = [
     "DB",
