@@ -18,7 +18,7 @@ from aiohttp import web
 
 from server import auth, content_api
 from server.errors import error_body, json_error, json_error_exception
-from server.logs import request_id_middleware
+from server.logs import request_id_header, request_id_middleware
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -141,6 +141,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     app[SETTINGS] = settings
     app[HEALTH_CHECKS] = []
     app.on_response_prepare.append(_server_header)
+    app.on_response_prepare.append(request_id_header)
     app.cleanup_ctx.append(_database_ctx(settings))
     app.router.add_get("/healthz", health_handler, name="healthz")
     auth.setup(app)

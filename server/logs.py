@@ -125,15 +125,17 @@ async def request_id_middleware(request: web.Request, handler: Handler) -> web.S
     request[REQUEST_ID_KEY] = request_id
     token = REQUEST_ID.set(request_id)
     try:
-        response = await handler(request)
-    except web.HTTPException as exc:
-        exc.headers[REQUEST_ID_HEADER] = request_id
-        raise
+        return await handler(request)
     finally:
         REQUEST_ID.reset(token)
-    if not response.prepared:
+
+
+async def request_id_header(request: web.Request, response: web.StreamResponse) -> None:
+    """``X-Request-Id`` on every answer (errors and WebSocket upgrades included), so a user's
+    report can be matched with the log."""
+    request_id = request.get(REQUEST_ID_KEY)
+    if request_id is not None:
         response.headers[REQUEST_ID_HEADER] = request_id
-    return response
 
 
 class AccessLogger(AbstractAccessLogger):

@@ -1,5 +1,6 @@
 """The built wheel works on its own: installed outside the repository, it migrates, seeds,
-serves and is played by the headless game, from a directory that is not the checkout.
+serves (logging JSON lines) and is played by the headless game, from a directory that is not
+the checkout.
 
 To stay fast and offline (only PyPI may be reached, for the build backend), the fresh virtual
 environment gets the wheel with ``--no-deps`` and borrows the already installed dependencies
@@ -80,6 +81,7 @@ def test_wheel_installs_seeds_serves_and_is_played(tmp_path: Path) -> None:
         "CROSSROADS_DATABASE_URL": f"sqlite+aiosqlite:///{outside / 'crossroads.db'}",
         "CROSSROADS_PORT": str(port),
         "CROSSROADS_ETHICS_KEY_DIR": str(outside / "ethics-keys"),
+        "CROSSROADS_LOG_FORMAT": "json",
         "SDL_VIDEODRIVER": "dummy",
         "SDL_AUDIODRIVER": "dummy",
     }
@@ -124,3 +126,9 @@ def test_wheel_installs_seeds_serves_and_is_played(tmp_path: Path) -> None:
     assert seen["first_node"] != seen["second_node"]
     assert seen["offer_scene"] == "offer"
     assert seen["phase"] == "QUEUED"
+    # The installed server logged JSON lines; the player's requests name no address.
+    lines = (outside / "server.log").read_text().splitlines()
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    access = [r for r in records if r["logger"] == "aiohttp.access"]
+    assert {"/api/v1/sessions", "/api/v1/content", "/ws/player"} <= {r["path"] for r in access}
+    assert all("remote" not in r for r in access)

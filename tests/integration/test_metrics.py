@@ -3,13 +3,19 @@ no player data in any label."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from server import scheduler
 from server.app import create_app
+from server.metrics import METRICS
 from server.settings import Settings
+from server.storage.types import utcnow
 from tests.integration.test_handoff_support import (
     connect_player,
     connect_staff,
@@ -100,3 +106,36 @@ async def test_metrics_need_their_token(
     wrong = {"Authorization": "Bearer " + "x" * len(TOKEN)}
     assert (await protected.get("/metrics", headers=wrong)).status == 401
     assert (await protected.get("/metrics", headers=AUTH)).status == 200
+
+
+@scheduler.job("test.metrics_fails")
+async def _fails(app: web.Application) -> None:
+    """A job that always fails."""
+    raise RuntimeError("the job's own failure")
+
+
+async def test_scheduler_runs_and_failures_are_counted(settings: Settings) -> None:
+    """A scheduled job that fails shows as one run and one failure of that job."""
+    app = create_app(settings.model_copy(update={"scheduler_enabled": True}))
+    runner = web.AppRunner(app)
+    await runner.setup()
+    try:
+        scheduler.add_job(
+            app[scheduler.SCHEDULER],
+            "test.metrics_fails",
+            "date",
+            job_id="fails-1",
+            run_date=utcnow() + timedelta(milliseconds=200),
+        )
+        registry = app[METRICS].registry
+        for _ in range(50):
+            if registry.get_sample_value(
+                "crossroads_scheduler_failures_total", {"job": "test.metrics_fails"}
+            ):
+                break
+            await asyncio.sleep(0.1)
+        labels = {"job": "test.metrics_fails"}
+        assert registry.get_sample_value("crossroads_scheduler_runs_total", labels) == 1
+        assert registry.get_sample_value("crossroads_scheduler_failures_total", labels) == 1
+    finally:
+        await runner.cleanup()

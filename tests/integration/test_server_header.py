@@ -1,4 +1,4 @@
-"""The ``Server:`` header names the product and no software versions."""
+"""Every answer says ``Server: Crossroads`` without versions and carries its request id."""
 
 from __future__ import annotations
 
@@ -6,9 +6,14 @@ from aiohttp.test_utils import TestClient
 
 
 async def test_server_header_names_no_versions(client: TestClient) -> None:  # type: ignore[type-arg]
-    """Answers, errors and the player API all say ``Server: Crossroads`` without versions."""
-    for path in ("/healthz", "/api/v1/organisation", "/no-such-page", "/login"):
+    """Answers, errors, pages and socket upgrades name no software version; each has an id."""
+    ids = set()
+    for path in ("/healthz", "/api/v1/organisation", "/no-such-page", "/login", "/metrics"):
         response = await client.get(path)
         assert response.headers["Server"] == "Crossroads", path
-        assert "aiohttp" not in response.headers["Server"]
-        assert response.headers["X-Request-Id"]
+        ids.add(response.headers["X-Request-Id"])
+    ws = await client.ws_connect("/ws/player")
+    assert ws._response.headers["Server"] == "Crossroads"
+    ids.add(ws._response.headers["X-Request-Id"])
+    await ws.close()
+    assert len(ids) == 6
