@@ -36,7 +36,9 @@ class LiveServer:
         self.settings = make_settings(db_file, port=self.port, public_url=self.url)
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.runner = web.AppRunner(create_app(self.settings))
+        # No access log: its last line could come after the test ended and pytest's
+        # capturing handler closed.
+        self.runner = web.AppRunner(create_app(self.settings), access_log=None)
 
     def start(self) -> None:
         self.thread.start()
