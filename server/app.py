@@ -14,7 +14,7 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 from server import auth, content_api
 from server.errors import error_body, json_error, json_error_exception
@@ -109,8 +109,14 @@ async def health_handler(request: web.Request) -> web.Response:
 SERVER_HEADER = "Crossroads"
 
 
-async def _server_header(_request: web.Request, response: web.StreamResponse) -> None:
-    response.headers["Server"] = SERVER_HEADER
+def _hide_versions() -> None:
+    """Make aiohttp's default ``Server:`` value ours, for every response of this process.
+
+    A response signal would miss the answers aiohttp gives to malformed requests (400 before
+    any route or signal runs), so the default itself is replaced. aiohttp reads it from
+    ``aiohttp.web_response`` on each response; its HTTP client keeps its own copy.
+    """
+    web_response.SERVER_SOFTWARE = SERVER_HEADER  # type: ignore[attr-defined]
 
 
 def _database_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
@@ -140,7 +146,7 @@ def create_app(settings: Settings | None = None) -> web.Application:
     )
     app[SETTINGS] = settings
     app[HEALTH_CHECKS] = []
-    app.on_response_prepare.append(_server_header)
+    _hide_versions()
     app.on_response_prepare.append(request_id_header)
     app.cleanup_ctx.append(_database_ctx(settings))
     app.router.add_get("/healthz", health_handler, name="healthz")
