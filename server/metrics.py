@@ -18,6 +18,7 @@ Scraping needs ``Authorization: Bearer <CROSSROADS_METRICS_TOKEN>``; without a t
 from __future__ import annotations
 
 import hmac
+import logging
 from collections import Counter as Tally
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ from handoff import Ended, HandoffEvent, Matched, OfferExpired, OfferMade, Queue
 
 if TYPE_CHECKING:
     from server.gateways.hub import Hub
+
+log = logging.getLogger("crossroads.metrics")
 
 WAITING = (State.WAITING, State.OFFERED)
 LIVE = (State.ACTIVE, State.GRACE)
@@ -115,9 +118,16 @@ class Metrics:
         self.live = LiveCollector()
         r.register(self.live)
 
-    # Hooks, called by the parts they observe -------------------------------------------
+    # Hooks, called by the parts they observe. A failure to count is logged and swallowed:
+    # it must never stop the chat it observes.
     def handoff_events(self, hub: Hub, events: Iterable[HandoffEvent]) -> None:
         """Count what the handoff core did (called by the hub for every batch of events)."""
+        try:
+            self._count_events(hub, events)
+        except Exception:
+            log.exception("counting handoff events failed")
+
+    def _count_events(self, hub: Hub, events: Iterable[HandoffEvent]) -> None:
         for e in events:
             if isinstance(e, Queued):
                 self.requests.labels(e.organisation, "yes" if e.requeued else "no").inc()
@@ -138,10 +148,13 @@ class Metrics:
 
     def committed(self, kind: str, items: int, seconds: float) -> None:
         """One group commit of the chat writer (``kind``: messages or state)."""
-        self.batch_size.labels(kind).observe(items)
-        self.commit_seconds.labels(kind).observe(seconds)
-        if kind == "messages":
-            self.messages.inc(items)
+        try:
+            self.batch_size.labels(kind).observe(items)
+            self.commit_seconds.labels(kind).observe(seconds)
+            if kind == "messages":
+                self.messages.inc(items)
+        except Exception:
+            log.exception("counting a chat writer commit failed")
 
     def job_done(self, name: str, ok: bool) -> None:
         """A scheduled job ran (on the scheduler's thread; the counters are thread-safe)."""

@@ -7,13 +7,14 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from server import scheduler
 from server.app import create_app
-from server.metrics import METRICS
+from server.metrics import METRICS, Metrics
 from server.settings import Settings
 from server.storage.types import utcnow
 from tests.integration.test_handoff_support import (
@@ -139,3 +140,20 @@ async def test_scheduler_runs_and_failures_are_counted(settings: Settings) -> No
         assert registry.get_sample_value("crossroads_scheduler_failures_total", labels) == 1
     finally:
         await runner.cleanup()
+
+
+def test_a_failure_to_count_never_reaches_the_chat(caplog: pytest.LogCaptureFixture) -> None:
+    """If counting breaks, the hub and the writer carry on; the failure is logged."""
+    metrics = Metrics()
+
+    class BrokenHub:
+        core = None  # any attribute access on it fails
+
+    from handoff import OfferMade
+
+    event = OfferMade.__new__(OfferMade)
+    object.__setattr__(event, "request_id", "r1")
+    metrics.handoff_events(BrokenHub(), [event])  # type: ignore[arg-type]
+    metrics.committed("messages", "not a number", 0.1)  # type: ignore[arg-type]
+    assert "counting handoff events failed" in caplog.text
+    assert "counting a chat writer commit failed" in caplog.text
