@@ -96,9 +96,135 @@ class ConsistencyProof(BaseModel):
 
 
 class StaffData(BaseModel):
-    """A staff console or supervisor answer (documented field by field in docs/PROTOCOL.md)."""
+    """A JSON object not yet modelled field by field: the shift advice, the supervisor
+    board's state and a transcript page (their pages read them; see docs/STAFF.md)."""
 
     model_config = ConfigDict(extra="allow")
+
+
+class CannedResponseOut(BaseModel):
+    """A canned response as the console shows it."""
+
+    id: int
+    shortcut: str
+    title: str
+    body: str
+    language: str
+    personal: bool = Field(description="Belongs to one counsellor, not the organisation.")
+    mine: bool
+
+
+class CannedResponseNew(BaseModel):
+    """A personal canned response to add."""
+
+    shortcut: str = Field(pattern="^[a-z0-9_-]{1,40}$")
+    title: str = Field(min_length=1, max_length=120)
+    body: str = Field(min_length=1, max_length=4000)
+    language: str = Field(default="en", max_length=8)
+
+
+class CannedResponses(BaseModel):
+    """Organisation-wide canned responses, then the counsellor's own."""
+
+    responses: list[CannedResponseOut]
+
+
+class CannedResponseCreated(BaseModel):
+    """The canned response just added."""
+
+    response: CannedResponseOut
+
+
+class Deleted(BaseModel):
+    """The id of what was deleted."""
+
+    deleted: int
+
+
+class NoteOut(BaseModel):
+    """A private note on a conversation, decrypted for display."""
+
+    id: int
+    author: str
+    mine: bool
+    created_at: str | None
+    body: str
+
+
+class NoteNew(BaseModel):
+    """A private note to add."""
+
+    body: str = Field(min_length=1)
+
+
+class Notes(BaseModel):
+    """A conversation's private notes, oldest first (reading a colleague's is audited)."""
+
+    notes: list[NoteOut]
+
+
+class NoteCreated(BaseModel):
+    """The note just added."""
+
+    note: NoteOut
+
+
+class Colleague(BaseModel):
+    """A counsellor a conversation could be transferred to."""
+
+    id: int
+    display_name: str
+    kind: str | None
+    languages: list[str]
+    status: str
+    load: int
+    capacity: int
+
+
+class Colleagues(BaseModel):
+    """Colleagues, those available now first."""
+
+    colleagues: list[Colleague]
+
+
+class PartnerOut(BaseModel):
+    """A partner organisation counsellors may refer a young person to."""
+
+    id: int
+    key: str
+    name: str
+    description: str
+    contact: str
+    url: str
+    languages: list[str]
+    active: bool
+
+
+class Partners(BaseModel):
+    """Active partner organisations."""
+
+    partners: list[PartnerOut]
+
+
+class ReferralNew(BaseModel):
+    """Which partner to refer the player to."""
+
+    partner_id: int
+
+
+class Referral(BaseModel):
+    """The message the player will receive, and the partner (the referral is audited)."""
+
+    message: str
+    partner: PartnerOut
+
+
+class SupervisorRequested(BaseModel):
+    """A supervisor request recorded; the player is told in the conversation."""
+
+    conversation_id: str
+    requested: bool
+    player_told: bool
 
 
 @dataclass(frozen=True)
@@ -140,7 +266,16 @@ def _id(name: str, description: str) -> dict[str, Any]:
     }
 
 
-def _staff(method: str, path: str, summary: str, *params: dict[str, Any]) -> Operation:
+def _staff(
+    method: str,
+    path: str,
+    summary: str,
+    *params: dict[str, Any],
+    answer: type[BaseModel] = StaffData,
+    body: type[BaseModel] | None = None,
+    created: bool = False,
+) -> Operation:
+    """A staff console or supervisor operation: cookie session, CSRF token on writes."""
     write = method != "get"
     return Operation(
         method,
@@ -148,13 +283,13 @@ def _staff(method: str, path: str, summary: str, *params: dict[str, Any]) -> Ope
         summary,
         "staff",
         {
-            200: Answer("The answer.", StaffData),
+            201 if created else 200: Answer("The answer.", answer),
             400: Answer(ERR, ErrorBody),
             401: Answer("Not signed in.", ErrorBody),
             403: Answer("Not allowed (role, CSRF token or origin).", ErrorBody),
             404: Answer(ERR, ErrorBody),
         },
-        body=StaffData if write else None,
+        body=body,
         security=STAFF_WRITE if write else STAFF,
         parameters=params,
     )
@@ -284,27 +419,57 @@ OPERATIONS: tuple[Operation, ...] = (
         },
         security=STAFF_WRITE,
     ),
-    _staff("get", "/console/api/canned", "The counsellor's canned responses."),
-    _staff("post", "/console/api/canned", "Add a canned response."),
-    _staff("delete", "/console/api/canned/{id}", "Delete a canned response.", _id("id", "Id.")),
+    _staff("get", "/console/api/canned", "Canned responses.", answer=CannedResponses),
     _staff(
-        "get", "/console/api/conversations/{conversation_id}/notes", "Private notes.", CONVERSATION
+        "post",
+        "/console/api/canned",
+        "Add a personal canned response.",
+        answer=CannedResponseCreated,
+        body=CannedResponseNew,
+        created=True,
+    ),
+    _staff(
+        "delete",
+        "/console/api/canned/{id}",
+        "Delete one of my canned responses.",
+        _id("id", "The canned response's id."),
+        answer=Deleted,
+    ),
+    _staff(
+        "get",
+        "/console/api/conversations/{conversation_id}/notes",
+        "A conversation's private notes.",
+        CONVERSATION,
+        answer=Notes,
     ),
     _staff(
         "post",
         "/console/api/conversations/{conversation_id}/notes",
         "Add a private note.",
         CONVERSATION,
+        answer=NoteCreated,
+        body=NoteNew,
+        created=True,
     ),
     _staff(
         "post",
         "/console/api/conversations/{conversation_id}/referral",
-        "Offer the player a partner organisation.",
+        "Refer the player to a partner organisation.",
         CONVERSATION,
+        answer=Referral,
+        body=ReferralNew,
     ),
-    _staff("get", "/console/api/colleagues", "Colleagues and their availability."),
-    _staff("get", "/console/api/partners", "Partner organisations for referrals."),
-    _staff("get", "/console/api/shift", "The counsellor's current shift."),
+    _staff(
+        "post",
+        "/console/api/conversations/{conversation_id}/supervisor",
+        "Ask for a supervisor in this conversation.",
+        CONVERSATION,
+        answer=SupervisorRequested,
+        created=True,
+    ),
+    _staff("get", "/console/api/colleagues", "Colleagues to transfer to.", answer=Colleagues),
+    _staff("get", "/console/api/partners", "Partner organisations.", answer=Partners),
+    _staff("get", "/console/api/shift", "Shift and break advice for the counsellor."),
     _staff("get", "/supervisor/api/state", "The supervisor board's live state."),
     _staff(
         "get",
