@@ -3,8 +3,8 @@
 ``backup`` copies the database while the server runs, through SQLite's online backup API
 (one consistent snapshot of every committed transaction, acknowledged chat messages
 included), copies the ethics signing keys, and writes ``manifest.json`` with the SHA-256 of
-every file, so ``restore`` can refuse a damaged or incomplete backup. ``restore`` refuses to
-replace a database that holds a schema unless forced; the server must be stopped first
+every file, so ``restore`` can refuse a damaged or incomplete backup. ``restore`` refuses a
+database a running server has open, and one that holds a schema unless forced
 (docs/OPERATIONS.md). PostgreSQL deployments use ``pg_dump`` instead (same document).
 """
 
@@ -184,15 +184,38 @@ def holds_schema(db_file: Path) -> bool:
     return bool(found)
 
 
+def in_use(db_file: Path) -> bool:
+    """True while another connection (a running server) has the database open.
+
+    Every connection to a WAL database holds a shared lock on it, so an exclusive lock can
+    only be had when nobody else is connected; the probe takes it and lets go at once.
+    """
+    if not db_file.exists():
+        return False
+    probe = sqlite3.connect(db_file, timeout=0, isolation_level=None)
+    try:
+        probe.execute("PRAGMA locking_mode=EXCLUSIVE")
+        probe.execute("BEGIN EXCLUSIVE")
+        probe.execute("ROLLBACK")
+    except sqlite3.OperationalError:
+        return True
+    finally:
+        probe.close()
+    return False
+
+
 def restore(folder: Path, database_url: str, key_dir: Path, *, force: bool = False) -> BackupReport:
     """Put a backup in place of the configured database and add its ethics keys.
 
-    Without ``force`` a database that holds a schema is never replaced. Keys already in the
-    key folder are kept (a key is never deleted); one whose content differs from the backup's
+    A database a running server has open is never replaced, ``force`` or not; without
+    ``force`` a database that holds a schema is not replaced either. Keys already in the key
+    folder are kept (a key is never deleted); one whose content differs from the backup's
     copy is replaced only with ``force``.
     """
     manifest = read_manifest(folder)
     target = sqlite_file(database_url)
+    if in_use(target):
+        raise BackupError(f"{target} is in use by a running server; stop it first")
     if holds_schema(target) and not force:
         raise BackupError(
             f"{target} already holds a database; stop the server and pass --force to replace it"

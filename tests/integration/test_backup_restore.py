@@ -80,6 +80,28 @@ async def test_restore_refuses_to_replace_a_database_unless_forced(
     assert report.revision is not None
 
 
+async def test_restore_refuses_a_database_a_server_has_open_even_forced(
+    aiohttp_client: Callable[..., Awaitable[TestClient]],  # type: ignore[type-arg]
+    seeded_settings: Settings,
+    tmp_path: Path,
+) -> None:
+    """Replacing the file under a running server would lose what it writes next: refused."""
+    backup(seeded_settings.database_url, seeded_settings.ethics_key_dir, tmp_path / "bk", utcnow())
+    client = await aiohttp_client(create_app(seeded_settings))
+    assert (await client.get("/healthz")).status == 200
+    with pytest.raises(BackupError, match="in use by a running server"):
+        restore(
+            tmp_path / "bk",
+            seeded_settings.database_url,
+            seeded_settings.ethics_key_dir,
+            force=True,
+        )
+    await client.close()
+    restore(
+        tmp_path / "bk", seeded_settings.database_url, seeded_settings.ethics_key_dir, force=True
+    )
+
+
 async def test_a_damaged_backup_is_not_restored(
     seeded_settings: Settings, seeded_template: Path, tmp_path: Path
 ) -> None:
