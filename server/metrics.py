@@ -246,7 +246,9 @@ async def metrics_handler(request: web.Request) -> web.Response:
     if not token:
         raise web.HTTPNotFound()
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip(), token):
+    # As bytes: compare_digest refuses str with non-ASCII characters (a client's choice).
+    sent = given.strip().encode("utf-8", "surrogateescape")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(sent, token.encode()):
         return web.json_response(
             {"error": {"code": "bad_metrics_token", "message": "Send the metrics bearer token."}},
             status=401,

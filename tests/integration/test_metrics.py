@@ -107,6 +107,15 @@ async def test_metrics_need_their_token(
     wrong = {"Authorization": "Bearer " + "x" * len(TOKEN)}
     assert (await protected.get("/metrics", headers=wrong)).status == 401
     assert (await protected.get("/metrics", headers=AUTH)).status == 200
+    host, port = protected.server.host, protected.server.port
+    reader, writer = await asyncio.open_connection(host, port)
+    writer.write(
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+        + "Authorization: Bearer é€ÿ\r\n\r\n".encode()
+    )
+    status_line = (await reader.read(100)).split(b"\r\n")[0]
+    writer.close()
+    assert status_line == b"HTTP/1.1 401 Unauthorized"  # a non-ASCII token, not a 500
 
 
 @scheduler.job("test.metrics_fails")
