@@ -37,6 +37,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from handoff import Ended, HandoffEvent, Matched, OfferExpired, OfferMade, Queued, State
+from server.errors import json_error
 
 if TYPE_CHECKING:
     from server.gateways.hub import Hub
@@ -244,16 +245,14 @@ async def metrics_handler(request: web.Request) -> web.Response:
 
     token = request.app[SETTINGS].metrics_token
     if not token:
-        raise web.HTTPNotFound()
+        return json_error(404, "not_found", "Metrics are off: no CROSSROADS_METRICS_TOKEN is set.")
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     # As bytes: compare_digest refuses str with non-ASCII characters (a client's choice).
     sent = given.strip().encode("utf-8", "surrogateescape")
     if scheme.lower() != "bearer" or not hmac.compare_digest(sent, token.encode()):
-        return web.json_response(
-            {"error": {"code": "bad_metrics_token", "message": "Send the metrics bearer token."}},
-            status=401,
-            headers={"WWW-Authenticate": 'Bearer realm="metrics"'},
-        )
+        response = json_error(401, "bad_metrics_token", "Send the metrics bearer token.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
     metrics = request.app[METRICS]
     await _read_ethics_log(request.app, metrics.live)
     return web.Response(

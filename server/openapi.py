@@ -389,6 +389,18 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "get",
+        "/metrics",
+        "Prometheus metrics (docs/OPERATIONS.md lists them); no player data in any label.",
+        "operations",
+        {
+            200: Answer("The Prometheus text format.", media_type="text/plain"),
+            401: Answer("Missing or wrong metrics token.", ErrorBody),
+            404: Answer("No metrics token is configured, so metrics are off.", ErrorBody),
+        },
+        security=("metricsToken",),
+    ),
+    Operation(
+        "get",
         "/api/v1/openapi.json",
         "This description.",
         "operations",
@@ -484,6 +496,11 @@ SECURITY_SCHEMES = {
         "type": "http",
         "scheme": "bearer",
         "description": "From POST /api/v1/sessions.",
+    },
+    "metricsToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "CROSSROADS_METRICS_TOKEN.",
     },
     "staffSession": {"type": "apiKey", "in": "cookie", "name": "crossroads_session"},
     "csrf": {

@@ -99,7 +99,8 @@ async def test_metrics_need_their_token(
     client: TestClient,  # type: ignore[type-arg]
 ) -> None:
     """Without the configured bearer token nobody reads the metrics; with none set, 404."""
-    assert (await client.get("/metrics", headers=AUTH)).status == 404
+    off = await client.get("/metrics", headers=AUTH)
+    assert off.status == 404 and (await off.json())["error"]["code"] == "not_found"
     protected = await aiohttp_client(
         create_app(settings.model_copy(update={"metrics_token": TOKEN}))
     )

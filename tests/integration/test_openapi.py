@@ -33,7 +33,9 @@ class LiveServer:
     def __init__(self, db_file: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.settings = make_settings(db_file, port=self.port, public_url=self.url)
+        self.settings = make_settings(
+            db_file, port=self.port, public_url=self.url, metrics_token="openapi-metrics-token"
+        )
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         # No access log: its last line could come after the test ended and pytest's
@@ -120,7 +122,7 @@ def test_no_operation_answers_5xx_or_off_schema(
 
 
 #: Where the app's JSON routes live (the rest are HTML pages and forms).
-JSON_PREFIXES = ("/api/", "/auth/", "/healthz", "/console/api/", "/supervisor/api/")
+JSON_PREFIXES = ("/api/", "/auth/", "/healthz", "/metrics", "/console/api/", "/supervisor/api/")
 
 
 def test_every_api_route_is_described() -> None:
