@@ -25,6 +25,9 @@ for _name, _summary in FAMILIES.items():
     CHECKS.setdefault(_name, ("error", _summary))
 
 __all__ = [
+    "ASYMMETRIC",
+    "TEXT_FAMILIES",
+    "WORD_LIST",
     "CHECKS",
     "FAMILIES",
     "ROLES",

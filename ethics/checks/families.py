@@ -163,7 +163,8 @@ THREAT_GUILT = Family(
             r"shame on you|you should be ashamed|(?:too )?(?:weak|scared|cowardly) to",
             r"(?:only |real )?(?:losers|cowards|weaklings)|you(?:'re| are) (?:a )?"
             r"(?:coward|loser|weak|pathetic|hopeless)",
-            r"(?:let|lets|letting) (?:everyone|us|them|your (?:family|friends|mum|mom|parents)) down",
+            r"(?:let|lets|letting) (?:everyone|us|them|your "
+            r"(?:family|friends|mum|mom|parents)) down",
             r"!don't (?:disappoint|let (?:\w+ ){1,2}down|make (?:us|them|me) sad)",
             r"(?:if you (?:say no|refuse|decline|leave|don't)[^.!?]{0,40})?"
             r"(?:bad things|something bad) (?:will|could) happen",
@@ -181,7 +182,8 @@ THREAT_GUILT = Family(
             r"schäm dich|du solltest dich schämen",
             r"(?:feigling|versager|versagerin|loser|schwächling)e?n?",
             r"(?:zu )?(?:schwach|feige|ängstlich),? um",
-            r"(?:lässt|lasst) (?:alle|uns|sie|(?:deine|seine|ihre) (?:familie|freunde|eltern)) im stich",
+            r"(?:lässt|lasst) (?:alle|uns|sie|(?:deine|seine|ihre) "
+            r"(?:familie|freunde|eltern)) im stich",
             r"(?:etwas )?schlimmes (?:wird|könnte) passieren",
             r"niemand (?:sonst )?wird dir (?:je |jemals )?helfen",
             r"enttäuschst (?:uns|alle|sie|deine)",

@@ -65,8 +65,7 @@ def asymmetric_choice(snippet: Snippet) -> list[Finding]:
                     where[m.start()],
                     where[m.end() - 1] + 1,
                     "error",
-                    "the decline label is negative or shaming; it must be as neutral as "
-                    "'Not now'",
+                    "the decline label is negative or shaming; it must be as neutral as 'Not now'",
                 )
             )
     if _STYLED_DOWN.search(text):

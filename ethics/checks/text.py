@@ -197,9 +197,7 @@ def matches(
     for m in pattern.finditer(norm):
         if m.end() == m.start():
             continue
-        if negatable and is_negated(
-            norm, m.start(), snippet.locale, hedges=family.hedgeable
-        ):
+        if negatable and is_negated(norm, m.start(), snippet.locale, hedges=family.hedgeable):
             continue
         start, end = where[m.start()], where[m.end() - 1] + 1
         out.append(

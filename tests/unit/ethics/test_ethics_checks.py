@@ -70,7 +70,8 @@ def test_shaming_not_now_is_an_error(tmp_path: Path) -> None:
     bundle = make_bundle(
         tmp_path, {"service.yaml": [('not_now: "Not now"', 'not_now: "No, I don\'t need help"')]}
     )
-    assert ("asymmetric_choice", "en:offer.main.not_now") in _ids(run_checks(bundle, CONFIG), "error")
+    results = run_checks(bundle, CONFIG)
+    assert ("asymmetric_choice", "en:offer.main.not_now") in _ids(results, "error")
 
 
 def test_pressure_language_in_offer_is_error_in_story_warning(tmp_path: Path) -> None:
