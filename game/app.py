@@ -85,6 +85,9 @@ class GameApp:
         self.org_cache = OrganisationCache(self.home)
         self.organisation: Organisation | None = self.org_cache.load()
         self.org_error: str | None = None
+        # clock time of the last live answer about who is on duty, and whether one is asked
+        self.org_live_at: float | None = None
+        self._org_asked = False
         self.net = net or NetClient(server_url, token_path=self.home / "session.json")
         self.conversation = Conversation(self.net)
         self._active_saved: bool | None = None
@@ -116,7 +119,7 @@ class GameApp:
         self._layout_top_bar()
         if self.net.available:
             self.net.start()
-            self.net.fetch_organisation()
+            self.ask_organisation()
             self.net.fetch_content(self.content_store.cached_hash)
             if self.net.server_url and self.net.tokens.get(self.net.server_url).get("active"):
                 # a request or chat was live when the game closed: reconnect and resume it
@@ -387,12 +390,23 @@ class GameApp:
             self.pop(chat)
 
     # -- network ---------------------------------------------------------------------------
+    def ask_organisation(self) -> None:
+        """Ask the server who runs the service and who is on duty now (one request at a time)."""
+        if self.net.available and not self._org_asked:
+            self._org_asked = True
+            self.net.fetch_organisation()
+
+    def availability_age(self) -> float | None:
+        """Seconds since the server last said who is on duty, or None if it has not."""
+        return None if self.org_live_at is None else self.clock_time - self.org_live_at
+
     def _on_net(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type", "")
         if kind == "net.organisation":
             org = Organisation.from_json(frame["data"], fetched_at=time.strftime("%Y-%m-%d %H:%M"))
             self.organisation = org
             self.org_error = None
+            self.org_live_at, self._org_asked = self.clock_time, False
             self.org_cache.store(org)
             self.refresh_all()
         elif kind == "net.content":
@@ -422,6 +436,10 @@ class GameApp:
                 self.show_notice(self.tr("notice.erase_failed", reason=frame.get("message")))
             if frame.get("what") == "organisation":
                 self.org_error = str(frame.get("message"))
+                self.org_live_at, self._org_asked = None, False
+                if self.organisation is not None:  # who was on duty is no longer known
+                    self.organisation.open_now = None
+                    self.organisation.kinds_available_now = []
                 self.refresh_all()
         elif kind == "net.unavailable":
             self.refresh_all()

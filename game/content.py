@@ -210,34 +210,93 @@ def _zone(name: str) -> tzinfo:
         return UTC
 
 
-def hours_in_local_time(
+@dataclass(frozen=True)
+class Span:
+    """One opening in the player's local time; ``end_day`` differs from ``day`` overnight."""
+
+    day: str
+    start: str
+    end_day: str
+    end: str
+
+
+@dataclass(frozen=True)
+class LocalHours:
+    """The week's opening hours in the player's time: round the clock, or a list of spans."""
+
+    always: bool
+    spans: tuple[Span, ...] = ()
+
+
+#: Ranges that touch are one opening ("18:00-24:00" then "00:00-06:00" is one night shift).
+_JOIN = timedelta(0)
+
+
+def _parse_hm(value: Any) -> tuple[int, int] | None:
+    try:
+        hour, minute = (int(x) for x in str(value).split(":"))
+    except ValueError:
+        return None
+    if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
+        return None
+    return hour, minute
+
+
+def opening_hours(
     service_hours: dict[str, list[list[str]]],
     org_timezone: str,
     local_tz: tzinfo,
     today: date,
-) -> list[tuple[str, str, str]]:
-    """Convert weekly opening hours from the organisation's zone to the player's.
+) -> LocalHours:
+    """The next seven days' opening hours, converted from the organisation's zone to the player's.
 
-    Returns (weekday, start, end) in local time for the seven days from `today`, so daylight
-    saving differences between the zones are applied for the actual dates.
+    Ranges are placed on their real dates, so daylight saving in either zone is applied for
+    the day it happens. A range whose end is not after its start runs past midnight, and
+    ranges that touch ("18:00-24:00" then "00:00-06:00") are joined, so a service open
+    around the clock is said to be, and an overnight shift is one span ("Fri 22:00-Sat 06:00"),
+    not two halves shifted by the time difference.
     """
     org_tz = _zone(org_timezone)
-    out: list[tuple[datetime, str, str, str]] = []
-    for offset in range(7):
+    intervals: list[tuple[datetime, datetime]] = []
+    for offset in range(-1, 9):
         day = today + timedelta(days=offset)
-        key = DAYS[day.weekday()]
-        for interval in service_hours.get(key, []):
-            try:
-                start_s, end_s = interval[0], interval[1]
-                sh, sm = (int(x) for x in start_s.split(":"))
-                eh, em = (int(x) for x in end_s.split(":"))
-            except (ValueError, IndexError, AttributeError):
+        for interval in service_hours.get(DAYS[day.weekday()], []):
+            if not isinstance(interval, list | tuple) or len(interval) != 2:
                 continue
-            start = datetime.combine(day, time(sh % 24, sm), org_tz).astimezone(local_tz)
-            end_day = day if (eh, em) > (sh, sm) else day + timedelta(days=1)
-            end = datetime.combine(end_day, time(eh % 24, em), org_tz).astimezone(local_tz)
-            out.append(
-                (start, DAYS[start.weekday()], start.strftime("%H:%M"), end.strftime("%H:%M"))
+            a, b = _parse_hm(interval[0]), _parse_hm(interval[1])
+            if a is None or b is None:
+                continue
+            start = datetime.combine(day, time(a[0] % 24, a[1]), org_tz) + timedelta(
+                days=a[0] // 24
             )
-    out.sort(key=lambda x: x[0])
-    return [(d, s, e) for _, d, s, e in out]
+            end_day = day if b > a else day + timedelta(days=1)
+            end = datetime.combine(end_day, time(b[0] % 24, b[1]), org_tz) + timedelta(
+                days=b[0] // 24
+            )
+            if end == start:
+                continue
+            intervals.append((start.astimezone(UTC), end.astimezone(UTC)))
+    intervals.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in intervals:
+        if merged and start <= merged[-1][1] + _JOIN:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    window_start = datetime.combine(today, time(0), local_tz)
+    window_end = window_start + timedelta(days=7)
+    if any(s <= window_start and e + _JOIN >= window_end for s, e in merged):
+        return LocalHours(always=True)
+    spans = []
+    for start, end in merged:
+        local_start = start.astimezone(local_tz)
+        if not window_start <= local_start < window_end:
+            continue
+        local_end = end.astimezone(local_tz)
+        end_text = local_end.strftime("%H:%M")
+        end_day = DAYS[local_end.weekday()]
+        if end_text == "00:00" and local_end.date() == local_start.date() + timedelta(days=1):
+            end_text, end_day = "24:00", DAYS[local_start.weekday()]
+        start_text = local_start.strftime("%H:%M")
+        spans.append(Span(DAYS[local_start.weekday()], start_text, end_day, end_text))
+    return LocalHours(always=False, spans=tuple(spans))

@@ -8,10 +8,11 @@ the same size and style, nothing is focused or selected in advance, and there is
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from game.content import DAYS, hours_in_local_time
+from game.content import DAYS, LocalHours, opening_hours
 from game.scenes.base import PageScene
 from game.ui import Button, Gap, Item, Row, Text
 
@@ -19,15 +20,28 @@ if TYPE_CHECKING:
     from game.app import GameApp
 
 
+#: While the offer is open it asks who is on duty this often (seconds of game clock).
+AVAILABILITY_POLL = 1.0
+#: An answer older than this is not shown as "now": the offer says it is checking instead.
+AVAILABILITY_MAX_AGE = 5.0
+
+
 def kinds_text(app: GameApp) -> str:
-    """Which counsellor kinds are on duty now, or honestly why we don't know."""
+    """Which counsellor kinds are on duty now, or honestly why we don't know.
+
+    Only an answer the server gave in the last few seconds counts as "now"; an older one, a
+    cached copy or a failed request is never shown as if it were current.
+    """
     org = app.organisation
     tr = app.tr
     if not app.net.available:
         return tr("offer.no_server")
-    if app.org_error and (org is None or org.from_cache):
+    age = app.availability_age()
+    if app.org_error and age is None:
         return tr("offer.unreachable")
-    if org is None or org.from_cache or org.open_now is None:
+    if org is None or age is None or age > AVAILABILITY_MAX_AGE:
+        return tr("offer.kinds_checking")
+    if org.open_now is None:
         return tr("offer.kinds_unknown")
     if not org.open_now:
         return tr("offer.closed_now")
@@ -38,19 +52,28 @@ def kinds_text(app: GameApp) -> str:
 
 
 def hours_text(app: GameApp) -> str:
+    """The opening hours in the player's local time, or "" when the service has none set."""
     org = app.organisation
     if org is None or not org.service_hours:
         return ""
     local = datetime.now().astimezone()
-    rows = hours_in_local_time(org.service_hours, org.timezone, local.tzinfo or UTC, local.date())
-    if not rows:
+    hours = opening_hours(org.service_hours, org.timezone, local.tzinfo or UTC, local.date())
+    return format_hours(hours, app.tr)
+
+
+def format_hours(hours: LocalHours, tr: Callable[..., str]) -> str:
+    """``Mon 09:00-17:00; Fri 22:00-Sat 06:00`` (Monday first), or the round-the-clock line."""
+    if hours.always:
+        return tr("offer.hours_always")
+    if not hours.spans:
         return ""
-    seen: dict[str, list[str]] = {}
-    for day, start, end in rows:
-        seen.setdefault(day, []).append(f"{start}-{end}")
-    ordered = sorted(seen.items(), key=lambda kv: DAYS.index(kv[0]))  # Monday first
-    days = "; ".join(f"{app.tr('day.' + d)} {', '.join(v)}" for d, v in ordered)
-    return app.tr("offer.hours_local", hours=days)
+    by_day: dict[str, list[str]] = {}
+    for span in hours.spans:
+        end = span.end if span.end_day == span.day else f"{tr('day.' + span.end_day)} {span.end}"
+        by_day.setdefault(span.day, []).append(f"{span.start}-{end}")
+    ordered = sorted(by_day.items(), key=lambda kv: DAYS.index(kv[0]))
+    days = "; ".join(f"{tr('day.' + d)} {', '.join(v)}" for d, v in ordered)
+    return tr("offer.hours_local", hours=days)
 
 
 class OfferScene(PageScene):
@@ -68,13 +91,31 @@ class OfferScene(PageScene):
         self.offer = bundle.offers.get(offer_id) or bundle.offers["offer.main"]
         self.from_help_point = from_help_point
         self.no_server_note = False
+        self._since_asked = 0.0
+        self._shown_kinds = ""
+
+    def on_enter(self) -> None:
+        self._since_asked = 0.0
+        self._shown_kinds = ""
+        self.app.ask_organisation()  # who is on duty is asked when the offer opens
+
+    def on_resume(self) -> None:
+        self.on_enter()
+
+    def update(self, dt: float) -> None:
+        self._since_asked += dt
+        if self._since_asked >= AVAILABILITY_POLL:
+            self._since_asked = 0.0
+            self.app.ask_organisation()
+        if kinds_text(self.app) != self._shown_kinds:  # e.g. an answer grew too old
+            self.refresh()
 
     def items(self) -> list[Item]:
         app, offer, tr = self.app, self.offer, self.tr
         items: list[Item] = [
             Text(app.text(offer.title, self.bundle), "title"),
             Text(app.text(offer.body, self.bundle)),
-            Text(kinds_text(app), "body", "accent"),
+            Text(self._kinds_line(), "body", "accent"),
         ]
         hours = hours_text(app)
         if hours:
@@ -107,6 +148,10 @@ class OfferScene(PageScene):
             Button(tr("offer.helplines"), lambda: app.open_resources(), ident="helplines"),
         ]
         return items
+
+    def _kinds_line(self) -> str:
+        self._shown_kinds = kinds_text(self.app)
+        return self._shown_kinds
 
     def yes(self) -> None:
         from game.scenes.preferences import PreferencesScene

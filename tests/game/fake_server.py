@@ -28,6 +28,8 @@ class FakeServer:
     def __init__(self, *, open_now: bool = True, bundle: Bundle | None = None) -> None:
         self.bundle = bundle or Bundle.from_story(load_story(STORY_MIN))
         self.open_now = open_now
+        #: counsellor kinds on duty while open (a test plays the console by changing it)
+        self.kinds = ["former", "professional"]
         self.tokens: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []  # committed chat messages
@@ -133,7 +135,7 @@ class FakeServer:
                     d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
                 },
                 "open_now": self.open_now,
-                "kinds_available_now": ["former", "professional"] if self.open_now else [],
+                "kinds_available_now": list(self.kinds) if self.open_now else [],
                 "next_opening": None,
             }
         )

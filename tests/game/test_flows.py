@@ -410,23 +410,6 @@ def test_input_method_composition_is_shown_not_inserted(game: GameApp) -> None:
     assert box.text == "日本" and box.composition == ""
 
 
-def test_opening_hours_are_converted_to_local_time() -> None:
-    """Opening hours given in Berlin time are shown in the player's own time zone."""
-    from datetime import date
-    from zoneinfo import ZoneInfo
-
-    from game.content import hours_in_local_time
-
-    hours = {"mon": [["09:00", "17:00"]], "sat": [["22:00", "02:00"]]}
-    rows = hours_in_local_time(
-        hours, "Europe/Berlin", ZoneInfo("America/New_York"), date(2026, 11, 30)
-    )
-    assert ("mon", "03:00", "11:00") in rows
-    assert ("sat", "16:00", "20:00") in rows  # past midnight in Berlin, still Saturday in NY
-    summer = hours_in_local_time(hours, "Europe/Berlin", ZoneInfo("UTC"), date(2026, 7, 6))
-    assert ("mon", "07:00", "15:00") in summer  # daylight saving applied for that date
-
-
 def test_system_speech_really_speaks(tmp_path: Path) -> None:
     """Where espeak-ng is installed, self-voicing produces real speech in both languages."""
     import shutil
