@@ -294,9 +294,9 @@ def opening_hours(
             continue
         local_end = end.astimezone(local_tz)
         end_text = local_end.strftime("%H:%M")
-        end_day = DAYS[local_end.weekday()]
+        end_weekday = DAYS[local_end.weekday()]
         if end_text == "00:00" and local_end.date() == local_start.date() + timedelta(days=1):
-            end_text, end_day = "24:00", DAYS[local_start.weekday()]
+            end_text, end_weekday = "24:00", DAYS[local_start.weekday()]
         start_text = local_start.strftime("%H:%M")
-        spans.append(Span(DAYS[local_start.weekday()], start_text, end_day, end_text))
+        spans.append(Span(DAYS[local_start.weekday()], start_text, end_weekday, end_text))
     return LocalHours(always=False, spans=tuple(spans))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from game.content import LocalHours, Span, opening_hours
@@ -63,6 +64,6 @@ def test_evening_shift_ending_at_midnight_reads_24_00() -> None:
 
 def test_bad_ranges_are_skipped_not_fatal() -> None:
     """A malformed range from the server is ignored; the others are still shown."""
-    hours = {"mon": [["9", "x"], ["10:00", "12:00"], ["1"]], "tue": "nonsense"}  # type: ignore[dict-item]
+    hours: Any = {"mon": [["9", "x"], ["10:00", "12:00"], ["1"]], "tue": "nonsense"}
     got = opening_hours(hours, "UTC", UTC, date(2026, 12, 7))
     assert got.spans == (Span("mon", "10:00", "mon", "12:00"),)
