@@ -164,3 +164,10 @@ class OfferScene(PageScene):
 
     def not_now(self) -> None:
         self.close()
+
+    def close(self) -> None:
+        """ "Not now", Escape or Back: declined, so help points stay quiet from now on."""
+        story = self.app.story_scene
+        if story is not None:
+            story.offer_was_declined()
+        super().close()

@@ -36,6 +36,8 @@ def play_to_help_point(game: GameApp) -> None:
     finish_text(game)
     key(game, pygame.K_1)  # "Yes, that sounds weird" -> talk (a help point)
     frames(game, 3)
+    finish_text(game)  # the offer opens once the help point's own text has been shown
+    frames(game, 2)
 
 
 def test_disclosure_is_the_first_screen_and_names_who_runs_it(game: GameApp) -> None:
