@@ -213,10 +213,23 @@ class GameApp:
         return self.pending_bundle.bundle if self.pending_bundle is not None else self.bundle
 
     def fill(self, raw: str) -> str:
+        """Fill the offer's slots from the organisation profile, saying so when it is unknown."""
+        from game.content import confidentiality_text
+
         org = self.organisation
         name = org.name if org and org.name else self.tr("org.unknown_name")
         funder = org.funder if org and org.funder else self.tr("org.unknown_funder")
-        return raw.replace("{organisation}", name).replace("{funder}", funder)
+        days = org.retention_days if org else None
+        slots = {
+            "{organisation}": name,
+            "{funder}": funder,
+            "{retention_days}": str(days) if days else self.tr("org.unknown_retention"),
+            "{confidentiality}": confidentiality_text(org, self.tr),
+        }
+        for slot, value in slots.items():
+            if slot in raw:
+                raw = raw.replace(slot, value)
+        return raw
 
     # -- top bar (quick exit + conversation status) ----------------------------------------
     @property

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -147,6 +148,11 @@ class Organisation:
     description: str = ""
     open_now: bool | None = None
     kinds_available_now: list[str] = field(default_factory=list)
+    #: where confidentiality ends (the operator's profile) and how long chats are kept
+    emergency_contact: str = ""
+    shares_identifying_details: bool | None = None
+    tells_player_first: bool | None = None
+    retention_days: int | None = None
     fetched_at: str = ""
     from_cache: bool = False
 
@@ -162,6 +168,10 @@ class Organisation:
             description=str(data.get("description") or ""),
             open_now=data.get("open_now") if isinstance(data.get("open_now"), bool) else None,
             kinds_available_now=[str(k) for k in data.get("kinds_available_now") or []],
+            emergency_contact=str(data.get("emergency_contact") or ""),
+            shares_identifying_details=_bool_or_none(data.get("shares_identifying_details")),
+            tells_player_first=_bool_or_none(data.get("tells_player_first")),
+            retention_days=_days_or_none(data.get("retention_days")),
             fetched_at=str(data.get("fetched_at") or fetched_at),
         )
 
@@ -175,8 +185,20 @@ class Organisation:
             "description": self.description,
             "open_now": self.open_now,
             "kinds_available_now": self.kinds_available_now,
+            "emergency_contact": self.emergency_contact,
+            "shares_identifying_details": self.shares_identifying_details,
+            "tells_player_first": self.tells_player_first,
+            "retention_days": self.retention_days,
             "fetched_at": self.fetched_at,
         }
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _days_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 class OrganisationCache:
@@ -300,3 +322,19 @@ def opening_hours(
         start_text = local_start.strftime("%H:%M")
         spans.append(Span(DAYS[local_start.weekday()], start_text, end_weekday, end_text))
     return LocalHours(always=False, spans=tuple(spans))
+
+
+def confidentiality_text(org: Organisation | None, tr: Callable[..., str]) -> str:
+    """Where confidentiality ends, in the player's language, from the organisation's profile.
+
+    Only what the profile states is said: who may be contacted, whether identifying details
+    are passed on, whether the player is told first; an unknown part is said to be unknown.
+    """
+    if org is None or org.shares_identifying_details is None or org.tells_player_first is None:
+        return tr("conf.unknown")
+    if not org.emergency_contact:
+        return tr("conf.nobody")
+    parts = [tr("conf.contact", who=org.emergency_contact)]
+    parts.append(tr("conf.shares" if org.shares_identifying_details else "conf.no_shares"))
+    parts.append(tr("conf.told_first" if org.tells_player_first else "conf.not_told_first"))
+    return " ".join(parts)

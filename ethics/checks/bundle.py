@@ -33,8 +33,13 @@ from game.narrative import Bundle
 SEVERITIES = ("error", "warning", "flag")
 ORG_PLACEHOLDER = "{organisation}"
 FUNDER_PLACEHOLDER = "{funder}"
-#: Offer fields and the placeholders each must keep: filled by the game from live facts.
-REQUIRED_SLOTS = {"body": (ORG_PLACEHOLDER, FUNDER_PLACEHOLDER)}
+#: Offer fields and the placeholders each must keep: filled by the game from live facts (the
+#: organisation profile and the server's retention setting), so a bundle cannot drop them.
+REQUIRED_SLOTS = {
+    "body": (ORG_PLACEHOLDER, FUNDER_PLACEHOLDER),
+    "stored": ("{retention_days}",),
+    "confidentiality": ("{confidentiality}",),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -138,7 +143,7 @@ def _offer_names_organisation(ctx: Ctx) -> Iterator[CheckResult]:
                 )
 
 
-@_register("offer_slots", "error", "the offer keeps its live-fact slots ({organisation}, {funder})")
+@_register("offer_slots", "error", "the offer keeps its live-fact slots (operator, funder, ...)")
 def _offer_slots(ctx: Ctx) -> Iterator[CheckResult]:
     for offer in ctx.bundle.offers.values():
         for field_name, slots in REQUIRED_SLOTS.items():

@@ -137,6 +137,10 @@ class FakeServer:
                 "open_now": self.open_now,
                 "kinds_available_now": list(self.kinds) if self.open_now else [],
                 "next_opening": None,
+                "emergency_contact": "the emergency services (112)",
+                "shares_identifying_details": False,
+                "tells_player_first": True,
+                "retention_days": 30,
             }
         )
 
