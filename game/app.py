@@ -214,22 +214,9 @@ class GameApp:
 
     def fill(self, raw: str) -> str:
         """Fill the offer's slots from the organisation profile, saying so when it is unknown."""
-        from game.content import confidentiality_text
+        from game.content import fill_slots
 
-        org = self.organisation
-        name = org.name if org and org.name else self.tr("org.unknown_name")
-        funder = org.funder if org and org.funder else self.tr("org.unknown_funder")
-        days = org.retention_days if org else None
-        slots = {
-            "{organisation}": name,
-            "{funder}": funder,
-            "{retention_days}": str(days) if days else self.tr("org.unknown_retention"),
-            "{confidentiality}": confidentiality_text(org, self.tr),
-        }
-        for slot, value in slots.items():
-            if slot in raw:
-                raw = raw.replace(slot, value)
-        return raw
+        return fill_slots(raw, self.organisation, self.tr)
 
     # -- top bar (quick exit + conversation status) ----------------------------------------
     @property

@@ -338,3 +338,47 @@ def confidentiality_text(org: Organisation | None, tr: Callable[..., str]) -> st
     parts.append(tr("conf.shares" if org.shares_identifying_details else "conf.no_shares"))
     parts.append(tr("conf.told_first" if org.tells_player_first else "conf.not_told_first"))
     return " ".join(parts)
+
+
+def format_hours(hours: LocalHours, tr: Callable[..., str]) -> str:
+    """``Mon 09:00-17:00; Fri 22:00-Sat 06:00`` (Monday first), or the round-the-clock line."""
+    if hours.always:
+        return tr("offer.hours_always")
+    if not hours.spans:
+        return ""
+    by_day: dict[str, list[str]] = {}
+    for span in hours.spans:
+        end = span.end if span.end_day == span.day else f"{tr('day.' + span.end_day)} {span.end}"
+        by_day.setdefault(span.day, []).append(f"{span.start}-{end}")
+    ordered = sorted(by_day.items(), key=lambda kv: DAYS.index(kv[0]))
+    days = "; ".join(f"{tr('day.' + d)} {', '.join(v)}" for d, v in ordered)
+    return tr("offer.hours_local", hours=days)
+
+
+def availability_line(org: Organisation, tr: Callable[..., str]) -> str:
+    """Who is on duty, from a profile the server has just sent (the caller checks it is live)."""
+    if org.open_now is None:
+        return tr("offer.kinds_unknown")
+    if not org.open_now:
+        return tr("offer.closed_now")
+    if not org.kinds_available_now:
+        return tr("offer.kinds_none")
+    names = ", ".join(tr(f"kind.{k}") for k in org.kinds_available_now)
+    return tr("offer.kinds_now", kinds=names)
+
+
+def fill_slots(raw: str, org: Organisation | None, tr: Callable[..., str]) -> str:
+    """Fill a content line's live-fact slots from the profile, saying so when one is unknown."""
+    name = org.name if org and org.name else tr("org.unknown_name")
+    funder = org.funder if org and org.funder else tr("org.unknown_funder")
+    days = org.retention_days if org else None
+    slots = {
+        "{organisation}": name,
+        "{funder}": funder,
+        "{retention_days}": str(days) if days else tr("org.unknown_retention"),
+        "{confidentiality}": confidentiality_text(org, tr),
+    }
+    for slot, value in slots.items():
+        if slot in raw:
+            raw = raw.replace(slot, value)
+    return raw

@@ -8,11 +8,10 @@ the same size and style, nothing is focused or selected in advance, and there is
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from game.content import DAYS, LocalHours, opening_hours
+from game.content import availability_line, format_hours, opening_hours
 from game.scenes.base import PageScene
 from game.ui import Button, Gap, Item, Row, Text
 
@@ -41,14 +40,7 @@ def kinds_text(app: GameApp) -> str:
         return tr("offer.unreachable")
     if org is None or age is None or age > AVAILABILITY_MAX_AGE:
         return tr("offer.kinds_checking")
-    if org.open_now is None:
-        return tr("offer.kinds_unknown")
-    if not org.open_now:
-        return tr("offer.closed_now")
-    if not org.kinds_available_now:
-        return tr("offer.kinds_none")
-    names = ", ".join(tr(f"kind.{k}") for k in org.kinds_available_now)
-    return tr("offer.kinds_now", kinds=names)
+    return availability_line(org, tr)
 
 
 def hours_text(app: GameApp) -> str:
@@ -59,21 +51,6 @@ def hours_text(app: GameApp) -> str:
     local = datetime.now().astimezone()
     hours = opening_hours(org.service_hours, org.timezone, local.tzinfo or UTC, local.date())
     return format_hours(hours, app.tr)
-
-
-def format_hours(hours: LocalHours, tr: Callable[..., str]) -> str:
-    """``Mon 09:00-17:00; Fri 22:00-Sat 06:00`` (Monday first), or the round-the-clock line."""
-    if hours.always:
-        return tr("offer.hours_always")
-    if not hours.spans:
-        return ""
-    by_day: dict[str, list[str]] = {}
-    for span in hours.spans:
-        end = span.end if span.end_day == span.day else f"{tr('day.' + span.end_day)} {span.end}"
-        by_day.setdefault(span.day, []).append(f"{span.start}-{end}")
-    ordered = sorted(by_day.items(), key=lambda kv: DAYS.index(kv[0]))
-    days = "; ".join(f"{tr('day.' + d)} {', '.join(v)}" for d, v in ordered)
-    return tr("offer.hours_local", hours=days)
 
 
 class OfferScene(PageScene):

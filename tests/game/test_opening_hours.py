@@ -6,9 +6,8 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from game.content import LocalHours, Span, opening_hours
+from game.content import LocalHours, Span, format_hours, opening_hours
 from game.i18n import Translator
-from game.scenes.offer import format_hours
 
 WEEK = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 UTC = ZoneInfo("UTC")
