@@ -36,7 +36,8 @@ def render_offers(bundle: Bundle, org: Organisation | None, now: datetime) -> li
         else:
             facts.append(availability_line(org, tr))
             zone = ZoneInfo(org.timezone)
-            hours = opening_hours(org.service_hours, org.timezone, zone, now.astimezone(zone).date())
+            today = now.astimezone(zone).date()
+            hours = opening_hours(org.service_hours, org.timezone, zone, today)
             if line := format_hours(hours, tr):
                 facts.append(line)
         for offer in bundle.offers.values():
