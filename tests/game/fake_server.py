@@ -32,6 +32,8 @@ class FakeServer:
         self.kinds = ["former", "professional"]
         self.tokens: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
+        #: every HTTP request the game made: method, path, query, header names, body
+        self.requests: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []  # committed chat messages
         self.by_client_id: dict[str, int] = {}
         self.sockets: set[web.WebSocketResponse] = set()
@@ -61,7 +63,21 @@ class FakeServer:
         self.loop.close()
 
     async def _setup(self) -> None:
-        app = web.Application()
+        @web.middleware
+        async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+            body = await request.read()
+            self.requests.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query_string,
+                    "headers": {k.lower() for k in request.headers},
+                    "body": body,
+                }
+            )
+            return await handler(request)
+
+        app = web.Application(middlewares=[record])
         app.router.add_post("/api/v1/sessions", self.sessions)
         app.router.add_delete("/api/v1/sessions/me", self.erase)
         app.router.add_get("/api/v1/content", self.content)
