@@ -248,6 +248,8 @@ class LocalHours:
 
     always: bool
     spans: tuple[Span, ...] = ()
+    #: the joined openings (aware UTC) that overlap the seven days, for checking the spans
+    intervals: tuple[tuple[datetime, datetime], ...] = field(default=(), compare=False)
 
 
 #: Ranges that touch are one opening ("18:00-24:00" then "00:00-06:00" is one night shift).
@@ -307,8 +309,9 @@ def opening_hours(
             merged.append((start, end))
     window_start = datetime.combine(today, time(0), local_tz)
     window_end = window_start + timedelta(days=7)
+    overlapping = tuple((s, e) for s, e in merged if s < window_end and e > window_start)
     if any(s <= window_start and e + _JOIN >= window_end for s, e in merged):
-        return LocalHours(always=True)
+        return LocalHours(always=True, intervals=overlapping)
     spans = []
     for start, end in merged:
         local_start = start.astimezone(local_tz)
@@ -321,7 +324,7 @@ def opening_hours(
             end_text, end_weekday = "24:00", DAYS[local_start.weekday()]
         start_text = local_start.strftime("%H:%M")
         spans.append(Span(DAYS[local_start.weekday()], start_text, end_weekday, end_text))
-    return LocalHours(always=False, spans=tuple(spans))
+    return LocalHours(always=False, spans=tuple(spans), intervals=overlapping)
 
 
 def confidentiality_text(org: Organisation | None, tr: Callable[..., str]) -> str:

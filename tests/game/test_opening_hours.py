@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from game.content import LocalHours, Span, format_hours, opening_hours
 from game.i18n import Translator
@@ -66,3 +69,48 @@ def test_bad_ranges_are_skipped_not_fatal() -> None:
     hours: Any = {"mon": [["9", "x"], ["10:00", "12:00"], ["1"]], "tue": "nonsense"}
     got = opening_hours(hours, "UTC", UTC, date(2026, 12, 7))
     assert got.spans == (Span("mon", "10:00", "mon", "12:00"),)
+
+
+ZONES = ("UTC", "Europe/Berlin", "America/New_York", "Asia/Kolkata", "Australia/Lord_Howe")
+
+
+@st.composite
+def weekly_hours(draw: st.DrawFn) -> dict[str, list[list[str]]]:
+    """Valid weekly hours as the server stores them, including 24:00 ends."""
+    out: dict[str, list[list[str]]] = {}
+    for day in WEEK:
+        cuts = sorted(draw(st.sets(st.integers(0, 48), max_size=4)))
+        pairs = [cuts[i : i + 2] for i in range(0, len(cuts) - 1, 2)]
+        if pairs:
+            out[day] = [
+                [f"{a // 2:02d}:{a % 2 * 30:02d}", f"{b // 2:02d}:{b % 2 * 30:02d}"]
+                for a, b in pairs
+            ]
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    hours=weekly_hours(),
+    org_zone=st.sampled_from(ZONES),
+    player_zone=st.sampled_from(ZONES),
+    today=st.dates(date(2026, 1, 1), date(2027, 12, 31)),
+    minute=st.integers(0, 7 * 24 * 60 - 1),
+)
+def test_shown_openings_agree_with_the_server(
+    hours: dict[str, list[list[str]]],
+    org_zone: str,
+    player_zone: str,
+    today: date,
+    minute: int,
+) -> None:
+    """At any instant of the week shown, 'open' in the offer is what the server says, in any
+    pair of zones and across daylight saving changes (the server decides who can chat)."""
+    from server.rota import service_open
+
+    local = ZoneInfo(player_zone)
+    got = opening_hours(hours, org_zone, local, today)
+    start = datetime.combine(today, time(0), local).astimezone(UTC)
+    instant = start + timedelta(minutes=minute)
+    shown_open = got.always or any(a <= instant < b for a, b in got.intervals)
+    assert shown_open == service_open(hours, org_zone, None, instant)
