@@ -2,9 +2,9 @@
 
 Prints figures only (no pass/fail). Goals: recall >= 95% with <= 5% false positives per
 family on the labelled corpus (tests/fixtures/check_corpus), and checking the shipped bundle
-in under 100 ms. The corpus was written together with the rules, so these figures show that
-the rules hold on it, not how they generalise to unseen text: add misses found in review to
-the corpus first. Run with ``make bench`` or ``python bench/bench_checks.py [--rounds N]``.
+in under 100 ms. The corpus was written together with the rules, so those figures show that
+the rules hold on it; the separate unseen snippets (``unseen-*.yaml``, not used to tune the
+rules) estimate how they do on wording nobody anticipated. Run with ``make bench`` or ``python bench/bench_checks.py [--rounds N]``.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from ethics.checks import CheckConfig, run_checks  # noqa: E402
 from ethics.checks.text import normalise  # noqa: E402
 from game.narrative import Bundle, load_story  # noqa: E402
-from tests.unit.ethics.corpus import load, score  # noqa: E402
+from tests.unit.ethics.corpus import found, load, score  # noqa: E402
 
 STORY = Path(__file__).resolve().parents[1] / "assets" / "story"
 
@@ -40,6 +40,19 @@ def main() -> None:
                 f"{s.negatives:>9}  {s.fp_rate:>8.1%}"
             )
         print(f"{'(snippets)':<24} {locale:<5} {len(items):>9}")
+
+    print("\nunseen snippets (written after the rules, not used to tune them):")
+    for locale in ("en", "de"):
+        items = load(locale, unseen=True)
+        rows = score(items, config).values()
+        positives = sum(s.positives for s in rows)
+        hits = sum(s.hits for s in rows)
+        honest = [i for i in items if not i.expected]
+        flagged = sum(bool(found(i, config)) for i in honest)
+        print(
+            f"  {locale}: right family found for {hits} of {positives} labelled findings "
+            f"({hits / positives:.0%}); {flagged} of {len(honest)} honest snippets flagged"
+        )
 
     bundle = Bundle.from_story(load_story(STORY))
     normalise.cache_clear()

@@ -18,10 +18,10 @@ _UNIT_EN = r"(?:seconds?|secs?|minutes?|mins?|hours?|days?)"
 _UNIT_DE = r"(?:sekunden?|minuten?|stunden?|tage?n?)"
 _PEER_EN = (
     r"(?:kid|kids|player|players|gamer|gamers|teen|teens|teenager|guy|girl|student|fan|"
-    r"member|user|boy|one of you)"
+    r"member|user|boy|teenager|one of you)"
 )
 _PEER_DE = (
-    r"[\w-]*(?:spieler|spielerin|spielende[rn]?|gamer|gamerin|zocker|zockerin|kind|"
+    r"[\w-]*(?:spieler|spielerin|spielende[rn]?|gamer|gamerin|zocker|zockerin|kind|teenager|"
     r"jugendliche[rn]?|schüler|schülerin|junge|mädchen|fan|nutzer|nutzerin|user)"
 )
 
@@ -35,7 +35,7 @@ FALSE_PERSONA = Family(
     patterns={
         "en": (
             rf"(?:i'm|i am|im|we're|we are|just|only|also|another|too) (?:\w+ ){{0,2}}{_PEER_EN}"
-            r" (?:[\w-]+ ){0,3}like you",
+            r" (?:[\w-]+,? ){0,4}like you",
             r"(?:i'm|i am|im) (?:just |also |only )?(?:a |another )?(?:player|gamer|kid|teen) "
             r"(?:too|as well|like you|here too)",
             r"(?:i'm|i am) (?:just )?(?:like you|one of you)",
@@ -57,6 +57,27 @@ FALSE_PERSONA = Family(
         ),
     },
     roles=SERVICE_ROLES | {"story"},
+    negatable=False,
+)
+
+#: The offer itself claiming to be a peer ("I'm also just a teenager"): a bare self-claim is
+#: fine for a story character ("I'm a student"), never for the service's own texts.
+FALSE_PERSONA_SERVICE = Family(
+    name="false_persona",
+    summary=FALSE_PERSONA.summary,
+    explanation=FALSE_PERSONA.explanation,
+    patterns={
+        "en": (
+            rf"(?:i'm|i am|im|we're|we are) (?:also |just |only |really |honestly |simply )*"
+            rf"(?:a |an |another )?(?:fellow |normal |regular )?{_PEER_EN}",
+        ),
+        "de": (
+            rf"ich bin (?:auch |nur |bloß |einfach |genauso )*(?:ein |eine |einer )?"
+            rf"(?:ganz normale[rs]? )?{_PEER_DE}",
+            rf"wir sind (?:auch |nur |einfach )*{_PEER_DE}",
+        ),
+    },
+    roles=SERVICE_ROLES,
     negatable=False,
 )
 
@@ -105,6 +126,8 @@ TIME_PRESSURE = Family(
             r"\d{1,2}:\d\d (?:left|remaining)",
             r"countdown|count down|time limit",
             r"last chance|final chance|now or never|one chance|only chance",
+            r"(?:final|last|only) (?:opportunity|offer|call)",
+            r"(?:spots|places|slots|seats|places) (?:are )?(?:filling up|running out|almost gone|going fast)",
             r"(?<!to\s)hurry(?: up)?|quick(?:ly)?,? before|act (?:now|fast|quickly)",
             r"don't wait|don't miss (?:out|this)|before it's too late",
             r"limited time|only today|today only|only tonight",
@@ -119,13 +142,17 @@ TIME_PRESSURE = Family(
             r"(?:offer|chance|spot|slot|window) (?:ends|expires|closes) (?:soon|tonight|today)",
             r"right now or",
             r"everyone else already",
+            r"until (?:midnight|tonight|tomorrow|the end of (?:the|to)day|\d{1,2}(?::\d\d)? ?(?:am|pm)?)"
+            r" to (?:decide|answer|reply|choose|sign up|talk|say yes)",
         ),
         "de": (
             rf"(?:nur )?noch {_NUM_DE} {_UNIT_DE}",
             rf"in {_NUM_DE} {_UNIT_DE} (?:vorbei|weg|zu|geschlossen|abgelaufen)",
             r"\d{1,2}:\d\d (?:übrig|verbleibend)",
             r"countdown|zeitlimit|zeitbegrenzung|frist",
-            r"letzte chance|letzte gelegenheit|jetzt oder nie|einzige chance",
+            r"letzte chance|letzte gelegenheit|jetzt oder nie|einzige chance|letzte möglichkeit",
+            r"(?:plätze|platz|termine) (?:sind|ist|werden) (?:bald|gleich|schnell|fast) (?:weg|vergeben|"
+            r"voll|ausgebucht)",
             r"beeil dich|beeilt euch|schnell,? bevor|schnell handeln|sofort handeln",
             r"warte nicht|verpass (?:das|es) nicht|bevor es zu spät ist",
             r"nur (?:noch )?heute|nur für kurze zeit|nur heute abend",
@@ -139,6 +166,8 @@ TIME_PRESSURE = Family(
             r"(?:angebot|chance|platz) (?:endet|läuft|verfällt) (?:bald|heute|gleich)",
             r"jetzt sofort",
             r"alle anderen haben schon",
+            r"bis (?:mitternacht|heute abend|morgen|\d{1,2}(?::\d\d)? uhr),? (?:um dich zu entscheiden|"
+            r"zeit|zu entscheiden|ja zu sagen)",
         ),
     },
     story_severity="warning",
@@ -153,7 +182,7 @@ THREAT_GUILT = Family(
     ),
     patterns={
         "en": (
-            r"(?:you'll|you will|you're going to|you gonna) (?:\w+ )?(?:regret|be sorry|"
+            r"(?:you'll|you will|you're going to|you gonna) (?:(?!not |never )\w+ )?(?:regret|be sorry|"
             r"wish you had|lose everything|be alone|end up alone)",
             r"regret it|regret this|be sorry later",
             r"stay (?:lost|alone|lonely|stuck|broken)|(?:lost|alone) and (?:alone|lost|lonely)",
@@ -169,6 +198,9 @@ THREAT_GUILT = Family(
             r"(?:if you (?:say no|refuse|decline|leave|don't)[^.!?]{0,40})?"
             r"(?:bad things|something bad) (?:will|could) happen",
             r"no one (?:else )?will (?:ever )?(?:help|care about) you",
+            r"(?:mistake|regret) you(?:'d| would|'ll| will) (?:live with|carry|regret) (?:forever|for the rest"
+            r" of your life|for years)",
+            r"(?:would be|is|will be) (?:a )?(?:big |huge |terrible )?mistake",
             r"(?:disappoint|disappointing|disappointed in) (?:us|them|everyone|your)",
         ),
         "de": (
@@ -201,11 +233,15 @@ DISCLOSURE_WEAKENING = Family(
     ),
     patterns={
         "en": (
-            r"(?:made|created|built|written|run|developed) (?:\w+ )?by (?:other )?(?:players|"
+            r"(?:made|created|built|written|run|developed) (?:\w+ )?by (?:a (?:group|bunch|team) of )?"
+            r"(?:other )?(?:players|"
             r"gamers|fans|kids|teens|the community|volunteers|people like you|users)",
             r"(?:only|just|merely) (?:provides?|hosts?|runs?|pays? for|offers?) (?:the )?"
             r"(?:servers?|hosting|platform|space|infrastructure)",
             r"(?:has|have) nothing to do with (?:this|the game|the content|it)",
+            r"(?:only|just|merely|simply) (?:hosts?|provides?|runs?) (?:it|this|the game)",
+            r"(?:is|are) (?:just|only|merely|simply) (?:the |a )?(?:sponsor|host|funder|partner|backer)s?",
+            r"belongs to (?:its|the|our) (?:players|community|fans|users)",
             r"(?:fan|community|hobby|independent) project",
             r"no (?:organisation|organization|company|one) (?:is )?behind",
             r"not responsible for (?:the|this|what)",
@@ -218,6 +254,9 @@ DISCLOSURE_WEAKENING = Family(
             r"(?:stellt|stellen|bietet|bieten|zahlt|zahlen) (?:\w+ )?(?:nur|bloß|lediglich) "
             r"(?:die )?(?:server|technik|plattform|infrastruktur)",
             r"nur (?:die )?server",
+            r"(?:ist|sind) (?:nur|bloß|lediglich) (?:der |die |ein |eine )?(?:sponsor|geldgeber|"
+            r"gastgeber|partner|förderer)(?:in|en)?",
+            r"gehört (?:den|der|unseren?) (?:spielern|spielerinnen|spielenden|community|fans)",
             r"(?:hat|haben) nichts (?:damit|mit dem spiel|mit den inhalten) zu tun",
             r"(?:fan|community|hobby)-?projekt",
             r"keine (?:organisation|firma) (?:steht )?dahinter",
@@ -251,6 +290,8 @@ UNBACKED_AVAILABILITY = Family(
             r" (?:instantly|immediately|right away|within seconds)",
             r"(?:instant|immediate) (?:reply|answer|response|help)",
             r"(?:is|are) (?:online|available) (?:right )?now",
+            r"(?:someone|somebody|a counsell?or|counsell?ors|a person|staff|we)(?: is| are|'s|'re) "
+            r"(?:already |always )?(?:online|available|standing by)",
         ),
         "de": (
             r"(?:jemand|ein berater|eine beraterin|berater(?:innen)?|wir|ein mensch|"
@@ -263,6 +304,10 @@ UNBACKED_AVAILABILITY = Family(
             r"(?:antwortet|antworten) (?:sofort|sofortig|direkt|innerhalb von sekunden)",
             r"sofortige (?:antwort|hilfe)",
             r"(?:ist|sind) (?:jetzt|gerade) (?:für dich )?(?:online|erreichbar|frei|da)",
+            r"(?:steht|stehen) (?:gerade |jetzt |schon )?(?:für dich )?bereit",
+            r"(?:jemand|ein berater|eine beraterin|berater(?:innen)?|wir|ein mensch) (?:ist|sind) "
+            r"(?:schon |gerade |jetzt |immer )?(?:online|erreichbar|verfügbar)",
+            r"wartet (?:schon |gerade )?auf deine nachricht",
         ),
     },
     hedgeable=True,
@@ -331,6 +376,7 @@ NEGATIVE_DECLINE: dict[str, tuple[str, ...]] = {
 
 TEXT_FAMILIES: tuple[Family, ...] = (
     FALSE_PERSONA,
+    FALSE_PERSONA_SERVICE,
     HEDGED_HUMANITY,
     TIME_PRESSURE,
     THREAT_GUILT,

@@ -25,12 +25,19 @@ _APOSTROPHES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u00b4": "'", "`": 
 #: Words that turn a following claim into its opposite or into a mere possibility.
 NEGATIONS: Mapping[str, frozenset[str]] = {
     "en": frozenset(
-        "no not never nobody nothing none without don't doesn't isn't aren't won't "
+        "no not never nobody nothing none don't doesn't isn't aren't won't "
         "wasn't can't cannot neither nor n't".split()
     ),
     "de": frozenset(
-        "kein keine keinen keinem keiner keines nicht nie niemals niemand nichts ohne".split()
+        "kein keine keinen keinem keiner keines nicht nie niemals niemand nichts".split()
     ),
+}
+_ARTICLES = frozenset("a an the ein eine einen einem einer der die das den dem".split())
+#: Negations that deny only the next word or two ("without a time limit"), not a whole clause
+#: ("Ohne Hilfe bleibst du allein" is still a threat).
+NEAR_NEGATIONS: Mapping[str, frozenset[str]] = {
+    "en": frozenset({"without"}),
+    "de": frozenset({"ohne"}),
 }
 #: Words that make a claim conditional rather than asserted ("if someone is free ...").
 HEDGES: Mapping[str, frozenset[str]] = {
@@ -47,7 +54,12 @@ _SAY_NO = re.compile(r"\b(?:say|says|said|saying|to) no\b")
 def normalise(text: str) -> tuple[str, tuple[int, ...]]:
     """Lower-cased NFKC text with unified apostrophes, and each character's original index.
 
-    Cached: every family of a bundle check reads the same few hundred lines."""
+    Cached: every family of a bundle check reads the same few hundred lines. Most text keeps
+    its length through NFKC and lower-casing, so its characters map one to one; only text
+    with ligatures, "İ" and the like takes the slow per-character path."""
+    quick = unicodedata.normalize("NFKC", text).lower().translate(_APOSTROPHES)
+    if len(quick) == len(text) and unicodedata.is_normalized("NFC", text):
+        return quick, tuple(range(len(text)))
     out: list[str] = []
     where: list[int] = []
     for i, ch in enumerate(text):
@@ -87,8 +99,14 @@ def preceding_words(norm: str, start: int, limit: int = 5) -> list[str]:
 def is_negated(norm: str, start: int, locale: str, *, hedges: bool = False) -> bool:
     """True when the clause before ``start`` denies (or, with ``hedges``, doubts) the match."""
     lang = locale.split("_")[0]
-    words = set(preceding_words(norm, start))
+    before = preceding_words(norm, start)
+    words = set(before)
     if words & NEGATIONS.get(lang, frozenset()):
+        return True
+    near = NEAR_NEGATIONS.get(lang, frozenset())
+    if before[-1:] and before[-1] in near:
+        return True
+    if len(before) >= 2 and before[-2] in near and before[-1] in _ARTICLES:
         return True
     return hedges and bool(words & HEDGES.get(lang, frozenset()))
 

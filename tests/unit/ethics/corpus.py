@@ -23,9 +23,10 @@ class Labelled:
     expected: frozenset[str]
 
 
-def load(locale: str) -> list[Labelled]:
-    """The labelled snippets of one locale."""
-    doc = yaml.safe_load((CORPUS / f"{locale}.yaml").read_text(encoding="utf-8"))
+def load(locale: str, *, unseen: bool = False) -> list[Labelled]:
+    """The labelled snippets of one locale (``unseen``: the ones not used to write the rules)."""
+    name = f"unseen-{locale}.yaml" if unseen else f"{locale}.yaml"
+    doc = yaml.safe_load((CORPUS / name).read_text(encoding="utf-8"))
     out = []
     for i, item in enumerate(doc["snippets"]):
         role, expected, text = item[0], item[1], item[2]
