@@ -4,7 +4,8 @@ Prints figures only (no pass/fail). Goals: recall >= 95% with <= 5% false positi
 family on the labelled corpus (tests/fixtures/check_corpus), and checking the shipped bundle
 in under 100 ms. The corpus was written together with the rules, so those figures show that
 the rules hold on it; the separate unseen snippets (``unseen-*.yaml``, not used to tune the
-rules) estimate how they do on wording nobody anticipated. Run with ``make bench`` or ``python bench/bench_checks.py [--rounds N]``.
+rules) estimate how they do on wording nobody anticipated. Run with ``make bench`` or
+``python bench/bench_checks.py [--rounds N]``.
 """
 
 from __future__ import annotations

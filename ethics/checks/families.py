@@ -127,7 +127,8 @@ TIME_PRESSURE = Family(
             r"countdown|count down|time limit",
             r"last chance|final chance|now or never|one chance|only chance",
             r"(?:final|last|only) (?:opportunity|offer|call)",
-            r"(?:spots|places|slots|seats|places) (?:are )?(?:filling up|running out|almost gone|going fast)",
+            r"(?:spots|places|slots|seats) (?:are )?"
+            r"(?:filling up|running out|almost gone|going fast)",
             r"(?<!to\s)hurry(?: up)?|quick(?:ly)?,? before|act (?:now|fast|quickly)",
             r"don't wait|don't miss (?:out|this)|before it's too late",
             r"limited time|only today|today only|only tonight",
@@ -142,8 +143,9 @@ TIME_PRESSURE = Family(
             r"(?:offer|chance|spot|slot|window) (?:ends|expires|closes) (?:soon|tonight|today)",
             r"right now or",
             r"everyone else already",
-            r"until (?:midnight|tonight|tomorrow|the end of (?:the|to)day|\d{1,2}(?::\d\d)? ?(?:am|pm)?)"
-            r" to (?:decide|answer|reply|choose|sign up|talk|say yes)",
+            r"until (?:midnight|tonight|tomorrow|the end of (?:the|to)day|"
+            r"\d{1,2}(?::\d\d)? ?(?:am|pm)?) "
+            r"to (?:decide|answer|reply|choose|sign up|talk|say yes)",
         ),
         "de": (
             rf"(?:nur )?noch {_NUM_DE} {_UNIT_DE}",
@@ -151,8 +153,8 @@ TIME_PRESSURE = Family(
             r"\d{1,2}:\d\d (?:übrig|verbleibend)",
             r"countdown|zeitlimit|zeitbegrenzung|frist",
             r"letzte chance|letzte gelegenheit|jetzt oder nie|einzige chance|letzte möglichkeit",
-            r"(?:plätze|platz|termine) (?:sind|ist|werden) (?:bald|gleich|schnell|fast) (?:weg|vergeben|"
-            r"voll|ausgebucht)",
+            r"(?:plätze|platz|termine) (?:sind|ist|werden) (?:bald|gleich|schnell|fast) "
+            r"(?:weg|vergeben|voll|ausgebucht)",
             r"beeil dich|beeilt euch|schnell,? bevor|schnell handeln|sofort handeln",
             r"warte nicht|verpass (?:das|es) nicht|bevor es zu spät ist",
             r"nur (?:noch )?heute|nur für kurze zeit|nur heute abend",
@@ -166,8 +168,8 @@ TIME_PRESSURE = Family(
             r"(?:angebot|chance|platz) (?:endet|läuft|verfällt) (?:bald|heute|gleich)",
             r"jetzt sofort",
             r"alle anderen haben schon",
-            r"bis (?:mitternacht|heute abend|morgen|\d{1,2}(?::\d\d)? uhr),? (?:um dich zu entscheiden|"
-            r"zeit|zu entscheiden|ja zu sagen)",
+            r"bis (?:mitternacht|heute abend|morgen|\d{1,2}(?::\d\d)? uhr),? "
+            r"(?:um dich zu entscheiden|zeit|zu entscheiden|ja zu sagen)",
         ),
     },
     story_severity="warning",
@@ -182,8 +184,8 @@ THREAT_GUILT = Family(
     ),
     patterns={
         "en": (
-            r"(?:you'll|you will|you're going to|you gonna) (?:(?!not |never )\w+ )?(?:regret|be sorry|"
-            r"wish you had|lose everything|be alone|end up alone)",
+            r"(?:you'll|you will|you're going to|you gonna) (?:(?!not |never )\w+ )?"
+            r"(?:regret|be sorry|wish you had|lose everything|be alone|end up alone)",
             r"regret it|regret this|be sorry later",
             r"stay (?:lost|alone|lonely|stuck|broken)|(?:lost|alone) and (?:alone|lost|lonely)",
             r"(?:alone|lonely|lost) forever|forever (?:alone|lonely|lost)",
@@ -198,8 +200,8 @@ THREAT_GUILT = Family(
             r"(?:if you (?:say no|refuse|decline|leave|don't)[^.!?]{0,40})?"
             r"(?:bad things|something bad) (?:will|could) happen",
             r"no one (?:else )?will (?:ever )?(?:help|care about) you",
-            r"(?:mistake|regret) you(?:'d| would|'ll| will) (?:live with|carry|regret) (?:forever|for the rest"
-            r" of your life|for years)",
+            r"(?:mistake|regret) you(?:'d| would|'ll| will) (?:live with|carry|regret) "
+            r"(?:forever|for the rest of your life|for years)",
             r"(?:would be|is|will be) (?:a )?(?:big |huge |terrible )?mistake",
             r"(?:disappoint|disappointing|disappointed in) (?:us|them|everyone|your)",
         ),
@@ -233,14 +235,15 @@ DISCLOSURE_WEAKENING = Family(
     ),
     patterns={
         "en": (
-            r"(?:made|created|built|written|run|developed) (?:\w+ )?by (?:a (?:group|bunch|team) of )?"
-            r"(?:other )?(?:players|"
+            r"(?:made|created|built|written|run|developed) (?:\w+ )?by "
+            r"(?:a (?:group|bunch|team) of )?(?:other )?(?:players|"
             r"gamers|fans|kids|teens|the community|volunteers|people like you|users)",
             r"(?:only|just|merely) (?:provides?|hosts?|runs?|pays? for|offers?) (?:the )?"
             r"(?:servers?|hosting|platform|space|infrastructure)",
             r"(?:has|have) nothing to do with (?:this|the game|the content|it)",
             r"(?:only|just|merely|simply) (?:hosts?|provides?|runs?) (?:it|this|the game)",
-            r"(?:is|are) (?:just|only|merely|simply) (?:the |a )?(?:sponsor|host|funder|partner|backer)s?",
+            r"(?:is|are) (?:just|only|merely|simply) (?:the |a )?"
+            r"(?:sponsor|host|funder|partner|backer)s?",
             r"belongs to (?:its|the|our) (?:players|community|fans|users)",
             r"(?:fan|community|hobby|independent) project",
             r"no (?:organisation|organization|company|one) (?:is )?behind",
