@@ -266,6 +266,20 @@ def _parse_hm(value: Any) -> tuple[int, int] | None:
     return hour, minute
 
 
+def player_zone() -> tzinfo:
+    """The player's own time zone with its daylight-saving rules (not today's fixed offset).
+
+    ``datetime.now().astimezone()`` gives only the current offset, which is wrong for days on
+    the other side of a DST change; tzlocal reads the system's IANA zone on every platform.
+    """
+    try:
+        from tzlocal import get_localzone
+
+        return get_localzone()
+    except Exception:  # noqa: BLE001 - an unreadable system zone falls back to today's offset
+        return datetime.now().astimezone().tzinfo or UTC
+
+
 def opening_hours(
     service_hours: dict[str, list[list[str]]],
     org_timezone: str,

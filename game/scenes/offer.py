@@ -8,10 +8,10 @@ the same size and style, nothing is focused or selected in advance, and there is
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from game.content import availability_line, format_hours, opening_hours
+from game.content import availability_line, format_hours, opening_hours, player_zone
 from game.scenes.base import PageScene
 from game.ui import Button, Gap, Item, Row, Text
 
@@ -48,8 +48,8 @@ def hours_text(app: GameApp) -> str:
     org = app.organisation
     if org is None or not org.service_hours:
         return ""
-    local = datetime.now().astimezone()
-    hours = opening_hours(org.service_hours, org.timezone, local.tzinfo or UTC, local.date())
+    zone = player_zone()
+    hours = opening_hours(org.service_hours, org.timezone, zone, datetime.now(zone).date())
     return format_hours(hours, app.tr)
 
 

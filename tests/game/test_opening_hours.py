@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -114,3 +115,16 @@ def test_shown_openings_agree_with_the_server(
     instant = start + timedelta(minutes=minute)
     shown_open = got.always or any(a <= instant < b for a, b in got.intervals)
     assert shown_open == service_open(hours, org_zone, None, instant)
+
+
+def test_player_zone_has_daylight_saving_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The game reads the player's zone with its DST rules, not just today's offset."""
+    import tzlocal
+
+    from game.content import player_zone
+
+    monkeypatch.setattr(tzlocal, "get_localzone", lambda: ZoneInfo("Europe/Berlin"))
+    zone = player_zone()
+    winter = datetime(2026, 1, 5, 12, tzinfo=zone).utcoffset()
+    summer = datetime(2026, 7, 6, 12, tzinfo=zone).utcoffset()
+    assert winter != summer
