@@ -85,9 +85,9 @@ class GameApp:
         self.org_cache = OrganisationCache(self.home)
         self.organisation: Organisation | None = self.org_cache.load()
         self.org_error: str | None = None
-        # clock time of the last live answer about who is on duty, and whether one is asked
+        # clock time of the last live answer about who is on duty, and of the pending question
         self.org_live_at: float | None = None
-        self._org_asked = False
+        self._org_asked: float | None = None
         self.net = net or NetClient(server_url, token_path=self.home / "session.json")
         self.conversation = Conversation(self.net)
         self._active_saved: bool | None = None
@@ -391,9 +391,11 @@ class GameApp:
 
     # -- network ---------------------------------------------------------------------------
     def ask_organisation(self) -> None:
-        """Ask the server who runs the service and who is on duty now (one request at a time)."""
-        if self.net.available and not self._org_asked:
-            self._org_asked = True
+        """Ask the server who runs the service and who is on duty now (one request at a time;
+        a question unanswered for 10 s counts as lost and is asked again)."""
+        pending = self._org_asked is not None and self.clock_time - self._org_asked < 10.0
+        if self.net.available and not pending:
+            self._org_asked = self.clock_time
             self.net.fetch_organisation()
 
     def availability_age(self) -> float | None:
@@ -406,7 +408,7 @@ class GameApp:
             org = Organisation.from_json(frame["data"], fetched_at=time.strftime("%Y-%m-%d %H:%M"))
             self.organisation = org
             self.org_error = None
-            self.org_live_at, self._org_asked = self.clock_time, False
+            self.org_live_at, self._org_asked = self.clock_time, None
             self.org_cache.store(org)
             self.refresh_all()
         elif kind == "net.content":
@@ -436,7 +438,7 @@ class GameApp:
                 self.show_notice(self.tr("notice.erase_failed", reason=frame.get("message")))
             if frame.get("what") == "organisation":
                 self.org_error = str(frame.get("message"))
-                self.org_live_at, self._org_asked = None, False
+                self.org_live_at, self._org_asked = None, None
                 if self.organisation is not None:  # who was on duty is no longer known
                     self.organisation.open_now = None
                     self.organisation.kinds_available_now = []

@@ -79,6 +79,6 @@ def test_an_old_answer_is_not_shown_as_now(online_game: GameApp, server: FakeSer
     open_offer(game)
     within_two_seconds(game, "Available right now")
     game.org_live_at = game.clock_time - 60  # as if the last answer were a minute old
-    game._org_asked = True  # and the next question still unanswered
+    game._org_asked = game.clock_time  # and the next question still unanswered
     frames(game, 1)
     assert "Checking who is available" in offer_text(game)
