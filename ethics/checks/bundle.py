@@ -261,6 +261,28 @@ def _fiction_labels(ctx: Ctx) -> Iterator[CheckResult]:
                 )
 
 
+@_register(
+    "help_point_narrated",
+    "warning",
+    "a help point is narrated, not spoken by a character, so the real offer never seems to "
+    "come from someone in the story",
+)
+def _help_point_narrated(ctx: Ctx) -> Iterator[CheckResult]:
+    """The offer opens over a help point; a character speaking there lends it a fictional face."""
+    for node in ctx.bundle.nodes.values():
+        if node.is_help_point and node.speaker:
+            for loc in ctx.locales:
+                name = ctx.bundle.text(node.speaker, loc)
+                yield _result(
+                    "help_point_narrated",
+                    "warning",
+                    f"{loc}:node:{node.id}",
+                    f"help point {node.id!r} is spoken by the story character \u201c{name}\u201d; "
+                    "the real offer opens over it, so narrate it and let the character speak "
+                    "before or after",
+                )
+
+
 @_register("extremist_code", "flag", "known extremist slogans and symbols need acknowledgement")
 def _extremist_code(ctx: Ctx) -> Iterator[CheckResult]:
     patterns = [(s, s.pattern()) for s in ctx.config.slogans]

@@ -195,3 +195,12 @@ def test_shipped_story_passes_every_check() -> None:
     """The story the game ships has no finding of any severity."""
     bundle = Bundle.from_story(load_story(STORY))
     assert run_checks(bundle, CONFIG, organisation_name="Exit Network") == []
+
+
+def test_help_point_spoken_by_a_character_is_a_warning(tmp_path: Path) -> None:
+    """A help point voiced by a story character is reported: the offer would wear its face."""
+    bundle = make_bundle(
+        tmp_path, {"nodes.yaml": [("  - id: talk\n", "  - id: talk\n    speaker: kim\n")]}
+    )
+    found = {(r.id, r.severity, r.location) for r in run_checks(bundle, CONFIG)}
+    assert ("help_point_narrated", "warning", "en:node:talk") in found
