@@ -60,12 +60,13 @@ def main() -> None:
     start = time.perf_counter()
     findings = run_checks(bundle, config, organisation_name="Exit Network")
     cold = time.perf_counter() - start
-    times = []
+    times, cpu = [], []
     for _ in range(args.rounds):
         normalise.cache_clear()  # every round pays for the text normalisation again
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run_checks(bundle, config, organisation_name="Exit Network")
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     lines = sum(len(t) for t in bundle.content.lines.values())
     print(
         f"\nshipped bundle: {lines} lines in {len(bundle.locales)} locales, "
@@ -73,7 +74,9 @@ def main() -> None:
     )
     print(
         f"check time: first run {cold * 1000:.1f} ms, median {statistics.median(times) * 1000:.1f}"
-        f" ms, max {max(times) * 1000:.1f} ms over {args.rounds} runs (goal < 100 ms)"
+        f" ms, max {max(times) * 1000:.1f} ms over {args.rounds} runs (goal < 100 ms); "
+        f"CPU time median {statistics.median(cpu) * 1000:.1f} ms (wall time includes waiting "
+        "for a busy machine's cores)"
     )
 
 

@@ -286,10 +286,17 @@ def _help_point_narrated(ctx: Ctx) -> Iterator[CheckResult]:
 @_register("extremist_code", "flag", "known extremist slogans and symbols need acknowledgement")
 def _extremist_code(ctx: Ctx) -> Iterator[CheckResult]:
     patterns = [(s, s.pattern()) for s in ctx.config.slogans]
+    # one combined search per line first: almost every line has no code at all
+    raw_any = _any_of([p for s, p in patterns if s.kind != "phrase"])
+    folded_any = _any_of([p for s, p in patterns if s.kind == "phrase"])
     for loc in ctx.locales:
         for line, text in ctx.lines(loc):
             raw = unicodedata.normalize("NFKC", text)
             folded = normalise(text)[0]
+            if not (raw_any and raw_any.search(raw)) and not (
+                folded_any and folded_any.search(folded)
+            ):
+                continue
             for slogan, pattern in patterns:
                 if pattern.search(folded if slogan.kind == "phrase" else raw):
                     yield _result(
@@ -298,6 +305,10 @@ def _extremist_code(ctx: Ctx) -> Iterator[CheckResult]:
                         f"{loc}:{line}",
                         f"contains '{slogan.match}' ({slogan.meaning}); acknowledge if intended",
                     )
+
+
+def _any_of(patterns: list[re.Pattern[str]]) -> re.Pattern[str] | None:
+    return re.compile("|".join(f"(?:{p.pattern})" for p in patterns)) if patterns else None
 
 
 def _reachable(bundle: Bundle) -> set[str]:
