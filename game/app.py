@@ -85,6 +85,9 @@ class GameApp:
         self.org_cache = OrganisationCache(self.home)
         self.organisation: Organisation | None = self.org_cache.load()
         self.org_error: str | None = None
+        # clock time of the last live answer about who is on duty, and of the pending question
+        self.org_live_at: float | None = None
+        self._org_asked: float | None = None
         self.net = net or NetClient(server_url, token_path=self.home / "session.json")
         self.conversation = Conversation(self.net)
         self._active_saved: bool | None = None
@@ -116,7 +119,7 @@ class GameApp:
         self._layout_top_bar()
         if self.net.available:
             self.net.start()
-            self.net.fetch_organisation()
+            self.ask_organisation()
             self.net.fetch_content(self.content_store.cached_hash)
             if self.net.server_url and self.net.tokens.get(self.net.server_url).get("active"):
                 # a request or chat was live when the game closed: reconnect and resume it
@@ -210,10 +213,10 @@ class GameApp:
         return self.pending_bundle.bundle if self.pending_bundle is not None else self.bundle
 
     def fill(self, raw: str) -> str:
-        org = self.organisation
-        name = org.name if org and org.name else self.tr("org.unknown_name")
-        funder = org.funder if org and org.funder else self.tr("org.unknown_funder")
-        return raw.replace("{organisation}", name).replace("{funder}", funder)
+        """Fill the offer's slots from the organisation profile, saying so when it is unknown."""
+        from game.content import fill_slots
+
+        return fill_slots(raw, self.organisation, self.tr)
 
     # -- top bar (quick exit + conversation status) ----------------------------------------
     @property
@@ -387,12 +390,25 @@ class GameApp:
             self.pop(chat)
 
     # -- network ---------------------------------------------------------------------------
+    def ask_organisation(self) -> None:
+        """Ask the server who runs the service and who is on duty now (one request at a time;
+        a question unanswered for 10 s counts as lost and is asked again)."""
+        pending = self._org_asked is not None and self.clock_time - self._org_asked < 10.0
+        if self.net.available and not pending:
+            self._org_asked = self.clock_time
+            self.net.fetch_organisation()
+
+    def availability_age(self) -> float | None:
+        """Seconds since the server last said who is on duty, or None if it has not."""
+        return None if self.org_live_at is None else self.clock_time - self.org_live_at
+
     def _on_net(self, frame: dict[str, Any]) -> None:
         kind = frame.get("type", "")
         if kind == "net.organisation":
             org = Organisation.from_json(frame["data"], fetched_at=time.strftime("%Y-%m-%d %H:%M"))
             self.organisation = org
             self.org_error = None
+            self.org_live_at, self._org_asked = self.clock_time, None
             self.org_cache.store(org)
             self.refresh_all()
         elif kind == "net.content":
@@ -422,6 +438,10 @@ class GameApp:
                 self.show_notice(self.tr("notice.erase_failed", reason=frame.get("message")))
             if frame.get("what") == "organisation":
                 self.org_error = str(frame.get("message"))
+                self.org_live_at, self._org_asked = None, None
+                if self.organisation is not None:  # who was on duty is no longer known
+                    self.organisation.open_now = None
+                    self.organisation.kinds_available_now = []
                 self.refresh_all()
         elif kind == "net.unavailable":
             self.refresh_all()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from pathlib import Path
@@ -147,6 +148,11 @@ class Organisation:
     description: str = ""
     open_now: bool | None = None
     kinds_available_now: list[str] = field(default_factory=list)
+    #: where confidentiality ends (the operator's profile) and how long chats are kept
+    emergency_contact: str = ""
+    shares_identifying_details: bool | None = None
+    tells_player_first: bool | None = None
+    retention_days: int | None = None
     fetched_at: str = ""
     from_cache: bool = False
 
@@ -162,6 +168,10 @@ class Organisation:
             description=str(data.get("description") or ""),
             open_now=data.get("open_now") if isinstance(data.get("open_now"), bool) else None,
             kinds_available_now=[str(k) for k in data.get("kinds_available_now") or []],
+            emergency_contact=str(data.get("emergency_contact") or ""),
+            shares_identifying_details=_bool_or_none(data.get("shares_identifying_details")),
+            tells_player_first=_bool_or_none(data.get("tells_player_first")),
+            retention_days=_days_or_none(data.get("retention_days")),
             fetched_at=str(data.get("fetched_at") or fetched_at),
         )
 
@@ -175,8 +185,20 @@ class Organisation:
             "description": self.description,
             "open_now": self.open_now,
             "kinds_available_now": self.kinds_available_now,
+            "emergency_contact": self.emergency_contact,
+            "shares_identifying_details": self.shares_identifying_details,
+            "tells_player_first": self.tells_player_first,
+            "retention_days": self.retention_days,
             "fetched_at": self.fetched_at,
         }
+
+
+def _bool_or_none(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _days_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else None
 
 
 class OrganisationCache:
@@ -210,34 +232,170 @@ def _zone(name: str) -> tzinfo:
         return UTC
 
 
-def hours_in_local_time(
+@dataclass(frozen=True)
+class Span:
+    """One opening in the player's local time; ``end_day`` differs from ``day`` overnight."""
+
+    day: str
+    start: str
+    end_day: str
+    end: str
+
+
+@dataclass(frozen=True)
+class LocalHours:
+    """The week's opening hours in the player's time: round the clock, or a list of spans."""
+
+    always: bool
+    spans: tuple[Span, ...] = ()
+    #: the joined openings (aware UTC) that overlap the seven days, for checking the spans
+    intervals: tuple[tuple[datetime, datetime], ...] = field(default=(), compare=False)
+
+
+#: Ranges that touch are one opening ("18:00-24:00" then "00:00-06:00" is one night shift).
+_JOIN = timedelta(0)
+
+
+def _parse_hm(value: Any) -> tuple[int, int] | None:
+    try:
+        hour, minute = (int(x) for x in str(value).split(":"))
+    except ValueError:
+        return None
+    if not (0 <= hour <= 24 and 0 <= minute < 60) or (hour == 24 and minute):
+        return None
+    return hour, minute
+
+
+def player_zone() -> tzinfo:
+    """The player's own time zone with its daylight-saving rules (not today's fixed offset).
+
+    ``datetime.now().astimezone()`` gives only the current offset, which is wrong for days on
+    the other side of a DST change; tzlocal reads the system's IANA zone on every platform.
+    """
+    try:
+        from tzlocal import get_localzone
+
+        return get_localzone()
+    except Exception:  # noqa: BLE001 - an unreadable system zone falls back to today's offset
+        return datetime.now().astimezone().tzinfo or UTC
+
+
+def opening_hours(
     service_hours: dict[str, list[list[str]]],
     org_timezone: str,
     local_tz: tzinfo,
     today: date,
-) -> list[tuple[str, str, str]]:
-    """Convert weekly opening hours from the organisation's zone to the player's.
+) -> LocalHours:
+    """The next seven days' opening hours, converted from the organisation's zone to the player's.
 
-    Returns (weekday, start, end) in local time for the seven days from `today`, so daylight
-    saving differences between the zones are applied for the actual dates.
+    Ranges are placed on their real dates, so daylight saving in either zone is applied for
+    the day it happens. A range whose end is not after its start runs past midnight, and
+    ranges that touch ("18:00-24:00" then "00:00-06:00") are joined, so a service open
+    around the clock is said to be, and an overnight shift is one span ("Fri 22:00-Sat 06:00"),
+    not two halves shifted by the time difference.
     """
     org_tz = _zone(org_timezone)
-    out: list[tuple[datetime, str, str, str]] = []
-    for offset in range(7):
+    intervals: list[tuple[datetime, datetime]] = []
+    for offset in range(-1, 9):
         day = today + timedelta(days=offset)
-        key = DAYS[day.weekday()]
-        for interval in service_hours.get(key, []):
-            try:
-                start_s, end_s = interval[0], interval[1]
-                sh, sm = (int(x) for x in start_s.split(":"))
-                eh, em = (int(x) for x in end_s.split(":"))
-            except (ValueError, IndexError, AttributeError):
+        for interval in service_hours.get(DAYS[day.weekday()], []):
+            if not isinstance(interval, list | tuple) or len(interval) != 2:
                 continue
-            start = datetime.combine(day, time(sh % 24, sm), org_tz).astimezone(local_tz)
-            end_day = day if (eh, em) > (sh, sm) else day + timedelta(days=1)
-            end = datetime.combine(end_day, time(eh % 24, em), org_tz).astimezone(local_tz)
-            out.append(
-                (start, DAYS[start.weekday()], start.strftime("%H:%M"), end.strftime("%H:%M"))
+            a, b = _parse_hm(interval[0]), _parse_hm(interval[1])
+            if a is None or b is None:
+                continue
+            start = datetime.combine(day, time(a[0] % 24, a[1]), org_tz) + timedelta(
+                days=a[0] // 24
             )
-    out.sort(key=lambda x: x[0])
-    return [(d, s, e) for _, d, s, e in out]
+            end_day = day if b > a else day + timedelta(days=1)
+            end = datetime.combine(end_day, time(b[0] % 24, b[1]), org_tz) + timedelta(
+                days=b[0] // 24
+            )
+            if end == start:
+                continue
+            intervals.append((start.astimezone(UTC), end.astimezone(UTC)))
+    intervals.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in intervals:
+        if merged and start <= merged[-1][1] + _JOIN:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    window_start = datetime.combine(today, time(0), local_tz)
+    window_end = window_start + timedelta(days=7)
+    overlapping = tuple((s, e) for s, e in merged if s < window_end and e > window_start)
+    if any(s <= window_start and e + _JOIN >= window_end for s, e in merged):
+        return LocalHours(always=True, intervals=overlapping)
+    spans = []
+    for start, end in merged:
+        local_start = start.astimezone(local_tz)
+        if not window_start <= local_start < window_end:
+            continue
+        local_end = end.astimezone(local_tz)
+        end_text = local_end.strftime("%H:%M")
+        end_weekday = DAYS[local_end.weekday()]
+        if end_text == "00:00" and local_end.date() == local_start.date() + timedelta(days=1):
+            end_text, end_weekday = "24:00", DAYS[local_start.weekday()]
+        start_text = local_start.strftime("%H:%M")
+        spans.append(Span(DAYS[local_start.weekday()], start_text, end_weekday, end_text))
+    return LocalHours(always=False, spans=tuple(spans), intervals=overlapping)
+
+
+def confidentiality_text(org: Organisation | None, tr: Callable[..., str]) -> str:
+    """Where confidentiality ends, in the player's language, from the organisation's profile.
+
+    Only what the profile states is said: who may be contacted, whether identifying details
+    are passed on, whether the player is told first; an unknown part is said to be unknown.
+    """
+    if org is None or org.shares_identifying_details is None or org.tells_player_first is None:
+        return tr("conf.unknown")
+    if not org.emergency_contact:
+        return tr("conf.nobody")
+    parts = [tr("conf.contact", who=org.emergency_contact)]
+    parts.append(tr("conf.shares" if org.shares_identifying_details else "conf.no_shares"))
+    parts.append(tr("conf.told_first" if org.tells_player_first else "conf.not_told_first"))
+    return " ".join(parts)
+
+
+def format_hours(hours: LocalHours, tr: Callable[..., str]) -> str:
+    """``Mon 09:00-17:00; Fri 22:00-Sat 06:00`` (Monday first), or the round-the-clock line."""
+    if hours.always:
+        return tr("offer.hours_always")
+    if not hours.spans:
+        return ""
+    by_day: dict[str, list[str]] = {}
+    for span in hours.spans:
+        end = span.end if span.end_day == span.day else f"{tr('day.' + span.end_day)} {span.end}"
+        by_day.setdefault(span.day, []).append(f"{span.start}-{end}")
+    ordered = sorted(by_day.items(), key=lambda kv: DAYS.index(kv[0]))
+    days = "; ".join(f"{tr('day.' + d)} {', '.join(v)}" for d, v in ordered)
+    return tr("offer.hours_local", hours=days)
+
+
+def availability_line(org: Organisation, tr: Callable[..., str]) -> str:
+    """Who is on duty, from a profile the server has just sent (the caller checks it is live)."""
+    if org.open_now is None:
+        return tr("offer.kinds_unknown")
+    if not org.open_now:
+        return tr("offer.closed_now")
+    if not org.kinds_available_now:
+        return tr("offer.kinds_none")
+    names = ", ".join(tr(f"kind.{k}") for k in org.kinds_available_now)
+    return tr("offer.kinds_now", kinds=names)
+
+
+def fill_slots(raw: str, org: Organisation | None, tr: Callable[..., str]) -> str:
+    """Fill a content line's live-fact slots from the profile, saying so when one is unknown."""
+    name = org.name if org and org.name else tr("org.unknown_name")
+    funder = org.funder if org and org.funder else tr("org.unknown_funder")
+    days = org.retention_days if org else None
+    slots = {
+        "{organisation}": name,
+        "{funder}": funder,
+        "{retention_days}": str(days) if days else tr("org.unknown_retention"),
+        "{confidentiality}": confidentiality_text(org, tr),
+    }
+    for slot, value in slots.items():
+        if slot in raw:
+            raw = raw.replace(slot, value)
+    return raw

@@ -25,6 +25,10 @@ DEMO_ORG = {
     "service_hours": {d: [["10:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")},
     "open_now": True,
     "kinds_available_now": ["former", "peer", "professional"],
+    "emergency_contact": "the emergency services (112)",
+    "shares_identifying_details": False,
+    "tells_player_first": True,
+    "retention_days": 30,
 }
 
 
@@ -106,6 +110,7 @@ def render_all(out: Path, story: Path | None = None, locale: str = "en") -> list
                 app.pop()
         shot("story")
         app.open_offer()
+        app.org_live_at = app.clock_time  # as if the server had just said who is on duty
         shot("offer")
         from game.scenes.preferences import ConfirmScene, PreferencesScene
 

@@ -247,11 +247,15 @@ class Button(Item):
 class Row(Item):
     """Lays children left to right and wraps onto new lines when they do not fit."""
 
-    def __init__(self, items: Sequence[Item], gap: int = 12, equal: bool = False) -> None:
+    def __init__(
+        self, items: Sequence[Item], gap: int = 12, equal: bool = False, equal_first: int = 0
+    ) -> None:
         super().__init__()
         self.items = list(items)
         self.gap = gap
         self.equal = equal
+        #: the first N items are as wide as the widest of them (a choice beside other tools)
+        self.equal_first = equal_first
 
     def children(self) -> Sequence[Item]:
         return self.items
@@ -266,6 +270,9 @@ class Row(Item):
                 widths = [w] * len(widths)
             else:
                 widths = [width] * len(widths)
+        elif self.equal_first > 1:
+            n = self.equal_first
+            widths[:n] = [max(widths[:n])] * len(widths[:n])
         x = y = line_h = 0
         for item, w in zip(self.items, widths, strict=True):
             if x > 0 and x + w > width:

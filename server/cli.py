@@ -185,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
     ethics = sub.add_parser("ethics", help="ethics log: keys, export, verify, proofs")
     ethics_sub = ethics.add_subparsers(dest="ethics_command", metavar="ACTION", required=True)
     _register_optional("server.cli_ethics", "register", ethics_sub)
+    _register_optional("server.cli_ethics", "register_check_text", ethics_sub)
 
     admin = sub.add_parser("admin", help="staff accounts and organisation")
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)

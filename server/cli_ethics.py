@@ -291,5 +291,91 @@ def register_propose(subparsers: argparse._SubParsersAction) -> None:  # type: i
     propose.set_defaults(func=cmd_propose)
 
 
+# --- check-text: the rule families on one snippet, for authors and tests -------------------
+
+
+def _check_one(locale: Any, role: Any, text: Any, accept: Any = None) -> list[dict[str, Any]]:
+    """Findings of one snippet as JSON-ready dicts; ValueError names what is wrong."""
+    from ethics.checks import ROLES, CheckConfig, Snippet, check_snippet
+    from ethics.checks.families import TEXT_FAMILIES
+
+    languages = sorted({lang for f in TEXT_FAMILIES for lang in f.patterns})
+    if not isinstance(locale, str) or locale.split("_")[0] not in languages:
+        raise ValueError(f"locale must be one of {', '.join(languages)} (got {locale!r})")
+    if role not in ROLES:
+        raise ValueError(f"'as' must be one of {', '.join(ROLES)} (got {role!r})")
+    if not isinstance(text, str):
+        raise ValueError("text must be a string")
+    if accept is not None and not isinstance(accept, str):
+        raise ValueError("accept must be a string")
+    global _CHECK_CONFIG
+    if _CHECK_CONFIG is None:
+        _CHECK_CONFIG = CheckConfig.default()
+    findings = check_snippet(Snippet(locale, role, text, "", accept), _CHECK_CONFIG)
+    return [f.to_json() for f in findings]
+
+
+_CHECK_CONFIG: Any = None
+
+
+def cmd_check_text(args: argparse.Namespace) -> int:
+    """Print the findings for TEXT, or one result line per line of ``--jsonl FILE``.
+
+    Findings are never a failure (exit 0 either way); unreadable input is (exit 1), and in
+    batch mode every other line is still checked.
+    """
+    if args.jsonl is None:
+        if args.text is None or args.locale is None or args.role is None:
+            raise _fail("check-text needs --locale, --as and TEXT (or --jsonl FILE)")
+        try:
+            print(json.dumps(_check_one(args.locale, args.role, args.text, args.accept)))
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        return 0
+    try:
+        lines = Path(args.jsonl).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise _fail(f"cannot read {args.jsonl}: {exc}") from exc
+    status = 0
+    for number, raw in enumerate(lines, 1):
+        if not raw.strip():
+            continue
+        try:
+            try:
+                item = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"not a JSON object: {exc.msg} at column {exc.colno}") from exc
+            if not isinstance(item, dict):
+                raise ValueError('each line must be an object {"locale", "as", "text"}')
+            result: dict[str, Any] = {
+                "line": number,
+                "findings": _check_one(
+                    item.get("locale"), item.get("as"), item.get("text"), item.get("accept")
+                ),
+            }
+        except ValueError as exc:
+            result, status = {"line": number, "error": str(exc)}, 1
+        print(json.dumps(result, ensure_ascii=False))
+    return status
+
+
+def register_check_text(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add ``crossroads ethics check-text``."""
+    check = subparsers.add_parser(
+        "check-text", help="check a snippet for deception and pressure (JSON findings)"
+    )
+    check.add_argument("text", nargs="?", help="the snippet to check")
+    check.add_argument("--locale", help="language of the snippet: en or de")
+    check.add_argument(
+        "--as",
+        dest="role",
+        choices=("offer", "accept", "decline", "story", "disclosure"),
+        help="where the text is shown",
+    )
+    check.add_argument("--accept", help="for --as decline: the accept label beside it")
+    check.add_argument("--jsonl", help='batch: a file of {"locale","as","text"} lines')
+    check.set_defaults(func=cmd_check_text)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit("use: crossroads ethics ...")

@@ -100,7 +100,12 @@ async def get_organisation(session: AsyncSession) -> Organisation | None:
 
 
 def organisation_public(
-    org: Organisation, *, now: datetime, kinds_available: list[str], rota: Rota | None = None
+    org: Organisation,
+    *,
+    now: datetime,
+    kinds_available: list[str],
+    rota: Rota | None = None,
+    retention_days: int | None = None,
 ) -> OrganisationPublic:
     """The public profile with the live ``open_now`` and ``kinds_available_now``.
 
@@ -119,6 +124,10 @@ def organisation_public(
         open_now=open_now,
         kinds_available_now=sorted(set(kinds_available)) if open_now else [],
         next_opening=opening.isoformat() if opening else None,
+        emergency_contact=org.emergency_contact,
+        shares_identifying_details=org.shares_identifying_details,
+        tells_player_first=org.tells_player_first,
+        retention_days=retention_days,
     )
 
 
@@ -150,7 +159,7 @@ async def content_handler(request: web.Request) -> web.StreamResponse:
 
 async def organisation_handler(request: web.Request) -> web.Response:
     """``GET /api/v1/organisation``: who runs this, who funds it, when someone is there."""
-    from server.app import DB, json_error
+    from server.app import DB, SETTINGS, json_error
     from server.chat.rota_repo import load_rota
 
     async with request.app[DB].session() as session:
@@ -160,7 +169,13 @@ async def organisation_handler(request: web.Request) -> web.Response:
         return json_error(503, "no_organisation", "The operator has not set up the organisation.")
     provider = request.app.get(KINDS_AVAILABLE)
     kinds = provider() if provider else []
-    public = organisation_public(org, now=utcnow(), kinds_available=kinds, rota=rota)
+    public = organisation_public(
+        org,
+        now=utcnow(),
+        kinds_available=kinds,
+        rota=rota,
+        retention_days=request.app[SETTINGS].retention_days,
+    )
     return web.json_response(public.model_dump())
 
 

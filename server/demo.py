@@ -80,7 +80,7 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
 )
 
 DEMO_HOURS = {
-    day: [["00:00", "23:59"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+    day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 }
 
 
@@ -110,6 +110,9 @@ async def seed_organisation(db: Database, now: datetime) -> bool:
                 ),
                 timezone="Europe/Berlin",
                 service_hours=DEMO_HOURS,
+                emergency_contact="the emergency services (112)",
+                shares_identifying_details=False,
+                tells_player_first=True,
                 updated_at=now,
             )
         )

@@ -344,8 +344,88 @@ def quality(story: Story) -> list[Diagnostic]:
                 )
             )
 
+    out.extend(_help_point_spacing(story))
+    out.extend(_fiction(story))
     out.extend(_translations(story))
     out.extend(_lengths(story))
+    return out
+
+
+#: Help points closer than this many choices would offer again right after an answer.
+HELP_POINT_SPACING = 3
+
+
+def _help_point_spacing(story: Story) -> list[Diagnostic]:
+    """W207: a help point met again (a loop) or right after another one.
+
+    After "Not now" the game does not open the offer again in that playthrough, so such a
+    help point is silent for a player who declined and pressing for one who did not.
+    """
+    nodes = story.content.nodes
+    out: list[Diagnostic] = []
+    for origin in sorted(n.id for n in nodes.values() if n.is_help_point):
+        frontier, seen = [origin], {origin}
+        for depth in range(1, HELP_POINT_SPACING + 1):
+            step: list[str] = []
+            for node_id in frontier:
+                node = nodes.get(node_id)
+                for ch in node.choices if node else ():
+                    target = nodes.get(ch.target)
+                    if target is not None and target.is_help_point:
+                        again = "again" if target.id == origin else f"help point {target.id!r}"
+                        out.append(
+                            Diagnostic(
+                                "W207",
+                                f"{depth} choice(s) after help point {origin!r} the player "
+                                f"reaches {again}: it would re-open the offer right after an "
+                                "answer; move the tag or the node",
+                                story.locate(f"node:{target.id}"),
+                            )
+                        )
+                    elif ch.target not in seen:
+                        seen.add(ch.target)
+                        step.append(ch.target)
+            frontier = step
+    return out
+
+
+def _fiction(story: Story) -> list[Diagnostic]:
+    """E205: a story character carries the service's role labels or speaks as the service.
+
+    The rule is the ethics board's ``fiction_as_service`` family; lint runs it for authors.
+    """
+    from ethics.checks import Snippet, check_snippet
+    from ethics.checks.families import SERVICE_LABELS
+    from ethics.checks.text import compile_pattern, normalise
+
+    c = story.content
+    out: list[Diagnostic] = []
+    for locale in c.locales:
+        lang = locale.split("_")[0]
+        labels = compile_pattern("|".join(f"(?:{s})" for s in SERVICE_LABELS.get(lang, ("$^",))))
+        for sid, line in sorted(c.speakers.items()):
+            name = c.text(line, locale)
+            if labels.search(normalise(name)[0]):
+                out.append(
+                    Diagnostic(
+                        "E205",
+                        f"speaker {sid!r} is called {name!r} in {locale}: story characters never "
+                        "carry the service's role labels",
+                        story.locate(f"speaker:{sid}") or story.locate("manifest:start"),
+                    )
+                )
+        for node in c.nodes.values():
+            text = c.text(node.text, locale)
+            for f in check_snippet(Snippet(locale, "story", text, node.id)):
+                if f.family == "fiction_as_service":
+                    out.append(
+                        Diagnostic(
+                            "E205",
+                            f"node {node.id!r} ({locale}) speaks as the service: "
+                            f"{f.excerpt!r}; point to the real 'Talk to someone' button instead",
+                            story.locate(f"node:{node.id}"),
+                        )
+                    )
     return out
 
 

@@ -18,7 +18,7 @@ FORMAT_VERSION = 1
 DEFAULT_OFFER = "offer.main"
 DISCLOSURE_KEYS = ("who_runs", "funded_by", "why", "kept", "help_now")
 OFFER_FIELDS = ("title", "body", "stored", "confidentiality", "yes", "not_now")
-PLACEHOLDERS = ("organisation", "funder")
+PLACEHOLDERS = ("organisation", "funder", "retention_days", "confidentiality")
 KNOWN_TAGS = frozenset({"help_point", "consent_point", "ending", "disclosure"})
 CONTENT_WARNING_PREFIX = "content_warning:"
 

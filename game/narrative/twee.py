@@ -783,9 +783,13 @@ offers:
   - id: offer.main
     version: 1
     title: "Talk to a real person"
-    body: "This service is run by {{organisation}}. A trained human counsellor answers, not a bot."
-    stored: "Your messages are kept for 30 days and then deleted. You can erase them any time."
-    confidentiality: "What you say stays confidential unless someone's life is in danger."
+    body: >-
+      This service is run by {{organisation}}, funded by {{funder}}. A trained human
+      counsellor answers, not a bot.
+    stored: >-
+      Your messages are kept for {{retention_days}} days after the chat ends, then deleted.
+      You can erase them any time.
+    confidentiality: "What you say stays with the service. {{confidentiality}}"
     yes: "Yes, I want to talk"
     not_now: "Not now"
 
@@ -793,7 +797,9 @@ disclosure:
   who_runs: "This game is made by {{organisation}}."
   funded_by: "It is funded by {{funder}}."
   why: "It helps young people think about online groups, and talk to someone if they want."
-  kept: "Your progress stays on this device. Nothing is sent unless you choose to talk."
+  kept: >-
+    Your progress stays on this device. At start the game asks the service for the story and
+    who is on duty; nothing you write is sent unless you choose to talk.
   help_now: "In danger right now? Call the emergency number 112."
 
 helplines:

@@ -94,9 +94,8 @@ class ChatScene(Scene):
             Button(tr("chat.back_to_game"), self.back_to_game, ident="back_to_game", compact=True)
         ]
         if conv.phase != Phase.ENDED:
-            buttons.append(
-                Button(tr("chat.end"), self.end_chat, kind="danger", ident="end", compact=True)
-            )
+            # ending the chat and going back to the game are equal choices
+            buttons.append(Button(tr("chat.end"), self.end_chat, ident="end", compact=True))
         erase_label = "chat.erase_confirm" if self.confirm_erase else "chat.erase"
         buttons.append(Button(tr(erase_label), self.erase, ident="erase", compact=True))
         buttons.append(
@@ -111,7 +110,7 @@ class ChatScene(Scene):
             [
                 Text(self.title, "speaker", "accent"),
                 Text(self.state_text, "small", "muted"),
-                Row(buttons, 8),
+                Row(buttons, 8, equal_first=2 if conv.phase != Phase.ENDED else 0),
             ],
             padding=0,
             background=False,

@@ -8,10 +8,10 @@ the same size and style, nothing is focused or selected in advance, and there is
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING
 
-from game.content import DAYS, hours_in_local_time
+from game.content import availability_line, format_hours, opening_hours, player_zone
 from game.scenes.base import PageScene
 from game.ui import Button, Gap, Item, Row, Text
 
@@ -19,38 +19,38 @@ if TYPE_CHECKING:
     from game.app import GameApp
 
 
+#: While the offer is open it asks who is on duty this often (seconds of game clock).
+AVAILABILITY_POLL = 1.0
+#: An answer older than this is not shown as "now": the offer says it is checking instead.
+AVAILABILITY_MAX_AGE = 5.0
+
+
 def kinds_text(app: GameApp) -> str:
-    """Which counsellor kinds are on duty now, or honestly why we don't know."""
+    """Which counsellor kinds are on duty now, or honestly why we don't know.
+
+    Only an answer the server gave in the last few seconds counts as "now"; an older one, a
+    cached copy or a failed request is never shown as if it were current.
+    """
     org = app.organisation
     tr = app.tr
     if not app.net.available:
         return tr("offer.no_server")
-    if app.org_error and (org is None or org.from_cache):
+    age = app.availability_age()
+    if app.org_error and age is None:
         return tr("offer.unreachable")
-    if org is None or org.from_cache or org.open_now is None:
-        return tr("offer.kinds_unknown")
-    if not org.open_now:
-        return tr("offer.closed_now")
-    if not org.kinds_available_now:
-        return tr("offer.kinds_none")
-    names = ", ".join(tr(f"kind.{k}") for k in org.kinds_available_now)
-    return tr("offer.kinds_now", kinds=names)
+    if org is None or age is None or age > AVAILABILITY_MAX_AGE:
+        return tr("offer.kinds_checking")
+    return availability_line(org, tr)
 
 
 def hours_text(app: GameApp) -> str:
+    """The opening hours in the player's local time, or "" when the service has none set."""
     org = app.organisation
     if org is None or not org.service_hours:
         return ""
-    local = datetime.now().astimezone()
-    rows = hours_in_local_time(org.service_hours, org.timezone, local.tzinfo or UTC, local.date())
-    if not rows:
-        return ""
-    seen: dict[str, list[str]] = {}
-    for day, start, end in rows:
-        seen.setdefault(day, []).append(f"{start}-{end}")
-    ordered = sorted(seen.items(), key=lambda kv: DAYS.index(kv[0]))  # Monday first
-    days = "; ".join(f"{app.tr('day.' + d)} {', '.join(v)}" for d, v in ordered)
-    return app.tr("offer.hours_local", hours=days)
+    zone = player_zone()
+    hours = opening_hours(org.service_hours, org.timezone, zone, datetime.now(zone).date())
+    return format_hours(hours, app.tr)
 
 
 class OfferScene(PageScene):
@@ -68,13 +68,31 @@ class OfferScene(PageScene):
         self.offer = bundle.offers.get(offer_id) or bundle.offers["offer.main"]
         self.from_help_point = from_help_point
         self.no_server_note = False
+        self._since_asked = 0.0
+        self._shown_kinds = ""
+
+    def on_enter(self) -> None:
+        self._since_asked = 0.0
+        self._shown_kinds = ""
+        self.app.ask_organisation()  # who is on duty is asked when the offer opens
+
+    def on_resume(self) -> None:
+        self.on_enter()
+
+    def update(self, dt: float) -> None:
+        self._since_asked += dt
+        if self._since_asked >= AVAILABILITY_POLL:
+            self._since_asked = 0.0
+            self.app.ask_organisation()
+        if kinds_text(self.app) != self._shown_kinds:  # e.g. an answer grew too old
+            self.refresh()
 
     def items(self) -> list[Item]:
         app, offer, tr = self.app, self.offer, self.tr
         items: list[Item] = [
             Text(app.text(offer.title, self.bundle), "title"),
             Text(app.text(offer.body, self.bundle)),
-            Text(kinds_text(app), "body", "accent"),
+            Text(self._kinds_line(), "body", "accent"),
         ]
         hours = hours_text(app)
         if hours:
@@ -108,6 +126,10 @@ class OfferScene(PageScene):
         ]
         return items
 
+    def _kinds_line(self) -> str:
+        self._shown_kinds = kinds_text(self.app)
+        return self._shown_kinds
+
     def yes(self) -> None:
         from game.scenes.preferences import PreferencesScene
 
@@ -119,3 +141,10 @@ class OfferScene(PageScene):
 
     def not_now(self) -> None:
         self.close()
+
+    def close(self) -> None:
+        """ "Not now", Escape or Back: declined, so help points stay quiet from now on."""
+        story = self.app.story_scene
+        if story is not None:
+            story.offer_was_declined()
+        super().close()

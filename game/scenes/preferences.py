@@ -202,12 +202,14 @@ class ConfirmScene(PageScene):
             Text(tr("confirm.what_is_sent"), "body", "muted"),
             Text(self.app.text(self.offer.stored, self.prefs.bundle), "body", "muted"),
             Gap(6),
+            # sending and not sending are equal choices: same size, weight and colour
             Row(
                 [
-                    Button(tr("confirm.send"), self.send, kind="primary", ident="send"),
+                    Button(tr("confirm.send"), self.send, ident="send"),
                     Button(tr("confirm.change"), self.close, ident="change"),
                     Button(tr("confirm.cancel"), self.cancel, ident="cancel"),
-                ]
+                ],
+                equal=True,
             ),
         ]
         return items

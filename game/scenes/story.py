@@ -3,7 +3,10 @@ always-visible controls (talk to someone, history, saves, helplines, settings, a
 
 Keys: 1-9 pick a choice, arrows + Enter move and pick, Space/Enter show the whole text,
 T talk to someone, H history, S saves, R helplines, B or Backspace one step back.
-A help point opens the offer once when reached; declining returns here exactly as it was.
+A help point opens the offer once when reached, only after its own text has been shown in
+full; declining returns here exactly as it was. After "Not now" no help point opens the offer
+again in this playthrough (a small line points to the "Talk to someone" button instead), and
+resuming a save never opens it.
 """
 
 from __future__ import annotations
@@ -62,10 +65,13 @@ class StoryScene(Scene):
         self.reveal = 0.0
         self.warning_ack: str | None = None
         self.offered_at: tuple[str, int] | None = None
+        #: the player said "Not now" in this playthrough: help points stay quiet from then on
+        self.offer_declined = False
         self.hud = Panel(pygame.Rect(0, 0, 10, 10), [], padding=0, background=False)
         self.dialogue = Panel(pygame.Rect(0, 0, 10, 10), [], padding=18)
         self.load_warnings: list[str] = []
         self._node_key: tuple[str, int] | None = None
+        self._offer_wait_key: tuple[str, int] | None = None
         self._bg_name: str | None = None
         self._bg_prev: str | None = None
         self._bg_fade_start = 0.0
@@ -91,6 +97,9 @@ class StoryScene(Scene):
         engine.locale = self.app.locale
         self.engine = engine
         self.app.engine = engine
+        self.offer_declined = False
+        # a resumed save (or a new start) never opens the offer at the node it begins on
+        self.offered_at = (engine.node.id, len(engine.history)) if data is not None else None
         if not self.backlog:
             self._log_node()
         self._enter_node()
@@ -267,6 +276,8 @@ class StoryScene(Scene):
                 items.append(Text(speaker, "speaker", "accent"))
             items.append(RevealText(self, self.node_text()))
             if self.revealed:
+                if self.engine.at_help_point and self.offer_declined:
+                    items.append(Text(tr("story.offer_hint"), "small", "muted"))
                 items.extend(self._choice_items())
         dlg_h_max = int(h * (0.42 + 0.2 * (theme.scale - 1)))
         dlg_h_max = min(dlg_h_max, h - hud_bottom - margin)
@@ -343,17 +354,21 @@ class StoryScene(Scene):
         self.refresh()
 
     def _maybe_offer(self) -> None:
-        """A help point opens the offer once per arrival, after any content note."""
+        """A help point opens the offer once per arrival, after its content note and text."""
         if self.engine is None or not self.engine.at_help_point or self.pending_warning():
+            return
+        if self.offer_declined or not self.revealed:
             return
         key = (self.node.id, len(self.engine.history))
         if self.offered_at == key or self.app.top is not self:
             return
         self.offered_at = key
-        self.reveal = 1e9
-        self.refresh()
-        self.ensure_built()
         self.app.open_offer(self.node.offer or "offer.main", from_help_point=True)
+
+    def offer_was_declined(self) -> None:
+        """The player said "Not now": no help point opens the offer again in this playthrough."""
+        self.offer_declined = True
+        self.refresh()
 
     def open_menu(self) -> None:
         from game.scenes.menu import MenuScene
@@ -468,6 +483,9 @@ class StoryScene(Scene):
             self.reveal += dt * cps
             if self.revealed != was:
                 self.refresh()
+        if self.revealed and self._offer_wait_key != key:
+            self._offer_wait_key = key
+            self._maybe_offer()  # the help point's text has now been shown in full
 
     # -- drawing -----------------------------------------------------------------------------
     def _background_name(self) -> str:

@@ -120,21 +120,18 @@ class WaitingScene(PageScene):
         items += [
             Gap(6),
             Text(tr("waiting.keep_playing_note"), "body", "muted"),
+            # staying in the queue and leaving it are equal choices
             Row(
                 [
-                    Button(
-                        tr("waiting.keep_playing"),
-                        self.keep_playing,
-                        kind="primary",
-                        ident="keep_playing",
-                    ),
+                    Button(tr("waiting.keep_playing"), self.keep_playing, ident="keep_playing"),
                     Button(tr(leave_label), self.leave, ident="leave"),
                     Button(
                         tr("waiting.helplines"),
                         lambda: self.app.open_resources(),
                         ident="helplines",
                     ),
-                ]
+                ],
+                equal=True,
             ),
         ]
         return items

@@ -56,7 +56,7 @@ def setup(app: web.Application) -> None:
     import aiohttp_jinja2
     import jinja2
 
-    from server.board import models  # noqa: F401  (registers the tables)
+    from server.board import models, offer_preview  # noqa: F401  (models registers tables)
     from server.board.routes import BOARD_JINJA, setup_routes
 
     aiohttp_jinja2.setup(
@@ -67,4 +67,5 @@ def setup(app: web.Application) -> None:
     )
     app.router.add_static("/static/board", HERE / "static", name="board_static")
     setup_routes(app)
+    offer_preview.setup(app)
     register_job()

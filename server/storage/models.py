@@ -31,6 +31,12 @@ class OrganisationBase(SQLModel):
     contact_url: str = Field(default="", max_length=500)
     description: str = Field(default="", max_length=2000)
     timezone: str = Field(default="Europe/Berlin", max_length=64)
+    #: Where confidentiality ends, shown in every offer: who may be contacted when a life is in
+    #: immediate danger ("" = nobody), whether details that identify the player are passed on,
+    #: and whether the player is told before.
+    emergency_contact: str = Field(default="", max_length=300)
+    shares_identifying_details: bool = False
+    tells_player_first: bool = True
 
 
 class Organisation(OrganisationBase, table=True):
@@ -51,6 +57,8 @@ class OrganisationPublic(OrganisationBase):
     kinds_available_now: list[str]
     #: When the service opens next (ISO 8601, UTC); None while open or with no hours set.
     next_opening: str | None = None
+    #: Days chat messages are kept after a conversation ends (the server's setting).
+    retention_days: int | None = None
 
 
 class StaffAccountBase(SQLModel):

@@ -289,6 +289,9 @@ async def organisation_save(request: web.Request) -> web.StreamResponse:
             org.description = str(form.get("description", "")).strip()[:2000]
             org.timezone = tz
             org.service_hours = hours
+            org.emergency_contact = str(form.get("emergency_contact", "")).strip()[:300]
+            org.shares_identifying_details = form.get("shares_identifying_details") == "yes"
+            org.tells_player_first = form.get("tells_player_first") == "yes"
             org.updated_at = utcnow()
             session.add(org)
             await audit_request(

@@ -28,8 +28,12 @@ class FakeServer:
     def __init__(self, *, open_now: bool = True, bundle: Bundle | None = None) -> None:
         self.bundle = bundle or Bundle.from_story(load_story(STORY_MIN))
         self.open_now = open_now
+        #: counsellor kinds on duty while open (a test plays the console by changing it)
+        self.kinds = ["former", "professional"]
         self.tokens: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
+        #: every HTTP request the game made: method, path, query, header names, body
+        self.requests: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []  # committed chat messages
         self.by_client_id: dict[str, int] = {}
         self.sockets: set[web.WebSocketResponse] = set()
@@ -59,7 +63,21 @@ class FakeServer:
         self.loop.close()
 
     async def _setup(self) -> None:
-        app = web.Application()
+        @web.middleware
+        async def record(request: web.Request, handler: Any) -> web.StreamResponse:
+            body = await request.read()
+            self.requests.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.query_string,
+                    "headers": {k.lower() for k in request.headers},
+                    "body": body,
+                }
+            )
+            return await handler(request)
+
+        app = web.Application(middlewares=[record])
         app.router.add_post("/api/v1/sessions", self.sessions)
         app.router.add_delete("/api/v1/sessions/me", self.erase)
         app.router.add_get("/api/v1/content", self.content)
@@ -133,8 +151,12 @@ class FakeServer:
                     d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")
                 },
                 "open_now": self.open_now,
-                "kinds_available_now": ["former", "professional"] if self.open_now else [],
+                "kinds_available_now": list(self.kinds) if self.open_now else [],
                 "next_opening": None,
+                "emergency_contact": "the emergency services (112)",
+                "shares_identifying_details": False,
+                "tells_player_first": True,
+                "retention_days": 30,
             }
         )
 

@@ -99,6 +99,18 @@ async def test_organisation_profile_says_who_runs_and_funds_the_service(
     assert isinstance(org["kinds_available_now"], list)
 
 
+async def test_organisation_says_where_confidentiality_ends_and_retention(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """The offer's confidentiality and retention slots come from the profile and settings."""
+    from server.app import SETTINGS
+
+    org = await (await seeded_client.get("/api/v1/organisation")).json()
+    assert org["emergency_contact"] == "the emergency services (112)"
+    assert org["shares_identifying_details"] is False and org["tells_player_first"] is True
+    assert org["retention_days"] == seeded_client.app[SETTINGS].retention_days
+
+
 async def test_staff_sign_in_sets_a_strict_http_only_cookie(
     seeded_client: TestClient,  # type: ignore[type-arg]
 ) -> None:

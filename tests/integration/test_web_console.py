@@ -278,12 +278,21 @@ async def test_admin_manages_staff_and_profile(web_client: TestClient) -> None: 
             "contact_url": "https://exit.example",
             "timezone": "Europe/Berlin",
             "hours_mon": "09:00-12:00, 13:00-17:00",
+            "hours_sun": "00:00-24:00",
+            "emergency_contact": "the police (110)",
+            "shares_identifying_details": "yes",
+            "tells_player_first": "no",
         },
     )
     assert profile.status == 200
     public = await (await web_client.get("/api/v1/organisation")).json()
     assert public["name"] == "Exit Network Test"
     assert public["service_hours"]["mon"] == [["09:00", "12:00"], ["13:00", "17:00"]]
+    assert public["service_hours"]["sun"] == [["00:00", "24:00"]]
+    # where confidentiality ends, exactly as every offer will state it
+    assert public["emergency_contact"] == "the police (110)"
+    assert public["shares_identifying_details"] is True
+    assert public["tells_player_first"] is False
     wrong = await web_client.post(
         "/admin/organisation",
         data={"csrf_token": token, "name": "X", "funder": "Y", "hours_tue": "9 to 5"},

@@ -70,7 +70,8 @@ def test_shaming_not_now_is_an_error(tmp_path: Path) -> None:
     bundle = make_bundle(
         tmp_path, {"service.yaml": [('not_now: "Not now"', 'not_now: "No, I don\'t need help"')]}
     )
-    assert ("offer_not_now", "en:offer.main.not_now") in _ids(run_checks(bundle, CONFIG), "error")
+    results = run_checks(bundle, CONFIG)
+    assert ("asymmetric_choice", "en:offer.main.not_now") in _ids(results, "error")
 
 
 def test_pressure_language_in_offer_is_error_in_story_warning(tmp_path: Path) -> None:
@@ -83,8 +84,8 @@ def test_pressure_language_in_offer_is_error_in_story_warning(tmp_path: Path) ->
         },
     )
     results = run_checks(bundle, CONFIG)
-    assert ("pressure_language", "en:offer.main.yes") in _ids(results, "error")
-    assert ("pressure_language", "en:group.text") in _ids(results, "warning")
+    assert ("time_pressure", "en:offer.main.yes") in _ids(results, "error")
+    assert ("time_pressure", "en:group.text") in _ids(results, "warning")
 
 
 def test_german_pressure_words(tmp_path: Path) -> None:
@@ -100,7 +101,7 @@ def test_german_pressure_words(tmp_path: Path) -> None:
             ]
         },
     )
-    assert ("pressure_language", "de:offer.main.yes") in _ids(run_checks(bundle, CONFIG), "error")
+    assert ("time_pressure", "de:offer.main.yes") in _ids(run_checks(bundle, CONFIG), "error")
 
 
 def test_counsellor_posing_as_player_is_an_error(tmp_path: Path) -> None:
@@ -108,7 +109,7 @@ def test_counsellor_posing_as_player_is_an_error(tmp_path: Path) -> None:
     bundle = make_bundle(
         tmp_path, {"nodes.yaml": [("Kind of weird, right?", "I'm a player too, trust me.")]}
     )
-    assert ("counsellor_persona", "en:group.text") in _ids(run_checks(bundle, CONFIG), "error")
+    assert ("false_persona", "en:group.text") in _ids(run_checks(bundle, CONFIG), "error")
 
 
 def test_preticked_offer_is_an_error(tmp_path: Path) -> None:

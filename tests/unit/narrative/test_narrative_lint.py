@@ -67,6 +67,7 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
             '        if: "trust >= 2"\n        to: chat',
         ),
     ],
+    "E205": [(S, '  kim: "Kim"', '  kim: "Kim (counsellor)"')],
     "W110": [(N, "      - id: music\n", "      -\n")],
     "W201": [
         (
@@ -83,6 +84,13 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
     "W204": [(N, '        if: "trust >= 2"', '        if: "trust >= 2 or true"')],
     "W205": [(N, "    ending: home\n", "    ending: home\n    next: start\n")],
     "W206": [(N, '      - id: home\n        text: "Go home"\n        to: end\n', "")],
+    "W207": [
+        (
+            N,
+            "  - id: chat\n    speaker: sam\n",
+            "  - id: chat\n    speaker: sam\n    tags: [help_point]\n",
+        )
+    ],
     "W301": [(DE, '  talk.home: "Nach Hause gehen"\n', "")],
     "W302": [
         (

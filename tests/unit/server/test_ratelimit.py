@@ -41,3 +41,25 @@ def test_never_more_than_burst_plus_refill(gaps: list[float]) -> None:
         now += gap
         allowed += limiter.allow("k", now)
     assert allowed <= 5 + 2 * now + 1e-9
+
+
+def test_addresses_are_forgotten_after_the_window() -> None:
+    """A client's address is held only for the limiter's window, even when the table is small."""
+    limiter = KeyedRateLimiter(rate=10 / 60, burst=10)  # window: one minute
+    assert limiter.window == 60
+    limiter.allow("203.0.113.7", now=0.0)
+    limiter.allow("198.51.100.2", now=30.0)
+    assert len(limiter) == 2
+    limiter.allow("192.0.2.1", now=61.0)  # any later call sweeps what has expired
+    assert len(limiter) == 2 and "203.0.113.7" not in limiter._buckets
+    limiter.forget_expired(now=200.0)
+    assert len(limiter) == 0
+
+
+def test_forgetting_does_not_reset_a_limited_client() -> None:
+    """A client still within its window keeps its (empty) bucket and stays limited."""
+    limiter = KeyedRateLimiter(rate=1 / 60, burst=2)  # window: two minutes
+    assert limiter.allow("a", now=0.0) and limiter.allow("a", now=1.0)
+    assert not limiter.allow("a", now=5.0)
+    limiter.forget_expired(now=10.0)
+    assert not limiter.allow("a", now=11.0)
