@@ -336,6 +336,32 @@ class KeyRotationEntry(Entry):
     }
 
 
+@dataclass(frozen=True)
+class KeyRecoveryEntry(Entry):
+    """The signing key was lost and replaced without its endorsement, on the board's quorum.
+
+    A normal rotation is endorsed by the outgoing key (it co-signs the checkpoint covering
+    the rotation). When that key is gone, nothing cryptographic links the new key to the old
+    one, so a verifier accepts a recovery only when told to explicitly; the entry records
+    which board members approved it so the claim can be checked with them out of band.
+    """
+
+    key_name: str = ""
+    old_key: str | None = None
+    new_key: str = ""
+    reason: str = ""
+    approvals: list[int] = field(default_factory=list)
+
+    KIND: ClassVar[str] = "key_recovery"
+    SCHEMA: ClassVar[dict[str, Validator]] = {
+        "key_name": _text(True, 200),
+        "old_key": _optional(_text(True, 300)),
+        "new_key": _text(True, 300),
+        "reason": _text(),
+        "approvals": _int_list,
+    }
+
+
 def _mapping(name: str, value: Any) -> Mapping[str, Any]:
     if not isinstance(value, Mapping):
         raise EntryError(f"{name} must be a map")
@@ -352,6 +378,7 @@ KINDS: dict[str, type[Entry]] = {
         PublishEntry,
         UnpublishEntry,
         KeyRotationEntry,
+        KeyRecoveryEntry,
     )
 }
 _HEADER = {"v", "kind", "index", "at", "actor"}

@@ -9,7 +9,6 @@ was approved. Every user error prints one clear line and exits 1.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import sys
@@ -37,6 +36,8 @@ def _settings() -> Any:
 
 def _run(work: Callable[[Any, Any], Awaitable[T]]) -> T:
     """Run ``work(db, settings)`` against the configured database with clear errors."""
+    import asyncio
+
     from sqlalchemy.exc import SQLAlchemyError
 
     from server.board.service import BoardError
@@ -146,7 +147,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         policy = Policy(quorum=args.quorum)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    report = verify_export(export, previous=previous, trusted=trusted, policy=policy)
+    report = verify_export(
+        export,
+        previous=previous,
+        trusted=trusted,
+        accept_rotations=args.accept_rotation or [],
+        policy=policy,
+    )
     if args.json:
         print(
             json.dumps(
@@ -156,12 +163,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
                     "root": report.root.hex(),
                     "checkpoints": report.checkpoints,
                     "publishes": report.publishes,
+                    "trusted_keys": [v.vkey for v in report.trusted_keys],
+                    "notes": report.notes,
                     "problems": [{"where": p.where, "what": p.what} for p in report.problems],
                 },
                 indent=2,
             )
         )
     else:
+        for note in report.notes:
+            print(f"NOTE {note}")
         for problem in report.problems:
             print(f"PROBLEM {problem}")
         verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
@@ -270,7 +281,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[ty
     verify.add_argument("dir", help="the export directory, or the .tar.gz from /board/export")
     verify.add_argument("--previous", help="a checkpoint file you saw earlier (consistency)")
     verify.add_argument(
-        "--key", action="append", help="a public key file you trust (name+id+base64)"
+        "--key",
+        action="append",
+        help="a public key file you trust (name+id+base64), as your programme publishes it; "
+        "repeatable. Only these keys, and keys they handed over to, are trusted",
+    )
+    verify.add_argument(
+        "--accept-rotation",
+        action="append",
+        metavar="KEYID",
+        help="accept a key rotation or recovery to this key id that the outgoing key did not "
+        "endorse (only when the board confirmed it to you out of band); repeatable",
     )
     verify.add_argument("--quorum", type=int, default=2, help="quorum to check (default 2)")
     verify.add_argument("--json", action="store_true", help="machine-readable report")
