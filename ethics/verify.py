@@ -284,7 +284,9 @@ def verify_export(
             continue
         if old is None or old not in trust:
             continue  # a chain that never started from a trusted key stays untrusted
-        hint = f"; if the board confirmed it to you, rerun with --accept-rotation {new.key_id.hex()}"
+        hint = (
+            f"; if the board confirmed it to you, rerun with --accept-rotation {new.key_id.hex()}"
+        )
         if isinstance(rot, KeyRecoveryEntry):
             report.add(
                 where,
@@ -299,7 +301,9 @@ def verify_export(
             trust.append(new)
         else:
             missing = " and ".join(
-                w for w, ok in (("the outgoing key", by_old), ("the incoming key", by_new)) if not ok
+                w
+                for w, ok in (("the outgoing key", by_old), ("the incoming key", by_new))
+                if not ok
             )
             report.add(
                 where,
@@ -333,9 +337,7 @@ def verify_export(
             origin = checkpoint.origin
         elif checkpoint.origin != origin:
             report.add(where, f"origin {checkpoint.origin!r} is not this log ({origin!r})")
-        if all(
-            announced_at.get((v.name, v.key_id), -1) >= checkpoint.size for v in signers
-        ):
+        if all(announced_at.get((v.name, v.key_id), -1) >= checkpoint.size for v in signers):
             report.add(where, "signed with a key announced only after this checkpoint")
         if checkpoint.size > tree.size:
             report.add(
@@ -415,8 +417,7 @@ def _mismatch(
     hint = f"; entry {suspects[0]} itself is malformed" if suspects else ""
     return (
         f"root for the first {size} entries does not match: one of {span} was altered, "
-        f"removed, reordered or inserted (the signed tree up to entry {good} still matches)"
-        + hint
+        f"removed, reordered or inserted (the signed tree up to entry {good} still matches)" + hint
     )
 
 

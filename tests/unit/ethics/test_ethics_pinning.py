@@ -48,7 +48,9 @@ class History:
         self.s.publish(pid, B1)
         self.sign()
 
-    def rotate(self, new: Signer, *, endorse: bool, kind: type[E.Entry] = E.KeyRotationEntry) -> None:
+    def rotate(
+        self, new: Signer, *, endorse: bool, kind: type[E.Entry] = E.KeyRotationEntry
+    ) -> None:
         extra = {"approvals": [B1, B2]} if kind is E.KeyRecoveryEntry else {}
         self.s._next(
             kind,
@@ -142,7 +144,9 @@ def test_self_logged_key_lost_rotation_fails() -> None:
     report = verify_export(h.export(), trusted=[trusted.verifier])
     assert not report.ok
     text = _text(report)
-    assert f"entry 11: key_rotation from trusted key {ORIGIN}+{trusted.verifier.key_id.hex()}" in text
+    assert (
+        f"entry 11: key_rotation from trusted key {ORIGIN}+{trusted.verifier.key_id.hex()}" in text
+    )
     assert "signed by the outgoing key" in text
     assert f"--accept-rotation {attacker.verifier.key_id.hex()}" in text
 
@@ -211,7 +215,9 @@ def test_altered_entry_is_named_by_its_range_not_a_later_rule_break() -> None:
     entry = E.decode_entry(entries[2])
     assert isinstance(entry, E.CheckResultEntry)
     forged = replace(entry, bundle_hash="0" * 64).to_bytes()
-    export = replace(h.export(), entries=b"".join(e + b"\n" for e in entries[:2] + [forged] + entries[3:]))
+    export = replace(
+        h.export(), entries=b"".join(e + b"\n" for e in entries[:2] + [forged] + entries[3:])
+    )
     report = verify_export(export, trusted=[trusted.verifier])
     text = _text(report)
     assert "one of entries 1..5 was altered" in text
@@ -243,11 +249,15 @@ def test_manifest_is_checked() -> None:
     export = h.export()
     manifest = json.loads(export.manifest or b"")
     manifest["size"] = 3
-    report = verify_export(replace(export, manifest=json.dumps(manifest).encode()), trusted=[trusted.verifier])
+    report = verify_export(
+        replace(export, manifest=json.dumps(manifest).encode()), trusted=[trusted.verifier]
+    )
     assert "manifest.json: says 3 entries but entries.jsonl has 11" in _text(report)
     missing = verify_export(replace(export, manifest=b""), trusted=[trusted.verifier])
     assert "manifest.json: missing" in _text(missing)
     manifest = json.loads(export.manifest or b"")
     manifest["root"] = base64.b64encode(b"\0" * 32).decode()
-    bad_root = verify_export(replace(export, manifest=json.dumps(manifest).encode()), trusted=[trusted.verifier])
+    bad_root = verify_export(
+        replace(export, manifest=json.dumps(manifest).encode()), trusted=[trusted.verifier]
+    )
     assert "root does not match" in _text(bad_root)
