@@ -26,14 +26,13 @@ file). It never stops at the first problem and never raises on bad input. Checks
 
 from __future__ import annotations
 
-import hashlib
-from dataclasses import dataclass, field
-
-from ethics import merkle
 import base64
+import hashlib
 import json
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ethics import merkle
 from ethics.checkpoint import Checkpoint, Verifier, note_signers, open_checkpoint
 from ethics.entries import Entry, KeyRecoveryEntry, KeyRotationEntry, PublishEntry, decode_entry
 from ethics.exceptions import CheckpointError, EntryError, ReviewRuleError, SigningKeyError
@@ -222,8 +221,8 @@ def verify_export(
     # Every key anybody mentions, so each signature can be attributed; trust comes later.
     candidates: list[Verifier] = list(pinned)
     for _, rot in rotations:
-        for text in (rot.old_key, rot.new_key):
-            v = _vkey(text)
+        for key_text in (rot.old_key, rot.new_key):
+            v = _vkey(key_text)
             if v is not None and v not in candidates:
                 candidates.append(v)
     for v in shipped:
