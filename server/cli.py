@@ -26,6 +26,7 @@ class CliError(Exception):
 
 def _settings(args: argparse.Namespace) -> Settings:
     from server.settings import Settings
+
     overrides = {}
     if getattr(args, "host", None):
         overrides["host"] = args.host

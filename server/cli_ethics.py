@@ -171,8 +171,6 @@ def cmd_verify(args: argparse.Namespace) -> int:
             )
         )
     else:
-        for note in report.notes:
-            print(f"NOTE {note}")
         for problem in report.problems:
             print(f"PROBLEM {problem}")
         verdict = "OK" if report.ok else f"FAILED ({len(report.problems)} problem(s))"
@@ -180,6 +178,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             f"{verdict}: {report.size} entries, root {report.root.hex()}, "
             f"{report.checkpoints} signed checkpoint(s), {report.publishes} publish(es) checked"
         )
+        for note in report.notes:
+            print(f"NOTE {note}")
     return 0 if report.ok else 1
 
 
