@@ -26,7 +26,7 @@ from ethics.checks import CHECKS
 from ethics.review import RULES
 from server import content_api
 from server.auth import current_csrf, current_staff
-from server.board import service
+from server.board import service, witnesses
 from server.board.service import BoardError, Staff
 from server.storage.models import StaffAccount
 from server.storage.types import utcnow
@@ -100,7 +100,11 @@ async def _render(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
     account = await current_staff(request)
+    async with _db(request).session() as session:
+        keys = await service.public_keys(session)
+    log_key = service.verifier_of(keys[0]) if keys else None
     base = {
+        "log_key": log_key,
         "staff": account,
         "csrf_token": await current_csrf(request) or "",
         "path": request.path,
@@ -148,10 +152,21 @@ async def index(request: web.Request, *, error: str = "", status: int = 200) -> 
         published = await content_api.published_hash(session)
         size = await service.log_size(session)
         checkpoint = await service.latest_checkpoint(session)
+    try:
+        witness_policy, witness_states = await witnesses.status(db, settings)
+    except BoardError as exc:
+        witness_policy, witness_states, error = None, [], error or exc.message
     return await _render(
         request,
         "board/index.html",
         {
+            "witness_policy": witness_policy,
+            "witness_states": witness_states,
+            "cosigned_ok": (
+                witness_policy is None
+                or checkpoint is None
+                or witness_policy.check(checkpoint.note) is None
+            ),
             "waiting": [p for p in proposals if p.status == "open"],
             "states": states,
             "closed": [p for p in proposals if p.status != "open"],
@@ -209,6 +224,7 @@ async def unpublish(request: web.Request) -> web.Response:
         )
     except BoardError as exc:
         return await index(request, error=exc.message, status=exc.status)
+    _cosign_soon(request)
     raise web.HTTPSeeOther("/board?done=unpublished")
 
 
@@ -300,8 +316,8 @@ async def _proposal_action(request: web.Request, action: str) -> web.Response:
             )
             done = "published"
         elif action == "rebase":
-            upload = form.get("bundle")
-            merged = await _bundle_upload(form) if getattr(upload, "file", None) else None
+            upload = form.get("bundle")  # optional: an empty file field keeps the bundle
+            merged = await _bundle_upload(form) if getattr(upload, "filename", "") else None
             await service.rebase(
                 db,
                 settings,
@@ -327,7 +343,24 @@ async def _proposal_action(request: web.Request, action: str) -> web.Response:
         if exc.status == 404:
             raise web.HTTPNotFound(text=exc.message) from exc
         return await proposal(request, error=exc.message, status=exc.status)
+    if done == "published":
+        _cosign_soon(request)
     raise web.HTTPSeeOther(f"/board/proposals/{pid}?done={done}")
+
+
+_BACKGROUND: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("crossroads_board_tasks", set)
+
+
+def _cosign_soon(request: web.Request) -> None:
+    """Ask the witnesses to cosign the new checkpoint, after the response, never blocking it."""
+    from server.board.witnesses import collect
+
+    tasks = request.app.get(_BACKGROUND)
+    if tasks is None:
+        return
+    task = asyncio.create_task(collect(_db(request), _settings(request), utcnow()))
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 async def review(request: web.Request) -> web.Response:
@@ -496,6 +529,7 @@ async def public_entries(request: web.Request) -> web.Response:
 
 def setup_routes(app: web.Application) -> None:
     """Register every board route."""
+    app[_BACKGROUND] = set()
     app.router.add_get("/board", index, name="board")
     app.router.add_post("/board/proposals", create_proposal)
     app.router.add_post("/board/unpublish", unpublish)

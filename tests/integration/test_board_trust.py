@@ -92,7 +92,9 @@ async def test_stale_base_is_refused_until_rebased(
     assert view.stale is None
     for who in ("board1", "board2"):
         await _approve(sdb, settings, slow, who)
-    await service.publish(sdb, settings, actor=await staff(sdb, "board2"), proposal_id=slow, now=NOW)
+    await service.publish(
+        sdb, settings, actor=await staff(sdb, "board2"), proposal_id=slow, now=NOW
+    )
 
 
 async def test_every_co_author_is_excluded(
@@ -161,3 +163,81 @@ async def test_published_key_checkpoint_and_entries_fit_together(seeded_client: 
     assert merkle.root(leaves) == checkpoint.root
     response = await seeded_client.get("/api/v1/ethics/entries?start=0&count=5000")
     assert response.status == 400
+
+
+async def test_pages_show_fingerprint_exclusions_and_rebase(
+    seeded_client: Client, tmp_path: Path
+) -> None:
+    """The board shows the key fingerprint, who is excluded and why, and offers the rebase."""
+    from aiohttp import FormData
+
+    from tests.integration.test_board_pages import _as, _propose, _review
+
+    key_text = await (await seeded_client.get("/api/v1/ethics/key")).text()
+    fingerprint = Verifier.from_vkey(key_text.splitlines()[1]).fingerprint
+    csrf = await _as(seeded_client, "author1")
+    slow = await _propose(
+        seeded_client,
+        csrf,
+        bundle_bytes(tmp_path, ("Tomorrow is another day.", "Slow.")),
+        "The slow rewrite",
+    )
+    fix = await _propose(
+        seeded_client,
+        csrf,
+        bundle_bytes(tmp_path, ("Tomorrow is another day.", "Fix.")),
+        "The urgent fix one",
+    )
+    page = await (await seeded_client.get("/board")).text()
+    assert fingerprint in page and "only this server vouches for the log" in page
+    for who in ("board1", "board2"):
+        member_csrf = await _as(seeded_client, who)
+        assert await _review(seeded_client, member_csrf, fix) == 303
+    response = await seeded_client.post(
+        f"/board/proposals/{fix}/publish", data={"csrf_token": member_csrf}, allow_redirects=False
+    )
+    assert response.status == 303
+    csrf = await _as(seeded_client, "author1")
+    page = await (await seeded_client.get(f"/board/proposals/{slow}")).text()
+    assert 'id="stale"' in page and "rebase it first" in page and 'id="rebase-form"' in page
+    assert "proposed it (revision 1)" in page
+    form = FormData()
+    form.add_field("csrf_token", csrf)
+    form.add_field("message", "")
+    form.add_field("bundle", b"", filename="", content_type="application/octet-stream")
+    response = await seeded_client.post(
+        f"/board/proposals/{slow}/rebase", data=form, allow_redirects=False
+    )
+    assert response.status == 303, await response.text()
+    page = await (await seeded_client.get(f"/board/proposals/{slow}")).text()
+    assert 'id="three-way"' in page and 'id="stale"' not in page
+
+
+async def test_a_down_witness_never_blocks_publishing(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """With the only witness unreachable, publishing works and the board sees what is missing."""
+    from ethics.cosign import WitnessSigner
+    from server.board import witnesses
+    from tests.e2e.server_process import free_port
+
+    signer = WitnessSigner.generate("partner.example/w1")
+    policy = tmp_path / "policy.txt"
+    policy.write_text(
+        f"witness W1 {signer.key.vkey} http://127.0.0.1:{free_port()}\nquorum W1\n",
+        encoding="utf-8",
+    )
+    settings = seeded_settings.model_copy(update={"ethics_witness_policy": policy})
+    pid = await _propose(sdb, settings, tmp_path, "Published while the witness is down.")
+    for who in ("board1", "board2"):
+        await _approve(sdb, settings, pid, who)
+    await service.publish(sdb, settings, actor=await staff(sdb, "board1"), proposal_id=pid, now=NOW)
+    assert await witnesses.collect(sdb, settings, NOW) == []
+    found, states = await witnesses.status(sdb, settings)
+    assert found is not None
+    assert states[0].name == "W1" and not states[0].cosigned_newest
+    assert states[0].last_result.startswith("unreachable")
+    async with sdb.session() as session:
+        newest = await service.latest_checkpoint(session)
+    assert newest is not None
+    assert "needs a cosignature by W1; cosigned by none" in (found.check(newest.note) or "")
