@@ -4,7 +4,8 @@ The witnesses and the quorum come from the tlog-policy file in
 ``settings.ethics_witness_policy``. After a checkpoint is signed (the scheduled job, and right
 after a publish or an unpublish) :func:`collect` posts it to every witness's
 ``add-checkpoint`` with a consistency proof from the size that witness last cosigned, checks
-each returned cosignature with the witness's key and appends it to the stored note, so
+each returned cosignature with the witness's key and stores the note with it as a new row
+(checkpoints are append-only), so
 ``GET /api/v1/ethics/checkpoint`` and every content proof carry them.
 
 A witness that is down or refuses only leaves its cosignature missing: publishing never
@@ -198,10 +199,17 @@ async def collect(db: Database, settings: Settings, now: datetime) -> list[str]:
             lines.append(line)
             done.append(name)
     if lines:
+        # checkpoints are append-only: the cosigned note is a new row of the same tree head,
+        # and the newest row is what the checkpoint endpoint and content proofs serve
         async with db.session() as session:
-            fresh = await session.get(EthicsCheckpoint, row.id)
-            if fresh is not None:
-                fresh.note = add_cosignatures(fresh.note, lines)
-                session.add(fresh)
-                await session.commit()
+            session.add(
+                EthicsCheckpoint(
+                    size=row.size,
+                    root=row.root,
+                    key_id=row.key_id,
+                    note=add_cosignatures(row.note, lines),
+                    created_at=now,
+                )
+            )
+            await session.commit()
     return done
