@@ -23,6 +23,7 @@ from server.storage.db import Database
 
 _SIZE_RE = re.compile(r"0|[1-9][0-9]{0,18}")
 MAX_ENTRIES_PER_REQUEST = 1000
+_PROOFS: dict[tuple[str, int, int], str] = {}
 
 
 def parse_size(text: str | None, what: str) -> int:
@@ -138,6 +139,14 @@ async def content_proof(session: AsyncSession, bundle_hash: str) -> str | None:
     cp = await latest_checkpoint(session)
     if cp is None or cp.size <= row.entry_index:
         return None
-    hashes = await leaf_hashes(session, cp.size)
-    path = merkle.inclusion_proof_from_hashes(row.entry_index, hashes)
-    return ContentProof(bytes(row.body), row.entry_index, path, cp.note).text()
+    key = (bundle_hash, row.entry_index, cp.id or 0)
+    cached = _PROOFS.get(key)
+    if cached is None:
+        # every game start asks: one proof per (bundle, checkpoint row), not a tree walk each
+        hashes = await leaf_hashes(session, cp.size)
+        path = merkle.inclusion_proof_from_hashes(row.entry_index, hashes)
+        cached = ContentProof(bytes(row.body), row.entry_index, path, cp.note).text()
+        if len(_PROOFS) >= 64:
+            _PROOFS.clear()
+        _PROOFS[key] = cached
+    return cached

@@ -103,7 +103,15 @@ def test_two_witnesses_one_stopped_the_policy_decides(tmp_path: Path) -> None:
             note = _checkpoint(server)
             assert "\u2014 partner.example/a " in note and "\u2014 partner.example/b " in note
             state = tmp_path / "monitor"
-            monitor = ("ethics", "monitor", server.url, "--key", str(log_key), "--state", str(state))
+            monitor = (
+                "ethics",
+                "monitor",
+                server.url,
+                "--key",
+                str(log_key),
+                "--state",
+                str(state),
+            )
             first = server.cli(*monitor, "--policy", str(policy))
             assert first.returncode == 0, first.stdout + first.stderr
             assert first.stdout.startswith("OK:")

@@ -241,3 +241,23 @@ async def test_a_down_witness_never_blocks_publishing(
         newest = await service.latest_checkpoint(session)
     assert newest is not None
     assert "needs a cosignature by W1; cosigned by none" in (found.check(newest.note) or "")
+
+
+async def test_content_carries_a_proof_the_published_key_verifies(seeded_client: Client) -> None:
+    """GET /api/v1/content sends a tlog-proof of its publish entry, checked offline."""
+    import base64
+
+    from ethics.checkpoint import Signer
+    from ethics.proof import ProofError, verify_content_proof
+
+    key_text = await (await seeded_client.get("/api/v1/ethics/key")).text()
+    verifier = Verifier.from_vkey(key_text.splitlines()[1])
+    response = await seeded_client.get("/api/v1/content")
+    assert response.status == 200
+    proof = base64.b64decode(response.headers["X-Ethics-Proof"]).decode()
+    digest = response.headers["X-Content-Hash"]
+    checkpoint = verify_content_proof(proof, digest, [verifier], origin=key_text.splitlines()[0])
+    assert checkpoint.size >= 1
+    stranger = Signer.generate("x.example/log").verifier
+    with pytest.raises(ProofError, match="not signed by the pinned"):
+        verify_content_proof(proof, digest, [stranger])
