@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -44,6 +43,9 @@ def key_id(name: str, public_key: bytes) -> bytes:
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
+    # imported here: a verifier (the game at start-up) never serialises keys
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -105,6 +107,8 @@ class Signer:
     @classmethod
     def generate(cls, name: str) -> Signer:
         """A fresh random key (cryptography's OS-backed generator)."""
+        from cryptography.hazmat.primitives import serialization
+
         key = Ed25519PrivateKey.generate()
         seed = key.private_bytes(
             serialization.Encoding.Raw,

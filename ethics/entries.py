@@ -77,8 +77,13 @@ def _ident(name: str, value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=4096)
+def _is_hash(value: str) -> bool:
+    return _HASH_RE.match(value) is not None  # a bundle's hash recurs in all its entries
+
+
 def _hash(name: str, value: Any) -> Any:
-    if not isinstance(value, str) or not _HASH_RE.match(value):
+    if not isinstance(value, str) or not _is_hash(value):
         raise EntryError(f"{name} must be a lowercase hex SHA-256")
     return value
 
@@ -391,8 +396,9 @@ def entry_from_dict(data: Any) -> Entry:
     """Build a typed entry from its JSON form, refusing unknown kinds and unknown fields."""
     if not isinstance(data, Mapping):
         raise EntryError("an entry must be a JSON object")
-    if data.get("v") != FORMAT_VERSION:
-        raise EntryError(f"unsupported entry format version {data.get('v')!r}")
+    version = data.get("v")
+    if type(version) is not int or version != FORMAT_VERSION:  # 1.0 or true are not 1
+        raise EntryError(f"unsupported entry format version {version!r}")
     kind = data.get("kind")
     cls = KINDS.get(kind) if isinstance(kind, str) else None
     if cls is None:

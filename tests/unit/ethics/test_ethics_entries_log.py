@@ -154,3 +154,15 @@ def test_rebuild_from_entries_matches() -> None:
     assert again.root == log.root and again.size == 5
     assert again.leaf_hashes == log.leaf_hashes
     assert UTC is not None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":1.0}', b'{"a":1.5}', b'{"\\u00e9":1}', b'{"b":1,"a":2}'],
+)
+def test_fast_parser_never_accepts_what_rfc8785_would_not(data: bytes) -> None:
+    """Floats, escaped non-ASCII keys and unsorted keys never pass as canonical."""
+    from ethics.exceptions import EntryError
+
+    with pytest.raises(EntryError):
+        parse_canonical(data)

@@ -48,7 +48,7 @@ def test_cosignature_round_trip_and_key_format() -> None:
     """A cosignature verifies with the witness vkey (type 0x04) and carries its timestamp."""
     signer = WitnessSigner.generate("witness.example/w1")
     key = WitnessKey.from_vkey(signer.key.vkey)
-    assert base64.b64decode(key.vkey.split("+")[2])[0] == 4
+    assert base64.b64decode(key.vkey.split("+", 2)[2])[0] == 4
     note = _note(Signer.generate(ORIGIN), _leaves(3))
     body = note.split("\n\n")[0] + "\n"
     cosigned = add_cosignatures(note, [signer.cosign(body, NOW)])
