@@ -83,11 +83,19 @@ class GameApp:
         self.art = ArtBook()
         self.saves = SaveStore(self.home)
         self.content_store = ContentStore(self.home, story_path)
-        self.key_pin = KeyPin(self.home, ethics_key or os.environ.get("CROSSROADS_ETHICS_KEY"))
+        policy = os.environ.get("CROSSROADS_ETHICS_POLICY")
+        self.key_pin = KeyPin(
+            self.home,
+            ethics_key or os.environ.get("CROSSROADS_ETHICS_KEY"),
+            policy=Path(policy) if policy else None,
+        )
         loaded = self.content_store.load_offline()
         self._unconfirmed = False
         if loaded.source == "cache" and proof_problem(
-            loaded.bundle.sha256, self.content_store.cached_proof, self.key_pin.keys
+            loaded.bundle.sha256,
+            self.content_store.cached_proof,
+            self.key_pin.keys,
+            self.key_pin.witnesses,
         ):
             # the cached copy's proof no longer holds (or the pin is gone): never show it
             self.content_store.forget()
@@ -448,7 +456,7 @@ class GameApp:
         elif kind == "net.content":
             bundle = frame.get("bundle")
             if bundle is not None and proof_problem(
-                bundle.sha256, frame.get("proof"), self.key_pin.keys
+                bundle.sha256, frame.get("proof"), self.key_pin.keys, self.key_pin.witnesses
             ):
                 log.warning("refused content %s: its proof does not hold", bundle.sha256[:12])
                 self.content_unconfirmed()

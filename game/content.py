@@ -8,8 +8,10 @@ that the board published exactly that bundle (``ethics.proof``). The organisatio
 runs and funds the service) is cached the same way.
 
 The pinned key (``KeyPin``) comes from the game's configuration (``CROSSROADS_ETHICS_KEY``), else
+from a tlog-policy shipped as ``assets/ethics.policy`` (or ``CROSSROADS_ETHICS_POLICY``), else
 from the installation (``assets/ethics.vkey``), else it is pinned at first contact with the
-server and kept; a different key later is never adopted silently.
+server and kept; a different key later is never adopted silently. The policy, when there is
+one, also says which witnesses must have cosigned the proof's checkpoint.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from game.exceptions import ContentIntegrityError, ContentUnavailable
 from game.paths import ASSETS, STORY, atomic_write
 
 SHIPPED_KEY = ASSETS / "ethics.vkey"
+SHIPPED_POLICY = ASSETS / "ethics.policy"
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -56,7 +59,11 @@ class KeyPin:
     """The ethics log keys the game trusts, and where they came from."""
 
     def __init__(
-        self, home: Path, configured: str | None = None, shipped: Path | None = None
+        self,
+        home: Path,
+        configured: str | None = None,
+        shipped: Path | None = None,
+        policy: Path | None = None,
     ) -> None:
         from ethics.checkpoint import Verifier
         from ethics.exceptions import SigningKeyError
@@ -64,8 +71,21 @@ class KeyPin:
         self.path = home / "ethics-key.vkey"
         self.keys: list[Verifier] = []
         self.source: str | None = None
+        # A C2SP tlog-policy (configured path, else shipped with the game) says which witnesses
+        # must cosign the checkpoint in a proof; its "log" lines, if any, pin the log keys too.
+        self.witnesses: Any = None
+        policy_text = _read_text(policy or SHIPPED_POLICY)
+        if policy_text:
+            from ethics.policy import PolicyError, WitnessPolicy
+
+            try:
+                self.witnesses = WitnessPolicy.parse(policy_text)
+            except PolicyError as exc:
+                raise ContentUnavailable(f"the ethics policy file is broken: {exc}") from exc
+        policy_keys = "\n".join(v.vkey for v, _ in self.witnesses.logs) if self.witnesses else None
         candidates = [
             ("configured", configured),
+            ("policy", policy_keys),
             ("installation", _read_text(shipped or SHIPPED_KEY)),
             ("first contact", _read_text(self.path)),
         ]
@@ -113,8 +133,13 @@ def _read_text(path: Path) -> str | None:
         return None
 
 
-def proof_problem(bundle_hash: str, proof: str | None, keys: list[Any]) -> str | None:
-    """Why ``proof`` does not show that ``bundle_hash`` was approved, or None when it does."""
+def proof_problem(
+    bundle_hash: str, proof: str | None, keys: list[Any], witnesses: Any = None
+) -> str | None:
+    """Why ``proof`` does not show that ``bundle_hash`` was approved, or None when it does.
+
+    ``witnesses`` (a WitnessPolicy) additionally requires the cosignatures it names.
+    """
     from ethics.proof import ProofError, verify_content_proof
 
     if not keys:
@@ -122,7 +147,7 @@ def proof_problem(bundle_hash: str, proof: str | None, keys: list[Any]) -> str |
     if not proof:
         return "the server sent no proof that the board approved this story"
     try:
-        verify_content_proof(proof, bundle_hash, keys)
+        verify_content_proof(proof, bundle_hash, keys, witnesses)
     except ProofError as exc:
         return str(exc)
     return None

@@ -161,3 +161,32 @@ def test_configured_key_wins_over_first_contact(home: Path, server: FakeServer) 
         assert not (home / "ethics-key.vkey").exists()
     finally:
         game.shutdown()
+
+
+def test_a_witness_policy_requires_cosigned_proofs(
+    home: Path, server: FakeServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a policy naming a witness, only a proof whose checkpoint it cosigned is shown."""
+    from ethics.cosign import WitnessSigner, add_cosignatures
+
+    witness = WitnessSigner.generate("partner.example/w1")
+    policy = tmp_path / "ethics.policy"
+    policy.write_text(
+        f"log {server.signer.verifier.vkey}\nwitness W1 {witness.key.vkey}\nquorum W1\n"
+    )
+    monkeypatch.setenv("CROSSROADS_ETHICS_POLICY", str(policy))
+    game = make_app(server.url, home)
+    try:
+        assert game.key_pin.source == "policy"
+        until(game, lambda: game.top is not None and game.top.name == "unconfirmed")
+    finally:
+        game.shutdown()
+    genuine = content_proof(server.signer, server.bundle.sha256)
+    head, note = genuine.split("\n\n", 1)
+    body = note.split("\n\n", 1)[0] + "\n"
+    server.proof = head + "\n\n" + add_cosignatures(note, [witness.cosign(body, 1_780_000_000)])
+    game = _online(home, server)
+    try:
+        assert game.bundle.sha256 == server.bundle.sha256
+    finally:
+        game.shutdown()
