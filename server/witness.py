@@ -20,6 +20,7 @@ from aiohttp import web
 
 from ethics.checkpoint import Verifier
 from ethics.cosign import WitnessSigner
+from ethics.exceptions import SigningKeyError
 from ethics.witness import MAX_BODY, Seen, Witness
 
 STATE_FORMAT = "crossroads-witness-state/1"
@@ -46,7 +47,7 @@ class WitnessService:
             signer = WitnessSigner.from_skey(key_file.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as exc:
             raise WitnessConfigError(f"cannot read the witness key {key_file}: {exc}") from exc
-        except Exception as exc:  # SigningKeyError: the file is not a witness key
+        except SigningKeyError as exc:  # the file is not a witness key
             raise WitnessConfigError(f"{key_file}: {exc}") from exc
         state: dict[str, Seen] = {}
         if state_file.exists():
