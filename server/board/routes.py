@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import io
 import json
+import logging
 import tarfile
 import tempfile
 from pathlib import Path
@@ -32,6 +33,7 @@ from server.storage.models import StaffAccount
 from server.storage.types import utcnow
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("crossroads.board")
 BOARD_JINJA: web.AppKey[jinja2.Environment] = web.AppKey(
     "crossroads_board_jinja", jinja2.Environment
 )
@@ -358,7 +360,15 @@ def _cosign_soon(request: web.Request) -> None:
     tasks = request.app.get(_BACKGROUND)
     if tasks is None:
         return
-    task = asyncio.create_task(collect(_db(request), _settings(request), utcnow()))
+    db, settings = _db(request), _settings(request)
+
+    async def run() -> None:
+        try:
+            await collect(db, settings, utcnow())
+        except BoardError as exc:  # a broken policy file: the board page shows it too
+            log.error("witness cosignatures not collected: %s", exc.message)
+
+    task = asyncio.create_task(run())
     tasks.add(task)
     task.add_done_callback(tasks.discard)
 
