@@ -530,6 +530,8 @@ def cmd_propose(args: argparse.Namespace) -> int:
         raise _fail("say who proposes: --author USERNAME (or set CROSSROADS_AUTHOR)")
     if len(args.message.strip()) < 10:
         raise _fail("--message must explain the change in at least 10 characters")
+    if args.rebase and args.revise is None:
+        raise _fail("--rebase needs --revise N: the proposal to move onto the published bundle")
 
     async def work(db: Any, settings: Any) -> Any:
         async with db.session() as session:
@@ -539,6 +541,16 @@ def cmd_propose(args: argparse.Namespace) -> int:
         if account is None or not account.active:
             raise _fail(f"no active staff account {author!r}")
         actor = service.Staff(id=account.id, roles=list(account.roles))
+        if args.rebase:
+            return await service.rebase(
+                db,
+                settings,
+                actor=actor,
+                proposal_id=args.revise,
+                message=args.message,
+                now=utcnow(),
+                bundle_bytes=bundle.to_bytes(),
+            )
         return await service.propose(
             db,
             settings,
@@ -655,6 +667,11 @@ def register_propose(subparsers: argparse._SubParsersAction) -> None:  # type: i
     propose.add_argument("--message", "-m", required=True, help="what changes and why")
     propose.add_argument("--author", help="username of the proposing author")
     propose.add_argument("--revise", type=int, help="add a revision to proposal number N")
+    propose.add_argument(
+        "--rebase",
+        action="store_true",
+        help="with --revise N: PATH is the merge onto the bundle published now (a rebase)",
+    )
     propose.set_defaults(func=cmd_propose)
 
 

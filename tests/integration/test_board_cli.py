@@ -242,3 +242,37 @@ def test_bad_log_origin_is_a_clear_error(
     assert main(["ethics", "keygen"]) == 1
     err = capsys.readouterr().err
     assert "CROSSROADS_ETHICS_LOG_ORIGIN" in err and "Traceback" not in err
+
+
+def test_rebase_needs_a_proposal(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`content propose --rebase` without --revise is one clear line, exit 1."""
+    code = main(
+        [
+            "content",
+            "propose",
+            str(STORY),
+            "-m",
+            "Merged onto the fix",
+            "--author",
+            "author1",
+            "--rebase",
+        ]
+    )
+    assert code == 1
+    assert "--rebase needs --revise N" in capsys.readouterr().err
+
+
+def test_rebase_by_cli_moves_a_stale_proposal(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A proposal overtaken by a publish is rebased from the command line as revision 2."""
+    args = ["content", "propose", str(STORY), "-m", "The slow rewrite", "--author", "author1"]
+    assert main(args) == 0
+    match = re.search(r"proposal p(\d+) revision 1", capsys.readouterr().out)
+    assert match
+    slow = match.group(1)
+    _propose_and_publish(env, capsys)
+    capsys.readouterr()
+    rebase = [*args[:4], "Merged onto what was published", "--author", "author1"]
+    assert main([*rebase, "--revise", slow, "--rebase"]) == 0
+    assert f"proposal p{slow} revision 2" in capsys.readouterr().out
