@@ -104,6 +104,7 @@ class ProposalState:
     checks: dict[int, list[dict[str, str]]] = field(default_factory=dict)
     acknowledged: dict[tuple[int, str, str], int] = field(default_factory=dict)
     published: bool = False
+    _excluded: tuple[int, dict[int, str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def current(self) -> Revision:
@@ -125,11 +126,19 @@ class ProposalState:
         return out
 
     def excluded(self) -> dict[int, str]:
-        """Who may not approve, acknowledge or publish this proposal, and why."""
+        """Who may not approve, acknowledge or publish this proposal, and why (do not modify).
+
+        Kept until the next revision: every review and publish asks, and replaying a long
+        log asks a great many times.
+        """
+        cached = self._excluded
+        if cached is not None and cached[0] == len(self.revisions):
+            return cached[1]
         reasons = {self.proposer: "proposed it (revision 1)"}
         for rev in self.revisions[1:]:
             if rev.by not in reasons:
                 reasons[rev.by] = f"co-author: wrote revision {rev.number}"
+        self._excluded = (len(self.revisions), reasons)
         return reasons
 
     def conflicted(self, staff_id: int | None) -> bool:

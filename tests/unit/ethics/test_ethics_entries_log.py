@@ -166,3 +166,29 @@ def test_fast_parser_never_accepts_what_rfc8785_would_not(data: bytes) -> None:
 
     with pytest.raises(EntryError):
         parse_canonical(data)
+
+
+def test_entries_with_floats_or_unsafe_numbers_are_refused() -> None:
+    """The fast entry parser leaves floats to the schema: 1.0 is never accepted for 1."""
+    from ethics.exceptions import EntryError
+
+    good = E.PublishEntry(
+        index=0,
+        at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+        actor=21,
+        proposal="p1",
+        revision=1,
+        bundle_hash="a" * 64,
+        approvals=[21, 22],
+        note="",
+    ).to_bytes()
+    assert E.decode_entry(good).index == 0
+    for old, new in (
+        (b'"v":1', b'"v":1.0'),
+        (b'"approvals":[21,22]', b'"approvals":[21.0,22]'),
+        (b'"revision":1', b'"revision":9007199254740993'),
+        (b'"actor":21', b'"actor":true'),
+    ):
+        assert old in good
+        with pytest.raises(EntryError):
+            E.decode_entry(good.replace(old, new))
