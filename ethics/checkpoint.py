@@ -17,7 +17,6 @@ import re
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
@@ -44,6 +43,9 @@ def key_id(name: str, public_key: bytes) -> bytes:
 
 
 def _raw_public(key: Ed25519PublicKey) -> bytes:
+    # imported here: a verifier (the game at start-up) never serialises keys
+    from cryptography.hazmat.primitives import serialization
+
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
@@ -64,6 +66,16 @@ class Verifier:
         """``name+hexid+base64(0x01||pubkey)``: the shareable public key string."""
         blob = base64.b64encode(ED25519_TYPE + self.public_key).decode()
         return f"{self.name}+{self.key_id.hex()}+{blob}"
+
+    @property
+    def fingerprint(self) -> str:
+        """SHA-256 of the public key string, 128 bits in groups of four hex digits.
+
+        This is what a programme publishes out of band (website, printed material) so that
+        anyone can check the key a server or an export presents.
+        """
+        digest = hashlib.sha256(self.vkey.encode()).hexdigest()[:32]
+        return " ".join(digest[i : i + 4] for i in range(0, 32, 4))
 
     @classmethod
     def from_vkey(cls, text: str) -> Verifier:
@@ -95,6 +107,8 @@ class Signer:
     @classmethod
     def generate(cls, name: str) -> Signer:
         """A fresh random key (cryptography's OS-backed generator)."""
+        from cryptography.hazmat.primitives import serialization
+
         key = Ed25519PrivateKey.generate()
         seed = key.private_bytes(
             serialization.Encoding.Raw,
@@ -257,9 +271,33 @@ def open_note(note: str, verifiers: list[Verifier]) -> tuple[str, Verifier]:
     return text, good
 
 
-def sign_checkpoint(checkpoint: Checkpoint, signer: Signer) -> str:
-    """The signed note for a checkpoint."""
-    return sign_note(checkpoint.body(), [signer])
+def note_signers(note: str, verifiers: list[Verifier]) -> tuple[str, list[Verifier], list[str]]:
+    """Every known key whose signature on ``note`` verifies, and the names whose did not.
+
+    Unlike :func:`open_note` this never stops at the first good signature: a verifier that
+    applies a trust policy (pinned keys, rotations endorsed by the outgoing key) needs to
+    know *all* of the keys that vouch for a note. Raises CheckpointError only when the note
+    itself is malformed.
+    """
+    text, signatures = parse_note(note)
+    known = {(v.name, v.key_id): v for v in verifiers}
+    good: list[Verifier] = []
+    bad: list[str] = []
+    for sig in signatures:
+        verifier = known.get((sig.name, sig.key_id))
+        if verifier is None:
+            continue
+        if verifier.verify(text.encode(), sig.signature):
+            if verifier not in good:
+                good.append(verifier)
+        else:
+            bad.append(f"{sig.name}+{sig.key_id.hex()}")
+    return text, good, bad
+
+
+def sign_checkpoint(checkpoint: Checkpoint, signer: Signer, *more: Signer) -> str:
+    """The signed note for a checkpoint; a key rotation's note is signed by both keys."""
+    return sign_note(checkpoint.body(), [signer, *more])
 
 
 def open_checkpoint(note: str, verifiers: list[Verifier]) -> tuple[Checkpoint, Verifier]:

@@ -178,3 +178,66 @@ def diff_bundles(old: Bundle | None, new: Bundle) -> BundleDiff:
                 changes.append(Change(kind, key[0], key[1], fields_))
         result.locales[loc] = changes
     return result
+
+
+#: States of one item in a rebase's three-way view.
+THREE_WAY_STATES = ("ours", "theirs", "conflict")
+
+
+@dataclass(frozen=True)
+class ThreeWayItem:
+    """One item that differs between the old base, the proposal and the new base.
+
+    ``ours``: only the proposal changes it (fine). ``theirs``: it changed in what was published
+    since the proposal was written, and the proposal still has the old version, so publishing
+    it would undo that change. ``conflict``: both changed it differently. The last two are
+    flagged for the author and the reviewers.
+    """
+
+    locale: str
+    section: str
+    id: str
+    state: str
+    fields: tuple[str, ...]
+
+    @property
+    def flagged(self) -> bool:
+        """True when publishing the proposal as it is would undo or clash with a change."""
+        return self.state != "ours"
+
+
+def three_way(old_base: Bundle | None, ours: Bundle, new_base: Bundle | None) -> list[ThreeWayItem]:
+    """Per-node three-way view of a rebase: old base, the proposal, the new base."""
+    out: list[ThreeWayItem] = []
+    locales = list(ours.locales)
+    for other in (old_base, new_base):
+        locales += [loc for loc in (other.locales if other else ()) if loc not in locales]
+    for loc in locales:
+        base = _render(old_base if old_base and loc in old_base.locales else None, loc)
+        mine = _render(ours if loc in ours.locales else None, loc)
+        theirs = _render(new_base if new_base and loc in new_base.locales else None, loc)
+        keys = list(mine) + [k for k in (*base, *theirs) if k not in mine]
+        seen: set[tuple[str, str]] = set()
+        for key in keys:
+            if key in seen:
+                continue
+            seen.add(key)
+            b, m, t = base.get(key), mine.get(key), theirs.get(key)
+            if m == t:
+                continue
+            if t == b:
+                state = "ours"
+            elif m == b:
+                state = "theirs"
+            else:
+                state = "conflict"
+            names = {*(b or {}), *(m or {}), *(t or {})}
+            changed = tuple(
+                sorted(
+                    n
+                    for n in names
+                    if len({(b or {}).get(n), (m or {}).get(n), (t or {}).get(n)}) > 1
+                )
+            )
+            out.append(ThreeWayItem(loc, key[0], key[1], state, changed))
+    return out

@@ -2,9 +2,10 @@
 
 Layout (all text is UTF-8)::
 
-    DIR/manifest.json          format, origin, size, base64 root (informational; unsigned)
+    DIR/manifest.json          format, origin, size, base64 root (unsigned; checked by verify)
     DIR/entries.jsonl          one canonical-JSON entry per line, in log order
-    DIR/checkpoints/NNNNNNNNNN.txt   signed checkpoints (C2SP signed notes), by tree size
+    DIR/checkpoints/NNNNNNNNNN.txt   signed checkpoints (C2SP signed notes), by tree size;
+                               a second note at the same size is NNNNNNNNNN-1.txt, ...
     DIR/keys/<key id>.vkey     every public key the log announced (name+id+base64)
     DIR/bundles/<sha256>.json  every bundle that was ever published
     DIR/README.txt             how to verify
@@ -23,7 +24,9 @@ from ethics.verify import ENTRIES_FILE, EXPORT_FORMAT, Export
 
 README = """Crossroads ethics log export
 
-Verify it with:  crossroads ethics verify THIS_DIR [--previous OLD_CHECKPOINT.txt]
+Verify it with:  crossroads ethics verify THIS_DIR --key PUBLISHED.vkey [--previous OLD.txt]
+(PUBLISHED.vkey: the key your programme publishes out of band; the keys/ folder only says
+which keys the log itself announces and proves nothing on its own.)
 or with any RFC 6962 / C2SP tlog-checkpoint tool: entries.jsonl holds the leaves (one per
 line, without the newline), checkpoints/ the signed tree heads, keys/ the Ed25519 public keys.
 """
@@ -33,7 +36,7 @@ def write_export(
     path: Path,
     *,
     entries: list[bytes],
-    checkpoints: dict[int, str],
+    checkpoints: dict[int, str] | list[tuple[int, str]],
     keys: list[str],
     bundles: dict[str, bytes],
     origin: str,
@@ -47,8 +50,12 @@ def write_export(
         if b"\n" in data:
             raise EthicsError("an entry contains a newline; canonical JSON never does")
     (path / ENTRIES_FILE).write_bytes(b"".join(data + b"\n" for data in entries))
-    for size, note in checkpoints.items():
-        (path / "checkpoints" / f"{size:010d}.txt").write_text(note, encoding="utf-8")
+    pairs = list(checkpoints.items()) if isinstance(checkpoints, dict) else list(checkpoints)
+    count: dict[int, int] = {}
+    for size, note in pairs:
+        n = count[size] = count.get(size, -1) + 1
+        name = f"{size:010d}.txt" if n == 0 else f"{size:010d}-{n}.txt"
+        (path / "checkpoints" / name).write_text(note, encoding="utf-8")
     for vkey in keys:
         name = vkey.split("+")[1]
         (path / "keys" / f"{name}.vkey").write_text(vkey + "\n", encoding="utf-8")
@@ -71,16 +78,9 @@ def read_export(path: Path) -> Export:
     entries_file = path / ENTRIES_FILE
     if not entries_file.is_file():
         raise EthicsError(f"{path} has no {ENTRIES_FILE}: not an ethics log export")
-    origin = None
     manifest = path / "manifest.json"
-    if manifest.is_file():
-        try:
-            data = json.loads(manifest.read_text(encoding="utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise EthicsError(f"{manifest} is not valid JSON: {exc}") from exc
-        if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
-            raise EthicsError(f"{manifest} is not a {EXPORT_FORMAT} manifest")
-        origin = data.get("origin") if isinstance(data.get("origin"), str) else None
+    # The manifest is unsigned: it is read as bytes and checked by the verifier, never trusted.
+    manifest_bytes = manifest.read_bytes() if manifest.is_file() else b""
 
     def texts(sub: str, suffix: str) -> dict[str, str]:
         out = {}
@@ -101,7 +101,7 @@ def read_export(path: Path) -> Export:
         checkpoints=texts("checkpoints", ".txt"),
         keys={name: text.strip() for name, text in texts("keys", ".vkey").items()},
         bundles=bundles,
-        origin=origin,
+        manifest=manifest_bytes,
     )
 
 

@@ -20,8 +20,11 @@ The rules, in words (each is a row of ``RULES``):
 * A review names the exact bundle hash of the current revision; a stale hash is refused. Each
   reviewer's latest review counts. Approvals are bound to that hash, so a new revision dismisses
   them. A reviewer answers every checklist item; an approval needs every item ticked.
-* The proposer and the last person to revise a proposal can never approve it, acknowledge its
-  flags or publish it.
+* Everyone who authored or revised any revision of a proposal (its co-authors) can never approve
+  it, acknowledge its flags or publish it.
+* A proposal records the bundle it was based on. Publishing is refused while another bundle is
+  published than that base (the proposal would silently revert what was published since); the
+  author rebases, which is a new revision (it may keep the bundle) and dismisses approvals.
 * ``reject`` (request changes) blocks publishing the revision it names. ``veto`` blocks the whole
   proposal, across revisions, until the same member records a later non-veto review.
 * A flagged check result needs an explicit acknowledgement (bound to the hash, check id and
@@ -32,7 +35,8 @@ The rules, in words (each is a row of ``RULES``):
   person can never publish alone.
 * One member may unpublish in an emergency: the current bundle is withdrawn and the previously
   published bundle is served again.
-* A key rotation names the key it replaces (none for the first key).
+* A key rotation names the key it replaces (none for the first key). A key recovery (the old
+  key was lost) additionally lists at least ``Policy.quorum`` distinct approving members.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ from ethics.entries import (
     AcknowledgementEntry,
     CheckResultEntry,
     Entry,
+    KeyRecoveryEntry,
     KeyRotationEntry,
     ProposalEntry,
     PublishEntry,
@@ -99,6 +104,7 @@ class ProposalState:
     checks: dict[int, list[dict[str, str]]] = field(default_factory=dict)
     acknowledged: dict[tuple[int, str, str], int] = field(default_factory=dict)
     published: bool = False
+    _excluded: tuple[int, dict[int, str]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def current(self) -> Revision:
@@ -110,9 +116,34 @@ class ProposalState:
         """Who made the current revision."""
         return self.current.by
 
+    @property
+    def coauthors(self) -> list[int]:
+        """Everyone who revised the proposal besides its proposer, in order of first revision."""
+        out: list[int] = []
+        for rev in self.revisions:
+            if rev.by != self.proposer and rev.by not in out:
+                out.append(rev.by)
+        return out
+
+    def excluded(self) -> dict[int, str]:
+        """Who may not approve, acknowledge or publish this proposal, and why (do not modify).
+
+        Kept until the next revision: every review and publish asks, and replaying a long
+        log asks a great many times.
+        """
+        cached = self._excluded
+        if cached is not None and cached[0] == len(self.revisions):
+            return cached[1]
+        reasons = {self.proposer: "proposed it (revision 1)"}
+        for rev in self.revisions[1:]:
+            if rev.by not in reasons:
+                reasons[rev.by] = f"co-author: wrote revision {rev.number}"
+        self._excluded = (len(self.revisions), reasons)
+        return reasons
+
     def conflicted(self, staff_id: int | None) -> bool:
-        """True for the proposer and the last reviser (separation of duties)."""
-        return staff_id in (self.proposer, self.last_reviser)
+        """True for anyone who authored any revision (separation of duties)."""
+        return staff_id is not None and staff_id in self.excluded()
 
     def latest_reviews(self) -> dict[int, ReviewEntry]:
         """Each reviewer's latest review on this proposal."""
@@ -192,7 +223,13 @@ class Board:
     policy: Policy = field(default_factory=Policy)
     proposals: dict[str, ProposalState] = field(default_factory=dict)
     published: list[str] = field(default_factory=list)
+    ever_published: set[str] = field(default_factory=set)
     signing_key: str | None = None
+
+    @property
+    def current_bundle(self) -> str | None:
+        """The bundle the log says players get now (None before the first publish)."""
+        return self.published[-1] if self.published else None
 
     def violations(self, entry: Entry) -> list[tuple[str, str]]:
         """Every broken rule for ``entry`` as (code, message); empty if it is allowed."""
@@ -278,8 +315,9 @@ def _revision_changes_bundle(board: Board, e: Entry) -> str | None:
     if prop is not None and e.revision > 1:
         if prop.published:
             return "a published proposal is closed; propose a new one"
-        if prop.current.bundle_hash == e.bundle_hash:
-            return "a new revision must change the bundle"
+        same_base = prop.current.base_bundle_hash == e.base_bundle_hash
+        if prop.current.bundle_hash == e.bundle_hash and same_base:
+            return "a new revision must change the bundle or rebase it"
     return None
 
 
@@ -321,8 +359,12 @@ def _not_conflicted(board: Board, e: Entry) -> str | None:
     assert prop is not None
     if isinstance(e, ReviewEntry) and e.decision != "approve":
         return None
-    if prop.conflicted(e.actor):
-        return "the proposer and the last reviser can never approve, acknowledge or publish it"
+    reason = prop.excluded().get(e.actor) if e.actor is not None else None
+    if reason is not None:
+        return (
+            f"staff {e.actor} {reason}: whoever authored or revised any revision can never "
+            "approve, acknowledge or publish it"
+        )
     return None
 
 
@@ -365,6 +407,27 @@ def _publishable(board: Board, e: Entry) -> str | None:
     return None
 
 
+def stale_base(board: Board, prop: ProposalState) -> str | None:
+    """Why the proposal's base is outdated (the published bundle moved on), or None."""
+    base, current = prop.current.base_bundle_hash, board.current_bundle
+    if base == current:
+        return None
+    if current is None and base not in board.ever_published:
+        return None  # based on content published before the log started
+    now = f"bundle {current[:12]} is published now" if current else "nothing is published now"
+    was = f"bundle {base[:12]}" if base else "nothing published"
+    return (
+        f"the proposal was written against {was} but {now}; publishing it would silently "
+        "revert what changed since: rebase it first"
+    )
+
+
+def _base_current(board: Board, e: Entry) -> str | None:
+    prop = board.proposal_for(e)
+    assert prop is not None
+    return stale_base(board, prop)
+
+
 def _unpublish_target(board: Board, e: Entry) -> str | None:
     assert isinstance(e, UnpublishEntry)
     if not board.published:
@@ -379,7 +442,7 @@ def _unpublish_target(board: Board, e: Entry) -> str | None:
 
 
 def _key_chain(board: Board, e: Entry) -> str | None:
-    assert isinstance(e, KeyRotationEntry)
+    assert isinstance(e, KeyRotationEntry | KeyRecoveryEntry)
     if e.old_key != board.signing_key:
         return "a key rotation must name the key it replaces"
     if e.new_key == e.old_key:
@@ -387,8 +450,30 @@ def _key_chain(board: Board, e: Entry) -> str | None:
     return None
 
 
+def _recovery_quorum(board: Board, e: Entry) -> str | None:
+    assert isinstance(e, KeyRecoveryEntry)
+    approvals = set(e.approvals)
+    if len(approvals) != len(e.approvals):
+        return "a key recovery lists each approving member once"
+    if len(approvals) < board.policy.quorum:
+        return (
+            f"a key recovery needs {board.policy.quorum} approving board members, "
+            f"it lists {len(approvals)}"
+        )
+    if e.old_key is None:
+        return "a key recovery replaces a key; the first key is a key_rotation"
+    return None
+
+
 _ON_PROPOSAL = (ReviewEntry, AcknowledgementEntry, PublishEntry, CheckResultEntry)
-_BY_MEMBER = (ProposalEntry, ReviewEntry, AcknowledgementEntry, PublishEntry, UnpublishEntry)
+_BY_MEMBER = (
+    ProposalEntry,
+    ReviewEntry,
+    AcknowledgementEntry,
+    PublishEntry,
+    UnpublishEntry,
+    KeyRecoveryEntry,
+)
 
 RULES: tuple[Rule, ...] = (
     Rule("actor_required", _BY_MEMBER, "every human step names who took it", _needs_actor),
@@ -436,7 +521,7 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "own_proposal",
         (ReviewEntry, AcknowledgementEntry, PublishEntry),
-        "the proposer and last reviser never approve, acknowledge or publish",
+        "nobody who authored or revised any revision approves, acknowledges or publishes",
         _not_conflicted,
     ),
     Rule("checklist_incomplete", (ReviewEntry,), "every checklist item answered", _checklist),
@@ -445,6 +530,12 @@ RULES: tuple[Rule, ...] = (
         (AcknowledgementEntry,),
         "only an unacknowledged flag can be acknowledged",
         _flag_exists,
+    ),
+    Rule(
+        "stale_base",
+        (PublishEntry,),
+        "a proposal is published only on top of the bundle it was based on",
+        _base_current,
     ),
     Rule(
         "not_publishable",
@@ -458,7 +549,18 @@ RULES: tuple[Rule, ...] = (
         "unpublish withdraws the current bundle and restores the previous one",
         _unpublish_target,
     ),
-    Rule("key_chain", (KeyRotationEntry,), "key rotations form a chain", _key_chain),
+    Rule(
+        "key_chain",
+        (KeyRotationEntry, KeyRecoveryEntry),
+        "key rotations form a chain",
+        _key_chain,
+    ),
+    Rule(
+        "recovery_quorum",
+        (KeyRecoveryEntry,),
+        "a lost key is replaced only on the board's quorum",
+        _recovery_quorum,
+    ),
 )
 
 
@@ -505,6 +607,7 @@ def _on_publish(board: Board, e: Entry) -> None:
     if prop is not None:
         prop.published = True
     board.published.append(e.bundle_hash)
+    board.ever_published.add(e.bundle_hash)
 
 
 def _on_unpublish(board: Board, e: Entry) -> None:
@@ -513,7 +616,7 @@ def _on_unpublish(board: Board, e: Entry) -> None:
 
 
 def _on_key(board: Board, e: Entry) -> None:
-    assert isinstance(e, KeyRotationEntry)
+    assert isinstance(e, KeyRotationEntry | KeyRecoveryEntry)
     board.signing_key = e.new_key
 
 
@@ -525,4 +628,5 @@ _EFFECTS: dict[type[Entry], Callable[[Board, Entry], None]] = {
     PublishEntry: _on_publish,
     UnpublishEntry: _on_unpublish,
     KeyRotationEntry: _on_key,
+    KeyRecoveryEntry: _on_key,
 }

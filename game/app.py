@@ -19,7 +19,14 @@ from typing import Any
 import pygame
 
 from game.art import ArtBook
-from game.content import ContentStore, LoadedContent, Organisation, OrganisationCache
+from game.content import (
+    ContentStore,
+    KeyPin,
+    LoadedContent,
+    Organisation,
+    OrganisationCache,
+    proof_problem,
+)
 from game.conversation import Conversation, Phase
 from game.exceptions import ContentUnavailable
 from game.i18n import Translator
@@ -55,6 +62,7 @@ class GameApp:
         net: NetClient | None = None,
         voice: Voice | None = None,
         start_scene: bool = True,
+        ethics_key: str | None = None,
     ) -> None:
         pygame.init()
         self.size = SIZE
@@ -75,10 +83,24 @@ class GameApp:
         self.art = ArtBook()
         self.saves = SaveStore(self.home)
         self.content_store = ContentStore(self.home, story_path)
-        try:
+        policy = os.environ.get("CROSSROADS_ETHICS_POLICY")
+        self.key_pin = KeyPin(
+            self.home,
+            ethics_key or os.environ.get("CROSSROADS_ETHICS_KEY"),
+            policy=Path(policy) if policy else None,
+        )
+        loaded = self.content_store.load_offline()
+        self._unconfirmed = False
+        if loaded.source == "cache" and proof_problem(
+            loaded.bundle.sha256,
+            self.content_store.cached_proof,
+            self.key_pin.keys,
+            self.key_pin.witnesses,
+        ):
+            # the cached copy's proof no longer holds (or the pin is gone): never show it
+            self.content_store.forget()
             loaded = self.content_store.load_offline()
-        except ContentUnavailable:
-            raise
+            self._unconfirmed = True
         self.bundle: Any = loaded.bundle
         self.content_source = loaded.source
         self.pending_bundle: LoadedContent | None = None
@@ -128,6 +150,8 @@ class GameApp:
             from game.scenes.disclosure import DisclosureScene
 
             self.push(DisclosureScene(self, first_run=True))
+            if self._unconfirmed:
+                self.content_unconfirmed()
 
     # -- scene stack -----------------------------------------------------------------------
     @property
@@ -327,6 +351,34 @@ class GameApp:
         if held_at is not None:
             self._show_booking_reminder(held_at)
 
+    # -- content the game cannot vouch for -------------------------------------------------------
+    def content_unconfirmed(self, withdrawn: bool = False) -> None:
+        """Say plainly that the story could not be confirmed (or was withdrawn), with helplines."""
+        from game.scenes.unconfirmed import UnconfirmedScene
+
+        if self.top is None or self.top.name != "unconfirmed":
+            self.push(UnconfirmedScene(self, withdrawn=withdrawn))
+
+    def content_withdrawn(self) -> None:
+        """The board withdrew what we showed: drop the cache and stop showing it now."""
+        had = self.content_store.cached_hash
+        self.content_store.forget()
+        self.pending_bundle = None
+        if self.content_source not in ("server", "cache") and had is None:
+            return  # only the shipped copy was ever shown
+        self.bundle, self.content_source = self.content_store.load_shipped(), "shipped"
+        self.theme_version += 1
+        if self.story_scene is not None and self.story_scene in self.scenes:
+            from game.scenes.disclosure import DisclosureScene
+
+            self.engine = None
+            self.story_scene = None
+            while len(self.scenes) > 1:
+                self.pop()
+            self.replace(DisclosureScene(self))
+        self.content_unconfirmed(withdrawn=True)
+        self.refresh_all()
+
     # -- game flow helpers used by scenes -------------------------------------------------------
     def adopt_pending_bundle(self) -> None:
         """Switch to a newer verified bundle, allowed only while no story is running."""
@@ -411,10 +463,21 @@ class GameApp:
             self.org_live_at, self._org_asked = self.clock_time, None
             self.org_cache.store(org)
             self.refresh_all()
+        elif kind == "net.ethics_key":
+            if self.key_pin.offer(str(frame.get("text", ""))):
+                self.show_notice(self.tr("content_check.key_changed"), seconds=12.0)
+        elif kind == "net.content_none":
+            if frame.get("status") == 503:  # nothing is published: what we had was withdrawn
+                self.content_withdrawn()
         elif kind == "net.content":
             bundle = frame.get("bundle")
-            if bundle is not None:
-                self.content_store.store(frame["body"], frame["hash"])
+            if bundle is not None and proof_problem(
+                bundle.sha256, frame.get("proof"), self.key_pin.keys, self.key_pin.witnesses
+            ):
+                log.warning("refused content %s: its proof does not hold", bundle.sha256[:12])
+                self.content_unconfirmed()
+            elif bundle is not None:
+                self.content_store.store(frame["body"], frame["hash"], frame.get("proof"))
                 if bundle.sha256 == self.bundle.sha256:
                     self.content_source = "server"
                 elif self.engine is None:

@@ -1,9 +1,17 @@
 """Where the story bundle and the organisation profile come from, offline first.
 
-Order at start: the last good bundle cached on disk (verified by its SHA-256), else the story
-shipped in assets/story compiled on the spot and labelled as an offline copy. A bundle fetched
-from the server replaces the cache only if its body hashes to the X-Content-Hash header. The
-organisation profile (who runs and funds the service) is cached the same way.
+Order at start: the last good bundle cached on disk (verified by its SHA-256 and by the offline
+proof kept with it), else the story shipped in assets/story compiled on the spot and labelled as
+an offline copy. A bundle fetched from the server replaces the cache only if its body hashes to
+the X-Content-Hash header *and* its X-Ethics-Proof proves, against the pinned ethics log key,
+that the board published exactly that bundle (``ethics.proof``). The organisation profile (who
+runs and funds the service) is cached the same way.
+
+The pinned key (``KeyPin``) comes from the game's configuration (``CROSSROADS_ETHICS_KEY``), else
+from a tlog-policy shipped as ``assets/ethics.policy`` (or ``CROSSROADS_ETHICS_POLICY``), else
+from the installation (``assets/ethics.vkey``), else it is pinned at first contact with the
+server and kept; a different key later is never adopted silently. The policy, when there is
+one, also says which witnesses must have cosigned the proof's checkpoint.
 """
 
 from __future__ import annotations
@@ -18,7 +26,10 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from game.exceptions import ContentIntegrityError, ContentUnavailable
-from game.paths import STORY, atomic_write
+from game.paths import ASSETS, STORY, atomic_write
+
+SHIPPED_KEY = ASSETS / "ethics.vkey"
+SHIPPED_POLICY = ASSETS / "ethics.policy"
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -45,6 +56,104 @@ def verify_bundle(body: bytes, header_hash: str | None) -> Any:
     return bundle
 
 
+class KeyPin:
+    """The ethics log keys the game trusts, and where they came from."""
+
+    def __init__(
+        self,
+        home: Path,
+        configured: str | None = None,
+        shipped: Path | None = None,
+        policy: Path | None = None,
+    ) -> None:
+        from ethics.checkpoint import Verifier
+        from ethics.exceptions import SigningKeyError
+
+        self.path = home / "ethics-key.vkey"
+        self.keys: list[Verifier] = []
+        self.source: str | None = None
+        # A C2SP tlog-policy (configured path, else shipped with the game) says which witnesses
+        # must cosign the checkpoint in a proof; its "log" lines, if any, pin the log keys too.
+        self.witnesses: Any = None
+        policy_text = _read_text(policy or SHIPPED_POLICY)
+        if policy_text:
+            from ethics.policy import PolicyError, WitnessPolicy
+
+            try:
+                self.witnesses = WitnessPolicy.parse(policy_text)
+            except PolicyError as exc:
+                raise ContentUnavailable(f"the ethics policy file is broken: {exc}") from exc
+        policy_keys = "\n".join(v.vkey for v, _ in self.witnesses.logs) if self.witnesses else None
+        candidates = [
+            ("configured", configured),
+            ("policy", policy_keys),
+            ("installation", _read_text(shipped or SHIPPED_KEY)),
+            ("first contact", _read_text(self.path)),
+        ]
+        for source, text in candidates:
+            if not text:
+                continue
+            try:
+                self.keys = [Verifier.from_vkey(line) for line in text.split() if line.strip()]
+            except SigningKeyError:
+                continue  # a damaged pin file is ignored; the next source decides
+            if self.keys:
+                self.source = source
+                return
+
+    def offer(self, text: str) -> str | None:
+        """The server's ``/api/v1/ethics/key`` answer: pin it if nothing is pinned yet.
+
+        Returns None when the server's active key is a pinned one (or got pinned now), else a
+        plain description of the change; the pinned key is kept either way.
+        """
+        from ethics.checkpoint import Verifier
+        from ethics.exceptions import SigningKeyError
+
+        lines = [line.strip() for line in text.splitlines() if line.strip()]
+        try:
+            active = Verifier.from_vkey(lines[1])
+        except (IndexError, SigningKeyError):
+            return "the server sent no readable ethics log key"
+        if not self.keys:
+            self.keys, self.source = [active], "first contact"
+            try:
+                atomic_write(self.path, (active.vkey + "\n").encode("ascii"))
+            except OSError:
+                pass  # pinned for this run only
+            return None
+        if active in self.keys:
+            return None
+        return f"the server now presents key {active.fingerprint} instead of the pinned one"
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def proof_problem(
+    bundle_hash: str, proof: str | None, keys: list[Any], witnesses: Any = None
+) -> str | None:
+    """Why ``proof`` does not show that ``bundle_hash`` was approved, or None when it does.
+
+    ``witnesses`` (a WitnessPolicy) additionally requires the cosignatures it names.
+    """
+    from ethics.proof import ProofError, verify_content_proof
+
+    if not keys:
+        return "no ethics log key is pinned, so nothing can be confirmed"
+    if not proof:
+        return "the server sent no proof that the board approved this story"
+    try:
+        verify_content_proof(proof, bundle_hash, keys, witnesses)
+    except ProofError as exc:
+        return str(exc)
+    return None
+
+
 @dataclass
 class LoadedContent:
     bundle: Any
@@ -63,6 +172,7 @@ class ContentStore:
         self.story_path = story_path or STORY
         self.bundle_file = self.folder / "bundle.json"
         self.hash_file = self.folder / "bundle.sha256"
+        self.proof_file = self.folder / "bundle.tlog-proof"
 
     def load_cached(self) -> Any | None:
         from game.narrative import Bundle
@@ -124,9 +234,24 @@ class ContentStore:
                 return LoadedContent(cached, "cache")
         return LoadedContent(self.load_shipped(), "shipped")
 
-    def store(self, body: bytes, bundle_hash: str) -> None:
+    def store(self, body: bytes, bundle_hash: str, proof: str | None = None) -> None:
+        """Cache a verified bundle with the proof it came with (checked again offline)."""
+        if proof is not None:
+            atomic_write(self.proof_file, proof.encode("utf-8"))
+        else:
+            self.proof_file.unlink(missing_ok=True)
         atomic_write(self.bundle_file, body)
         atomic_write(self.hash_file, bundle_hash.encode("ascii"))
+
+    @property
+    def cached_proof(self) -> str | None:
+        """The proof stored with the cached bundle."""
+        return _read_text(self.proof_file)
+
+    def forget(self) -> None:
+        """Drop the cached bundle and its proof (withdrawn, or no longer provable)."""
+        for path in (self.hash_file, self.bundle_file, self.proof_file):
+            path.unlink(missing_ok=True)
 
     @property
     def cached_hash(self) -> str | None:

@@ -479,6 +479,15 @@ class NetClient:
         assert self.server_url is not None
         headers = {"If-None-Match": f'"{etag}"'} if etag else {}
         try:
+            # the log key first, so the game can pin it before it checks the content's proof
+            async with self._http.get(
+                f"{self.server_url}/api/v1/ethics/key", timeout=self._http_timeout
+            ) as resp:
+                if resp.status == 200:
+                    self._emit({"type": "net.ethics_key", "text": (await resp.text())[:4000]})
+        except (aiohttp.ClientError, OSError, TimeoutError, UnicodeDecodeError):
+            pass  # without it the content's proof decides (and fails if nothing is pinned)
+        try:
             async with self._http.get(
                 f"{self.server_url}/api/v1/content", headers=headers, timeout=self._http_timeout
             ) as resp:
@@ -490,13 +499,22 @@ class NetClient:
                     self._emit({"type": "net.content_none", "status": resp.status})
                     return
                 header_hash = resp.headers.get("X-Content-Hash")
+                proof = _decode_proof(resp.headers.get("X-Ethics-Proof"))
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             self._emit(
                 {"type": "net.error", "what": "content", "message": str(exc) or type(exc).__name__}
             )
             return
         if not self.verify_content:
-            self._emit({"type": "net.content", "body": body, "hash": header_hash, "bundle": None})
+            self._emit(
+                {
+                    "type": "net.content",
+                    "body": body,
+                    "hash": header_hash,
+                    "bundle": None,
+                    "proof": proof,
+                }
+            )
             return
         from game.content import verify_bundle
         from game.exceptions import ContentIntegrityError
@@ -509,7 +527,15 @@ class NetClient:
         except ContentIntegrityError as exc:
             self._emit({"type": "net.error", "what": "content_integrity", "message": str(exc)})
             return
-        self._emit({"type": "net.content", "body": body, "hash": bundle.sha256, "bundle": bundle})
+        self._emit(
+            {
+                "type": "net.content",
+                "body": body,
+                "hash": bundle.sha256,
+                "bundle": bundle,
+                "proof": proof,
+            }
+        )
 
     async def _fetch_org(self) -> None:
         assert self.server_url is not None
@@ -568,3 +594,16 @@ class _HttpFailure(Exception):
             message = f"{data['error'].get('code')}: {data['error'].get('message')}"
         super().__init__(f"HTTP {status} {message}".strip())
         self.status = status
+
+
+def _decode_proof(header: str | None) -> str | None:
+    """The tlog-proof text from the X-Ethics-Proof header (base64), or None."""
+    import base64
+    import binascii
+
+    if not header:
+        return None
+    try:
+        return base64.b64decode(header, validate=True).decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return "unreadable"

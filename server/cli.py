@@ -13,8 +13,10 @@ import importlib
 import importlib.util
 import sys
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
-from server.settings import InsecureSettingsError, Settings
+if TYPE_CHECKING:  # imported lazily: `crossroads ethics verify` must start fast
+    from server.settings import Settings
 
 
 class CliError(Exception):
@@ -22,6 +24,8 @@ class CliError(Exception):
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from server.settings import Settings
+
     overrides = {}
     if getattr(args, "host", None):
         overrides["host"] = args.host
@@ -60,6 +64,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from server.app import create_app
     from server.logs import AccessLogger, configure
+    from server.settings import InsecureSettingsError
     from server.storage.migrate import schema_is_current
 
     settings = _settings(args)
@@ -146,8 +151,16 @@ def _register_optional(module: str, attr: str, target: argparse._SubParsersActio
         register(target)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser (exposed for tests and ``--help``)."""
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full argument parser (exposed for tests and ``--help``).
+
+    With ``only`` (the command the user typed), feature modules of the other command groups
+    are not imported, so ``crossroads ethics verify`` does not pay for the database models.
+    """
+
+    def wanted(group: str) -> bool:
+        return only is None or only == group
+
     parser = argparse.ArgumentParser(
         prog="crossroads",
         description="Crossroads: transparent, opt-in digital exit work.",
@@ -179,25 +192,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     content = sub.add_parser("content", help="story content tools")
     content_sub = content.add_subparsers(dest="content_command", metavar="ACTION", required=True)
-    _register_optional("server.cli_content", "register", content_sub)
-    _register_optional("server.cli_ethics", "register_propose", content_sub)
+    if wanted("content"):
+        _register_optional("server.cli_content", "register", content_sub)
+        _register_optional("server.cli_ethics", "register_propose", content_sub)
 
     ethics = sub.add_parser("ethics", help="ethics log: keys, export, verify, proofs")
     ethics_sub = ethics.add_subparsers(dest="ethics_command", metavar="ACTION", required=True)
-    _register_optional("server.cli_ethics", "register", ethics_sub)
-    _register_optional("server.cli_ethics", "register_check_text", ethics_sub)
+    if wanted("ethics"):
+        _register_optional("server.cli_ethics", "register", ethics_sub)
+        _register_optional("server.cli_ethics", "register_check_text", ethics_sub)
 
     admin = sub.add_parser("admin", help="staff accounts and organisation")
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
-    _register_optional("server.cli_admin", "register", admin_sub)
-    _register_optional("server.cli_backup", "register", sub)
+    if wanted("admin"):
+        _register_optional("server.cli_admin", "register", admin_sub)
+    if only is None:
+        _register_optional("server.cli_backup", "register", sub)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``crossroads`` console script."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    first = next((w for w in words if not w.startswith("-")), None)
+    parser = build_parser(only=first if first in ("content", "ethics", "admin") else None)
+    args = parser.parse_args(words)
     try:
         return int(args.func(args) or 0)
     except CliError as exc:

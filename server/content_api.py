@@ -7,6 +7,7 @@ an emergency unpublish pops back to the previous one. Only the ethics board's se
 
 from __future__ import annotations
 
+import base64
 import hashlib
 from collections.abc import Callable
 from datetime import datetime
@@ -139,8 +140,15 @@ KINDS_AVAILABLE: web.AppKey[KindsProvider] = web.AppKey("crossroads_kinds_availa
 
 
 async def content_handler(request: web.Request) -> web.StreamResponse:
-    """``GET /api/v1/content``: the published bundle, cacheable by its hash."""
+    """``GET /api/v1/content``: the published bundle, cacheable by its hash.
+
+    ``X-Ethics-Proof`` carries the offline proof (C2SP tlog-proof, base64) that the ethics
+    board published exactly this bundle: the publish entry, its inclusion proof and the newest
+    checkpoint with its witness cosignatures. The game checks it against its pinned key
+    before showing anything and keeps it with its cached copy.
+    """
     from server.app import DB, json_error
+    from server.board.proofs import content_proof
 
     async with request.app[DB].session() as session:
         digest = await published_hash(session)
@@ -153,6 +161,9 @@ async def content_handler(request: web.Request) -> web.StreamResponse:
         if etag in [tag.strip() for tag in request.headers.get("If-None-Match", "").split(",")]:
             return web.Response(status=304, headers=headers)
         body = await load_bundle(session, digest)
+        proof = await content_proof(session, digest)
+    if proof is not None:
+        headers["X-Ethics-Proof"] = base64.b64encode(proof.encode()).decode()
     assert body is not None
     return web.Response(body=body, content_type="application/json", headers=headers)
 

@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     ethics_quorum: int = Field(default=2, ge=2, le=20)
     ethics_key_dir: Path = Path("var/ethics-keys")
     ethics_log_origin: str = DEV_LOG_ORIGIN
+    #: A C2SP tlog-policy file naming the witnesses (with URLs) that cosign checkpoints and
+    #: how many must; unset means no witnesses. See docs/ETHICS.md, "Trust model".
+    ethics_witness_policy: Path | None = None
     session_hours: int = Field(default=12, ge=1, le=24 * 14)
     #: A staff session unused for this long ends (ASVS 3.3.2); open pages keep it alive.
     session_idle_minutes: int = Field(default=30, ge=1, le=24 * 60)

@@ -88,6 +88,10 @@ def seeded_settings(tmp_path: Path, seeded_template: Path) -> Settings:
     """Development settings on a copy of the seeded demo database."""
     target = tmp_path / "crossroads.db"
     shutil.copyfile(seeded_template, target)
+    # the demo's signing key goes with its log: a log whose key file is gone refuses to sign
+    keys = seeded_template.parent / "ethics-keys"
+    if keys.is_dir():
+        shutil.copytree(keys, tmp_path / "ethics-keys", dirs_exist_ok=True)
     return make_settings(target)
 
 

@@ -21,14 +21,17 @@ CHECKPOINT_INTERVAL_MINUTES = 60
 
 
 async def sign_checkpoint_job(app: web.Application, **_: Any) -> None:
-    """Scheduled: sign a checkpoint if the log grew since the last one."""
+    """Scheduled: sign a checkpoint if the log grew, then collect witness cosignatures."""
     from server.app import DB, SETTINGS
     from server.board.service import sign_checkpoint_now
+    from server.board.witnesses import collect
     from server.storage.types import utcnow
 
-    row = await sign_checkpoint_now(app[DB], app[SETTINGS], utcnow())
+    now = utcnow()
+    row = await sign_checkpoint_now(app[DB], app[SETTINGS], now)
     if row is not None:
         log.info("signed ethics log checkpoint at size %s", row.size)
+    await collect(app[DB], app[SETTINGS], now)
 
 
 def _schedule(scheduler: Any, app: web.Application) -> None:

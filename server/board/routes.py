@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import io
 import json
+import logging
 import tarfile
 import tempfile
 from pathlib import Path
@@ -26,12 +27,13 @@ from ethics.checks import CHECKS
 from ethics.review import RULES
 from server import content_api
 from server.auth import current_csrf, current_staff
-from server.board import service
+from server.board import service, witnesses
 from server.board.service import BoardError, Staff
 from server.storage.models import StaffAccount
 from server.storage.types import utcnow
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("crossroads.board")
 BOARD_JINJA: web.AppKey[jinja2.Environment] = web.AppKey(
     "crossroads_board_jinja", jinja2.Environment
 )
@@ -42,6 +44,8 @@ MAX_BUNDLE_BYTES = 16 * 1024 * 1024
 MESSAGES = {
     "proposed": "Proposal recorded; the automated checks ran and are logged below.",
     "revised": "New revision recorded. Earlier approvals no longer count.",
+    "rebased": "Rebased onto the published bundle; see the three-way view. Earlier approvals "
+    "no longer count.",
     "reviewed": "Your decision is recorded in the log.",
     "acknowledged": "Acknowledgement recorded in the log.",
     "published": "Published. Players now receive this bundle; a checkpoint was signed.",
@@ -98,7 +102,11 @@ async def _render(
     request: web.Request, template: str, context: dict[str, Any], *, status: int = 200
 ) -> web.Response:
     account = await current_staff(request)
+    async with _db(request).session() as session:
+        keys = await service.public_keys(session)
+    log_key = service.verifier_of(keys[0]) if keys else None
     base = {
+        "log_key": log_key,
         "staff": account,
         "csrf_token": await current_csrf(request) or "",
         "path": request.path,
@@ -146,10 +154,21 @@ async def index(request: web.Request, *, error: str = "", status: int = 200) -> 
         published = await content_api.published_hash(session)
         size = await service.log_size(session)
         checkpoint = await service.latest_checkpoint(session)
+    try:
+        witness_policy, witness_states = await witnesses.status(db, settings)
+    except BoardError as exc:
+        witness_policy, witness_states, error = None, [], error or exc.message
     return await _render(
         request,
         "board/index.html",
         {
+            "witness_policy": witness_policy,
+            "witness_states": witness_states,
+            "cosigned_ok": (
+                witness_policy is None
+                or checkpoint is None
+                or witness_policy.check(checkpoint.note) is None
+            ),
             "waiting": [p for p in proposals if p.status == "open"],
             "states": states,
             "closed": [p for p in proposals if p.status != "open"],
@@ -207,6 +226,7 @@ async def unpublish(request: web.Request) -> web.Response:
         )
     except BoardError as exc:
         return await index(request, error=exc.message, status=exc.status)
+    _cosign_soon(request)
     raise web.HTTPSeeOther("/board?done=unpublished")
 
 
@@ -222,7 +242,7 @@ async def proposal(request: web.Request, *, error: str = "", status: int = 200) 
     except BoardError as exc:
         raise web.HTTPNotFound(text=exc.message) from exc
     current = view.current
-    conflicted = actor.id in (view.proposal.proposer_id, current.by_staff_id)
+    conflicted = actor.id in view.excluded
     acked = {(a.revision, a.check_id, a.location): a for a in view.acknowledgements}
     checks = [c for c in view.checks if c.revision == current.number]
     diff = current.diff
@@ -257,7 +277,7 @@ async def proposal(request: web.Request, *, error: str = "", status: int = 200) 
 
 
 async def _proposal_action(request: web.Request, action: str) -> web.Response:
-    roles = ("author", "reviewer") if action == "revise" else ("reviewer",)
+    roles = ("author", "reviewer") if action in ("revise", "rebase") else ("reviewer",)
     _, actor = await _staff(request, *roles)
     pid = _int(request.match_info["id"], "proposal")
     form = await _form(request)
@@ -297,6 +317,19 @@ async def _proposal_action(request: web.Request, action: str) -> web.Response:
                 db, settings, actor=actor, proposal_id=pid, now=now, note=str(form.get("note", ""))
             )
             done = "published"
+        elif action == "rebase":
+            upload = form.get("bundle")  # optional: an empty file field keeps the bundle
+            merged = await _bundle_upload(form) if getattr(upload, "filename", "") else None
+            await service.rebase(
+                db,
+                settings,
+                actor=actor,
+                proposal_id=pid,
+                message=str(form.get("message", "")),
+                now=now,
+                bundle_bytes=merged,
+            )
+            done = "rebased"
         else:
             await service.propose(
                 db,
@@ -312,7 +345,32 @@ async def _proposal_action(request: web.Request, action: str) -> web.Response:
         if exc.status == 404:
             raise web.HTTPNotFound(text=exc.message) from exc
         return await proposal(request, error=exc.message, status=exc.status)
+    if done == "published":
+        _cosign_soon(request)
     raise web.HTTPSeeOther(f"/board/proposals/{pid}?done={done}")
+
+
+_BACKGROUND: web.AppKey[set[asyncio.Task[Any]]] = web.AppKey("crossroads_board_tasks", set)
+
+
+def _cosign_soon(request: web.Request) -> None:
+    """Ask the witnesses to cosign the new checkpoint, after the response, never blocking it."""
+    from server.board.witnesses import collect
+
+    tasks = request.app.get(_BACKGROUND)
+    if tasks is None:
+        return
+    db, settings = _db(request), _settings(request)
+
+    async def run() -> None:
+        try:
+            await collect(db, settings, utcnow())
+        except BoardError as exc:  # a broken policy file: the board page shows it too
+            log.error("witness cosignatures not collected: %s", exc.message)
+
+    task = asyncio.create_task(run())
+    tasks.add(task)
+    task.add_done_callback(tasks.discard)
 
 
 async def review(request: web.Request) -> web.Response:
@@ -333,6 +391,11 @@ async def publish(request: web.Request) -> web.Response:
 async def revise(request: web.Request) -> web.Response:
     """``POST /board/proposals/{id}/revise``: a new revision (dismisses approvals)."""
     return await _proposal_action(request, "revise")
+
+
+async def rebase(request: web.Request) -> web.Response:
+    """``POST /board/proposals/{id}/rebase``: move onto the published bundle (three-way view)."""
+    return await _proposal_action(request, "rebase")
 
 
 # --- the log ---------------------------------------------------------------------------------
@@ -377,11 +440,11 @@ async def log_entry(request: web.Request) -> web.Response:
 async def log_entry_json(request: web.Request) -> web.Response:
     """``GET /board/log/{index}/proof.json``: the proof for scripts and outside verifiers."""
     await _staff(request, *VIEW_ROLES)
-    index = _int(request.match_info["index"], "log entry")
     try:
+        index = service.parse_size(request.match_info["index"], "index")
         proof = await service.inclusion(_db(request), index)
     except BoardError as exc:
-        return web.json_response({"error": {"code": exc.code, "message": exc.message}}, status=404)
+        return _error(exc)
     return web.json_response(proof.to_dict())
 
 
@@ -408,37 +471,75 @@ def _tar(folder: Path) -> bytes:
     return buffer.getvalue()
 
 
+def _error(exc: BoardError) -> web.Response:
+    return web.json_response(
+        {"error": {"code": exc.code, "message": exc.message}}, status=exc.status
+    )
+
+
 async def public_checkpoint(request: web.Request) -> web.Response:
-    """``GET /api/v1/ethics/checkpoint``: the newest signed checkpoint, public for witnesses."""
+    """``GET /api/v1/ethics/checkpoint``: the newest checkpoint with every witness cosignature."""
     async with _db(request).session() as session:
         checkpoint = await service.latest_checkpoint(session)
     if checkpoint is None:
-        return web.json_response(
-            {"error": {"code": "no_checkpoint", "message": "No checkpoint has been signed yet."}},
-            status=404,
-        )
+        return _error(BoardError(404, "no_checkpoint", "No checkpoint has been signed yet."))
     return web.Response(text=checkpoint.note, content_type="text/plain", charset="utf-8")
+
+
+async def public_key(request: web.Request) -> web.Response:
+    """``GET /api/v1/ethics/key``: the log origin and its verifier keys, unauthenticated.
+
+    The first key line is the active key; later lines are keys it replaced. Compare the
+    fingerprint with the one the programme publishes out of band before pinning it.
+    """
+    async with _db(request).session() as session:
+        keys = await service.public_keys(session)
+    if not keys:
+        return _error(BoardError(404, "no_key", "No signing key has been created yet."))
+    lines = [_settings(request).ethics_log_origin, *(k.vkey for k in keys)]
+    fingerprint = service.verifier_of(keys[0]).fingerprint
+    return web.Response(
+        text="\n".join(lines) + "\n",
+        content_type="text/plain",
+        charset="utf-8",
+        headers={"X-Key-Fingerprint": fingerprint, "Cache-Control": "no-cache"},
+    )
 
 
 async def public_consistency(request: web.Request) -> web.Response:
     """``GET /api/v1/ethics/consistency?from=N``: proof that the log only grew since size N."""
-    raw = request.query.get("from", "")
-    if not raw.isdigit():
-        return web.json_response(
-            {"error": {"code": "bad_size", "message": "Give ?from=SIZE (a whole number)."}},
-            status=422,
-        )
     try:
-        body = await service.consistency(_db(request), int(raw))
+        old = service.parse_size(request.query.get("from"), "from")
+        body = await service.consistency(_db(request), old)
     except BoardError as exc:
-        return web.json_response(
-            {"error": {"code": exc.code, "message": exc.message}}, status=exc.status
-        )
+        return _error(exc)
     return web.json_response(body)
+
+
+async def public_inclusion(request: web.Request) -> web.Response:
+    """``GET /api/v1/ethics/inclusion?index=N``: entry N with its proof to the checkpoint."""
+    try:
+        index = service.parse_size(request.query.get("index"), "index")
+        proof = await service.inclusion(_db(request), index)
+    except BoardError as exc:
+        return _error(exc)
+    return web.json_response(proof.to_dict())
+
+
+async def public_entries(request: web.Request) -> web.Response:
+    """``GET /api/v1/ethics/entries?start=N&count=M``: entries as lines, for monitors."""
+    try:
+        start = service.parse_size(request.query.get("start"), "start")
+        count = service.parse_size(request.query.get("count", "100"), "count")
+        body = await service.entries(_db(request), start, count)
+    except BoardError as exc:
+        return _error(exc)
+    return web.Response(body=body, content_type="application/jsonl")
 
 
 def setup_routes(app: web.Application) -> None:
     """Register every board route."""
+    app[_BACKGROUND] = set()
     app.router.add_get("/board", index, name="board")
     app.router.add_post("/board/proposals", create_proposal)
     app.router.add_post("/board/unpublish", unpublish)
@@ -447,9 +548,13 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/board/proposals/{id}/acknowledge", acknowledge)
     app.router.add_post("/board/proposals/{id}/publish", publish)
     app.router.add_post("/board/proposals/{id}/revise", revise)
+    app.router.add_post("/board/proposals/{id}/rebase", rebase)
     app.router.add_get("/board/log", log_browser, name="board_log")
     app.router.add_get("/board/log/{index}", log_entry)
     app.router.add_get("/board/log/{index}/proof.json", log_entry_json)
     app.router.add_get("/board/export", export_download)
     app.router.add_get("/api/v1/ethics/checkpoint", public_checkpoint)
     app.router.add_get("/api/v1/ethics/consistency", public_consistency)
+    app.router.add_get("/api/v1/ethics/inclusion", public_inclusion)
+    app.router.add_get("/api/v1/ethics/entries", public_entries)
+    app.router.add_get("/api/v1/ethics/key", public_key)

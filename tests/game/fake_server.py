@@ -9,6 +9,7 @@ non-deterministic (exact reconnect timing, replays); the real server is used in 
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
 import threading
 import uuid
@@ -24,12 +25,54 @@ from game.narrative import Bundle, load_story
 STORY_MIN = Path(__file__).resolve().parent.parent / "fixtures" / "story_min"
 
 
+def content_proof(signer: Any, bundle_hash: str) -> str:
+    """A real offline proof (tlog-proof) that a small log published ``bundle_hash``."""
+    from ethics import entries as E
+    from ethics.checkpoint import Checkpoint, sign_checkpoint
+    from ethics.log import Log
+    from ethics.proof import ContentProof
+
+    at = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+    log = Log()
+    origin = signer.name
+    log.append(
+        E.KeyRotationEntry(
+            index=0,
+            at=at,
+            actor=None,
+            key_name=origin,
+            old_key=None,
+            new_key=signer.verifier.vkey,
+            reason="first checkpoint signing key",
+        ).to_bytes()
+    )
+    log.append(
+        E.PublishEntry(
+            index=1,
+            at=at,
+            actor=21,
+            proposal="p1",
+            revision=1,
+            bundle_hash=bundle_hash,
+            approvals=[21, 22],
+            note="",
+        ).to_bytes()
+    )
+    note = sign_checkpoint(Checkpoint(origin, log.size, log.root), signer)
+    return ContentProof(log.entries[1], 1, log.inclusion_proof(1), note).text()
+
+
 class FakeServer:
     def __init__(self, *, open_now: bool = True, bundle: Bundle | None = None) -> None:
+        from ethics.checkpoint import Signer
+
         self.bundle = bundle or Bundle.from_story(load_story(STORY_MIN))
         self.open_now = open_now
         #: counsellor kinds on duty while open (a test plays the console by changing it)
         self.kinds = ["former", "professional"]
+        self.signer = Signer.generate("fake.crossroads.example/ethics-log")
+        self.proof: str | None = None  # None: a genuine proof for the bundle served
+        self.withdrawn = False  # True: nothing is published (503), as after an unpublish
         self.tokens: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
         #: every HTTP request the game made: method, path, query, header names, body
@@ -81,6 +124,7 @@ class FakeServer:
         app.router.add_post("/api/v1/sessions", self.sessions)
         app.router.add_delete("/api/v1/sessions/me", self.erase)
         app.router.add_get("/api/v1/content", self.content)
+        app.router.add_get("/api/v1/ethics/key", self.ethics_key)
         app.router.add_get("/api/v1/organisation", self.organisation)
         app.router.add_get("/ws/player", self.player_ws)
         self._runner = web.AppRunner(app, handle_signals=False)
@@ -128,15 +172,27 @@ class FakeServer:
             await ws.close(code=4010)
         return web.json_response({"erased": {"messages": count, "consent_records": 1}})
 
+    async def ethics_key(self, request: web.Request) -> web.Response:
+        return web.Response(text=f"{self.signer.name}\n{self.signer.verifier.vkey}\n")
+
     async def content(self, request: web.Request) -> web.Response:
+        if self.withdrawn:
+            return web.json_response(
+                {"error": {"code": "no_published_content", "message": "withdrawn"}}, status=503
+            )
         body = self.bundle.to_bytes()
         digest = hashlib.sha256(body).hexdigest()
         if request.headers.get("If-None-Match") == f'"{digest}"':
             return web.Response(status=304)
+        proof = self.proof if self.proof is not None else content_proof(self.signer, digest)
         return web.Response(
             body=body,
             content_type="application/json",
-            headers={"X-Content-Hash": digest, "ETag": f'"{digest}"'},
+            headers={
+                "X-Content-Hash": digest,
+                "ETag": f'"{digest}"',
+                "X-Ethics-Proof": base64.b64encode(proof.encode()).decode(),
+            },
         )
 
     async def organisation(self, request: web.Request) -> web.Response:

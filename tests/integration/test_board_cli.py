@@ -23,6 +23,17 @@ def env(monkeypatch: pytest.MonkeyPatch, seeded_settings, tmp_path: Path) -> Pat
     monkeypatch.setenv("CROSSROADS_DATABASE_URL", seeded_settings.database_url)
     monkeypatch.setenv("CROSSROADS_DEV_MODE", "true")
     monkeypatch.setenv("CROSSROADS_ETHICS_KEY_DIR", str(tmp_path / "keys"))
+    # the demo log's signing key goes with it (a log whose key is gone refuses to sign)
+    shutil.copytree(seeded_settings.ethics_key_dir, tmp_path / "keys")
+    return tmp_path
+
+
+@pytest.fixture
+def fresh_env(monkeypatch: pytest.MonkeyPatch, settings, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
+    """Point the CLI at an empty migrated database that has no signing key yet."""
+    monkeypatch.setenv("CROSSROADS_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CROSSROADS_DEV_MODE", "true")
+    monkeypatch.setenv("CROSSROADS_ETHICS_KEY_DIR", str(tmp_path / "keys"))
     return tmp_path
 
 
@@ -78,6 +89,18 @@ def test_export_then_verify_ok_and_tampered(env: Path, capsys: pytest.CaptureFix
     assert "exported" in capsys.readouterr().out
     assert main(["ethics", "verify", str(out)]) == 0
     assert capsys.readouterr().out.startswith("OK:")
+    # pinned: the key the programme publishes verifies; an unrelated key must fail
+    published = env / "published.vkey"
+    published.write_text(sorted((out / "keys").iterdir())[0].read_text())
+    assert main(["ethics", "verify", str(out), "--key", str(published)]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("OK:") and "NOTE" not in report
+    from ethics.checkpoint import Signer
+
+    unrelated = env / "unrelated.vkey"
+    unrelated.write_text(Signer.generate("crossroads.example/ethics-log").verifier.vkey)
+    assert main(["ethics", "verify", str(out), "--key", str(unrelated)]) == 1
+    assert "not signed by any key you trust" in capsys.readouterr().out
     checkpoint = sorted((out / "checkpoints").iterdir())[-1]
     previous = env / "seen.txt"
     shutil.copy(checkpoint, previous)
@@ -114,7 +137,7 @@ def test_verify_malformed_dir_is_a_clear_error(
     assert "not an ethics log export" in capsys.readouterr().err
 
 
-def test_keygen_twice_is_refused(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_keygen_twice_is_refused(fresh_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """The second keygen says to rotate instead; rotate-key then works."""
     assert main(["ethics", "keygen"]) == 0
     assert "+" in capsys.readouterr().out
@@ -178,10 +201,10 @@ def test_prove_consent(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_unusable_key_directory_is_a_clear_error(
-    monkeypatch: pytest.MonkeyPatch, env: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, fresh_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A key directory path that is a file gives one line naming it, not a traceback."""
-    blocker = env / "not-a-dir"
+    blocker = fresh_env / "not-a-dir"
     blocker.write_text("x", encoding="utf-8")
     monkeypatch.setenv("CROSSROADS_ETHICS_KEY_DIR", str(blocker))
     assert main(["ethics", "keygen"]) == 1
@@ -212,10 +235,44 @@ def test_verify_accepts_the_downloaded_archive(
 
 
 def test_bad_log_origin_is_a_clear_error(
-    monkeypatch: pytest.MonkeyPatch, env: Path, capsys: pytest.CaptureFixture[str]
+    monkeypatch: pytest.MonkeyPatch, fresh_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """An origin that cannot name a key (it has a space) is reported in one line."""
     monkeypatch.setenv("CROSSROADS_ETHICS_LOG_ORIGIN", "my log")
     assert main(["ethics", "keygen"]) == 1
     err = capsys.readouterr().err
     assert "CROSSROADS_ETHICS_LOG_ORIGIN" in err and "Traceback" not in err
+
+
+def test_rebase_needs_a_proposal(env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`content propose --rebase` without --revise is one clear line, exit 1."""
+    code = main(
+        [
+            "content",
+            "propose",
+            str(STORY),
+            "-m",
+            "Merged onto the fix",
+            "--author",
+            "author1",
+            "--rebase",
+        ]
+    )
+    assert code == 1
+    assert "--rebase needs --revise N" in capsys.readouterr().err
+
+
+def test_rebase_by_cli_moves_a_stale_proposal(
+    env: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A proposal overtaken by a publish is rebased from the command line as revision 2."""
+    args = ["content", "propose", str(STORY), "-m", "The slow rewrite", "--author", "author1"]
+    assert main(args) == 0
+    match = re.search(r"proposal p(\d+) revision 1", capsys.readouterr().out)
+    assert match
+    slow = match.group(1)
+    _propose_and_publish(env, capsys)
+    capsys.readouterr()
+    rebase = [*args[:4], "Merged onto what was published", "--author", "author1"]
+    assert main([*rebase, "--revise", slow, "--rebase"]) == 0
+    assert f"proposal p{slow} revision 2" in capsys.readouterr().out

@@ -203,4 +203,4 @@ async def test_public_consistency_proof_for_witnesses(
         or body["old_root"] == first.root.hex()
     )
     for bad in ("", "x", "-1", "999999"):
-        assert (await client.get(f"/api/v1/ethics/consistency?from={bad}")).status == 422
+        assert (await client.get(f"/api/v1/ethics/consistency?from={bad}")).status == 400

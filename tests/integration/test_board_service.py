@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from ethics import merkle
+from ethics.checkpoint import Verifier
 from ethics.exportdir import read_export
 from ethics.review import CHECKLIST
 from ethics.verify import verify_export
@@ -201,8 +202,11 @@ async def test_invalid_bundle_is_refused(sdb: Database, seeded_settings: Setting
 async def test_key_rotation_is_logged_and_verifiable(
     sdb: Database, seeded_settings: Settings, tmp_path: Path
 ) -> None:
-    """After a key rotation the export still verifies and names both keys."""
-    first = await service.keygen(sdb, seeded_settings, NOW)
+    """After a rotation the export verifies for whoever pinned the old key or the new one."""
+    async with sdb.session() as session:
+        row = await service.active_key(session)
+    assert row is not None
+    first = row.vkey
     with pytest.raises(BoardError) as exc:
         await service.keygen(sdb, seeded_settings, NOW)
     assert exc.value.code == "key_exists"
@@ -212,11 +216,53 @@ async def test_key_rotation_is_logged_and_verifiable(
     assert first != second
     out = tmp_path / "export"
     await service.export(sdb, seeded_settings, out, NOW)
-    report = verify_export(read_export(out))
-    assert report.ok, [str(p) for p in report.problems]
+    for pinned in (first, second):
+        report = verify_export(read_export(out), trusted=[Verifier.from_vkey(pinned)])
+        assert report.ok, [str(p) for p in report.problems]
     names = {p.name for p in (out / "keys").iterdir()}
     assert {first.split("+")[1] + ".vkey", second.split("+")[1] + ".vkey"} <= names
     assert merkle.DIGEST_SIZE == 32
+
+
+async def test_lost_key_is_never_replaced_silently(
+    sdb: Database, seeded_settings: Settings, tmp_path: Path
+) -> None:
+    """A missing key file blocks signing; recovery needs the quorum and explicit acceptance."""
+    async with sdb.session() as session:
+        row = await service.active_key(session)
+    assert row is not None
+    first = Verifier.from_vkey(row.vkey)
+    for key_file in Path(seeded_settings.ethics_key_dir).iterdir():
+        key_file.unlink()
+    with pytest.raises(BoardError) as exc:
+        await service.sign_checkpoint_now(sdb, seeded_settings, NOW)
+    assert exc.value.code == "signing_key_lost"
+    board1, board2 = await staff(sdb, "board1"), await staff(sdb, "board2")
+    author = await staff(sdb, "author1")
+    with pytest.raises(BoardError) as exc:
+        await service.recover_key(
+            sdb, seeded_settings, NOW, reason="disk failed", by=board1.id, approvals=[author.id]
+        )
+    assert exc.value.code in ("not_a_reviewer", "recovery_quorum")
+    new = await service.recover_key(
+        sdb,
+        seeded_settings,
+        NOW,
+        reason="the key file was lost with the old disk",
+        by=board1.id,
+        approvals=[board1.id, board2.id],
+    )
+    out = tmp_path / "export"
+    await service.export(sdb, seeded_settings, out, NOW)
+    refused = verify_export(read_export(out), trusted=[first])
+    assert not refused.ok
+    assert any("key_recovery replaces trusted key" in p.what for p in refused.problems)
+    accepted = verify_export(
+        read_export(out),
+        trusted=[first],
+        accept_rotations=[Verifier.from_vkey(new).key_id.hex()],
+    )
+    assert accepted.ok, [str(p) for p in accepted.problems]
 
 
 async def test_concurrent_steps_keep_the_log_consistent(

@@ -36,14 +36,17 @@ class Scenario:
         self.log.append(entry.to_bytes())
         return entry
 
-    def propose(self, pid: str, by: int, label: str, revision: int = 1) -> E.Entry:
+    def propose(
+        self, pid: str, by: int, label: str, revision: int = 1, base: str | None = "published"
+    ) -> E.Entry:
+        """A proposal (or revision) based on what is published now unless ``base`` is given."""
         return self._next(
             E.ProposalEntry,
             by,
             proposal=pid,
             revision=revision,
             bundle_hash=bundle_hash(label),
-            base_bundle_hash=None,
+            base_bundle_hash=self.board.current_bundle if base == "published" else base,
             message="Adds the bus stop chapter.",
             changes={"added": 1},
         )

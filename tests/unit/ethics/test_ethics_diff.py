@@ -68,3 +68,26 @@ def test_diff_round_trips_through_json(tmp_path: Path) -> None:
     again = BundleDiff.from_dict(diff.to_dict())
     assert again.to_dict() == diff.to_dict()
     assert again.locales["en"][0].section == "offer"
+
+
+def test_three_way_view_flags_what_a_stale_proposal_would_undo(tmp_path: Path) -> None:
+    """A fix published since is 'theirs' (the proposal would undo it); both edits: conflict."""
+    from ethics.diff import three_way
+
+    album = "Hey, did you hear the new album?"
+    weird = "Kind of weird, right?"
+    old = make_bundle(tmp_path)
+    fix = make_bundle(tmp_path, {"nodes.yaml": [(album, "Hey, heard the new record?")]})
+    ours = make_bundle(
+        tmp_path,
+        {"nodes.yaml": [(weird, "Strange, no?"), (album, "Hey, the album, heard it?")]},
+    )
+    view = three_way(old, ours, fix)
+    states = {(i.section, i.state) for i in view if i.locale == "en"}
+    assert ("node", "conflict") in states
+    only_ours = make_bundle(tmp_path, {"nodes.yaml": [(weird, "Strange, no?")]})
+    view = three_way(old, only_ours, fix)
+    by_state = {i.state for i in view if i.locale == "en"}
+    assert by_state == {"ours", "theirs"}
+    assert all(i.flagged == (i.state != "ours") for i in view)
+    assert three_way(old, fix, fix) == []

@@ -154,3 +154,41 @@ def test_rebuild_from_entries_matches() -> None:
     assert again.root == log.root and again.size == 5
     assert again.leaf_hashes == log.leaf_hashes
     assert UTC is not None
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b'{"a":1.0}', b'{"a":1.5}', b'{"\\u00e9":1}', b'{"b":1,"a":2}'],
+)
+def test_fast_parser_never_accepts_what_rfc8785_would_not(data: bytes) -> None:
+    """Floats, escaped non-ASCII keys and unsorted keys never pass as canonical."""
+    from ethics.exceptions import EntryError
+
+    with pytest.raises(EntryError):
+        parse_canonical(data)
+
+
+def test_entries_with_floats_or_unsafe_numbers_are_refused() -> None:
+    """The fast entry parser leaves floats to the schema: 1.0 is never accepted for 1."""
+    from ethics.exceptions import EntryError
+
+    good = E.PublishEntry(
+        index=0,
+        at=datetime(2026, 11, 27, 9, 0, tzinfo=UTC),
+        actor=21,
+        proposal="p1",
+        revision=1,
+        bundle_hash="a" * 64,
+        approvals=[21, 22],
+        note="",
+    ).to_bytes()
+    assert E.decode_entry(good).index == 0
+    for old, new in (
+        (b'"v":1', b'"v":1.0'),
+        (b'"approvals":[21,22]', b'"approvals":[21.0,22]'),
+        (b'"revision":1', b'"revision":9007199254740993'),
+        (b'"actor":21', b'"actor":true'),
+    ):
+        assert old in good
+        with pytest.raises(EntryError):
+            E.decode_entry(good.replace(old, new))
