@@ -95,6 +95,19 @@ class ConsistencyProof(BaseModel):
     proof: list[str]
 
 
+class InclusionProof(BaseModel):
+    """An ethics log entry with its RFC 6962 inclusion proof to the newest signed checkpoint."""
+
+    index: int = Field(ge=0)
+    entry: str = Field(description="The entry's canonical JSON, the leaf's bytes.")
+    leaf_hash: str
+    tree_size: int | None = Field(ge=0)
+    root: str | None
+    checkpoint: str | None = Field(description="The C2SP signed note the proof leads to.")
+    proof: list[str]
+    verified: bool
+
+
 class StaffData(BaseModel):
     """A JSON object not yet modelled field by field: the shift advice, the supervisor
     board's state and a transcript page (their pages read them; see docs/STAFF.md)."""
@@ -367,8 +380,10 @@ OPERATIONS: tuple[Operation, ...] = (
         "ethics",
         {
             200: Answer("The proof.", ConsistencyProof),
+            400: Answer(
+                "``from`` is not plain ASCII digits, or beyond the log (``bad_size``).", ErrorBody
+            ),
             404: Answer("No checkpoint has been signed yet.", ErrorBody),
-            422: Answer("``from`` is missing, not a number or beyond the log.", ErrorBody),
         },
         parameters=(
             {
@@ -377,6 +392,68 @@ OPERATIONS: tuple[Operation, ...] = (
                 "required": True,
                 "schema": {"type": "string"},
                 "description": "An earlier log size.",
+            },
+        ),
+    ),
+    Operation(
+        "get",
+        "/api/v1/ethics/key",
+        "The log's origin line, then its verifier keys (C2SP note format), newest first.",
+        "ethics",
+        {
+            200: Answer(
+                "The origin and keys, one per line.",
+                media_type="text/plain",
+                headers={"X-Key-Fingerprint": "The active key's fingerprint, to compare."},
+            ),
+            404: Answer("No signing key has been created yet.", ErrorBody),
+        },
+    ),
+    Operation(
+        "get",
+        "/api/v1/ethics/inclusion",
+        "Entry ``index`` with its inclusion proof to the newest signed checkpoint.",
+        "ethics",
+        {
+            200: Answer("The entry and its proof.", InclusionProof),
+            400: Answer("``index`` is not plain ASCII digits of a sane size.", ErrorBody),
+            404: Answer("There is no such entry, or no checkpoint yet.", ErrorBody),
+        },
+        parameters=(
+            {
+                "name": "index",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "An entry's index.",
+            },
+        ),
+    ),
+    Operation(
+        "get",
+        "/api/v1/ethics/entries",
+        "Log entries from ``start``, one canonical JSON entry per line, for monitors.",
+        "ethics",
+        {
+            200: Answer("JSON lines.", media_type="application/jsonl"),
+            400: Answer(
+                "``start`` or ``count`` is not plain ASCII digits of a sane size.", ErrorBody
+            ),
+        },
+        parameters=(
+            {
+                "name": "start",
+                "in": "query",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "The first entry's index.",
+            },
+            {
+                "name": "count",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "How many entries at most (default 100).",
             },
         ),
     ),

@@ -12,7 +12,8 @@ from tests.game.fake_server import FakeServer
 def test_at_start_the_game_only_asks_for_the_story_and_the_profile(
     online_game: GameApp, server: FakeServer
 ) -> None:
-    """Starting and playing sends two anonymous GETs: no token, cookie, body or identifier."""
+    """Starting and playing sends three anonymous GETs (story, the log's key, the profile): no
+    token, cookie, body or identifier."""
     game = online_game
     until(game, lambda: game.org_live_at is not None and game.content_source == "server")
     key(game, pygame.K_RETURN)  # start the story and play a little
@@ -22,12 +23,14 @@ def test_at_start_the_game_only_asks_for_the_story_and_the_profile(
     assert {(r["method"], r["path"]) for r in server.requests} <= {
         ("GET", "/api/v1/organisation"),
         ("GET", "/api/v1/content"),
+        ("GET", "/api/v1/ethics/key"),
     }
     for r in server.requests:
         assert r["body"] == b"" and r["query"] == ""
         assert not r["headers"] & {"authorization", "cookie"}
     texts = " ".join(game.bundle.text(line, "en") for line in game.bundle.disclosure)
     assert "asks the service for the" in texts and "current story" in texts
+    assert "key that shows the ethics board approved it" in texts
 
 
 def test_offer_questions_are_as_anonymous_as_the_start(
@@ -43,6 +46,7 @@ def test_offer_questions_are_as_anonymous_as_the_start(
     assert {(r["method"], r["path"]) for r in server.requests} <= {
         ("GET", "/api/v1/organisation"),
         ("GET", "/api/v1/content"),
+        ("GET", "/api/v1/ethics/key"),
     }
     assert all(not r["headers"] & {"authorization", "cookie"} for r in server.requests)
 

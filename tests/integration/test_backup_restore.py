@@ -28,8 +28,6 @@ async def test_restored_backup_resumes_the_chat_with_nothing_lost(
     tmp_path: Path,
 ) -> None:
     """Messages acknowledged before an online backup are all there after restoring it."""
-    # The demo's signing key, made when the template database was seeded.
-    shutil.copytree(seeded_template.parent / "ethics-keys", seeded_settings.ethics_key_dir)
     first = await aiohttp_client(create_app(seeded_settings))
     player, staff, conv = await matched_pair(first)
     texts = []
@@ -106,7 +104,6 @@ async def test_a_damaged_backup_is_not_restored(
     seeded_settings: Settings, seeded_template: Path, tmp_path: Path
 ) -> None:
     """A backup whose database or key differs from its manifest is refused before any change."""
-    shutil.copytree(seeded_template.parent / "ethics-keys", seeded_settings.ethics_key_dir)
     backup(seeded_settings.database_url, seeded_settings.ethics_key_dir, tmp_path / "bk", utcnow())
     fresh = make_settings(tmp_path / "new" / "crossroads.db")
     damaged = tmp_path / "damaged"
