@@ -62,6 +62,7 @@ class Conversation:
     lines: list[ChatLine] = field(default_factory=list)
     last_seq: int = 0
     read_upto: int = 0  # the counsellor has read the player's messages up to this seq
+    seen_upto: int = 0  # the player has seen the counsellor's messages up to this seq
     counsellor_typing: bool = False
     service_open: bool | None = None
     service_hours: Any = None
@@ -86,6 +87,7 @@ class Conversation:
     choices: dict[str, Any] = field(default_factory=dict)
     _seqs: set[int] = field(default_factory=set)
     _by_client: dict[str, ChatLine] = field(default_factory=dict)
+    _saved_marks: dict[str, Any] | None = None
 
     # -- actions ---------------------------------------------------------------------------
     @property
@@ -156,7 +158,7 @@ class Conversation:
         self.lines.clear()
         self._seqs.clear()
         self._by_client.clear()
-        self.last_seq = self.read_upto = self.unseen = 0
+        self.last_seq = self.read_upto = self.seen_upto = self.unseen = 0
         self.counsellor_typing = False
         self.ended_by = self.outcome = self.error = None
         self.booking_id = self.booked_slot = self.referred_to = None
@@ -190,6 +192,7 @@ class Conversation:
     def mark_read(self) -> None:
         """Tell the counsellor the player has seen everything so far."""
         self.unseen = 0
+        self.seen_upto = max(self.seen_upto, self.last_seq)
         if self.phase == Phase.MATCHED and self.net is not None and self.last_seq:
             self.net.send({"type": "read", "seq": self.last_seq})
 
@@ -216,6 +219,35 @@ class Conversation:
         self.lines.clear()
         self._by_client.clear()
 
+    def marks(self) -> dict[str, Any] | None:
+        """What a restart must not forget about the live chat: ids and seq numbers, no text.
+
+        The server replays the messages after a restart but keeps no read marks (they are
+        relayed, never stored), so without these the count of new messages would include
+        ones already read and the player's messages would fall back from "read" to
+        "delivered".
+        """
+        if self.conversation_id is None:
+            return self._saved_marks  # not yet confirmed by the server: keep what was kept
+        return {
+            "conversation_id": self.conversation_id,
+            "seen_upto": self.seen_upto,
+            "read_upto": self.read_upto,
+        }
+
+    def restore_marks(self, saved: object) -> None:
+        """Take the marks kept by `marks()`; used once the server confirms the same chat."""
+        self._saved_marks = saved if isinstance(saved, dict) else None
+
+    def _adopt_saved_marks(self) -> None:
+        saved, self._saved_marks = self._saved_marks, None
+        if saved is None or saved.get("conversation_id") != self.conversation_id:
+            return
+        for name in ("seen_upto", "read_upto"):
+            value = _seq(saved.get(name))
+            if value is not None:
+                setattr(self, name, max(getattr(self, name), value))
+
     def pending(self) -> list[ChatLine]:
         return [
             ln
@@ -229,6 +261,8 @@ class Conversation:
         raw = frame.get("state")
         state: dict[str, Any] = raw if isinstance(raw, dict) else {}
         phase = state.get("phase")
+        if phase != "conversation":
+            self._saved_marks = None  # the kept chat is over: its marks mean nothing now
         if phase == "conversation" and state.get("conversation_id"):
             self.conversation_id = str(state["conversation_id"])
             c = state.get("counsellor")
@@ -236,6 +270,7 @@ class Conversation:
                 self.counsellor = Counsellor(str(c.get("display_name", "")), _text(c.get("kind")))
             self.counsellor_present = bool(state.get("counsellor_present", True))
             self.phase = Phase.MATCHED
+            self._adopt_saved_marks()
         elif phase == "queued":
             if self.phase != Phase.REQUESTING:
                 self.phase = Phase.QUEUED
@@ -468,7 +503,8 @@ class Conversation:
             self._by_client[line.client_id] = line
         if sender == "counsellor":
             self.counsellor_typing = False
-            self.unseen += 1
+            if line.seq is None or line.seq > self.seen_upto:
+                self.unseen += 1
         return True
 
 

@@ -499,3 +499,59 @@ def test_unreachable_server_is_said_plainly(home: Path) -> None:
         assert game.top.name == "story"
     finally:
         game.shutdown()
+
+
+def test_restart_keeps_read_marks_and_the_new_message_button_works(
+    home: Path, server: FakeServer
+) -> None:
+    """After a restart only unread messages count, "read" stays read, and C or Tab+Enter open it."""
+    first = make_app(server.url, home)
+    opt_in(first)
+    until(first, lambda: first.conversation.phase == Phase.QUEUED)
+    server.match()
+    until(first, lambda: first.top.name == "chat")
+    server.say("Hello, I'm Alex.")
+    until(first, lambda: len(first.conversation.lines) == 1)
+    frames(first, 3)  # the chat is on screen: the message is seen
+    assert first.conversation.unseen == 0
+    type_text(first, "hi")
+    key(first, pygame.K_RETURN)
+    until(first, lambda: first.conversation.lines[-1].seq == 2)
+    server.read(2)
+    until(first, lambda: first.conversation.read_upto == 2)
+    frames(first, 2)
+    first.shutdown()
+    server.say("Take your time.", deliver=False)  # arrives while the game is closed
+    second = make_app(server.url, home)
+    try:
+        conv = second.conversation
+        until(second, lambda: len(conv.lines) == 3 and not conv.replaying)
+        assert conv.unseen == 1
+        assert second.top.name == "disclosure"
+        assert second._status_label() == "1 new message (C)"
+        from game.scenes.chat import ChatScene
+
+        mine = next(ln for ln in conv.lines if ln.sender == "player")
+        assert second.tr("chat.read") in ChatScene(second)._meta(mine)
+        key(second, pygame.K_c)
+        assert second.top.name == "chat"
+        frames(second, 2)
+        assert conv.unseen == 0
+        key(second, pygame.K_ESCAPE)
+        frames(second, 40)
+        if second.top.name != "disclosure":
+            second.open_about()
+            frames(second, 2)
+        server.say("One more thing.")
+        until(second, lambda: conv.unseen == 1)
+        for _ in range(12):  # Tab walks the page, then reaches the top bar's button
+            if second.status_focused:
+                break
+            key(second, pygame.K_TAB)
+        assert second.status_focused
+        assert second.theme.last_ring is not None
+        assert second.theme.last_ring.rect == second._status_button.rect
+        key(second, pygame.K_RETURN)
+        assert second.top.name == "chat"
+    finally:
+        second.shutdown()
