@@ -4,7 +4,8 @@ The frame loop never waits on the network. It calls `send(frame)`, `connect()`,
 `fetch_content()` or `fetch_organisation()`, which only enqueue work for the thread, and once
 per frame `poll()`, which drains what arrived. Server frames come back unchanged (dicts with a
 "type"); the client adds its own events with types starting "net." (state changes, HTTP
-results, errors). The WebSocket reconnects with exponential backoff; after each `welcome` the
+results, errors). The WebSocket reconnects by game.reconnect's plan (capped, jittered backoff,
+cut short by a healthy `/healthz`); after each `welcome` the
 frames queued while offline are flushed, and the caller resumes the conversation from its last
 seen seq (see game.conversation).
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
-import random
 import threading
 import uuid
 from enum import StrEnum
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from game.paths import atomic_write
+from game.reconnect import ReconnectPlan
 
 if TYPE_CHECKING:
     import aiohttp
@@ -32,8 +33,7 @@ else:
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 16 * 1024
-BACKOFF_START = 0.25
-BACKOFF_MAX = 15.0
+PROBE_TIMEOUT = 1.0  # a /healthz that takes longer counts as not healthy yet
 MAX_BUFFERED = 200
 HTTP_TIMEOUT_SECONDS = 20
 # close codes after which reconnecting would not help (see docs/PROTOCOL.md)
@@ -385,7 +385,7 @@ class NetClient:
         return url + "/ws/player"
 
     async def _socket_loop(self) -> None:
-        backoff = BACKOFF_START
+        plan = ReconnectPlan()
         first = True
         while self._want_socket:
             self._set_state(NetState.CONNECTING if first else NetState.RECONNECTING)
@@ -418,15 +418,39 @@ class NetClient:
             if not self._want_socket:
                 break
             self._set_state(NetState.RECONNECTING)
-            self._wake.clear()
-            delay = backoff * (0.75 + random.random() / 2)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
-            backoff = BACKOFF_START if self._welcomed else min(BACKOFF_MAX, backoff * 2)
+            if self._welcomed:
+                plan.connected()  # it was up: the next loss starts from the short delays
             self._welcomed = False
+            await self._wait_to_retry(plan)
         self._set_state(NetState.IDLE)
+
+    async def _wait_to_retry(self, plan: ReconnectPlan) -> None:
+        """Wait until the plan says to try again, probing /healthz meanwhile (game.reconnect)."""
+        loop = asyncio.get_running_loop()
+        self._wake.clear()
+        plan.failed(loop.time())
+        while self._want_socket:
+            kind, at = plan.next_event()
+            left = at - loop.time()
+            if left > 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=left)
+                    return  # connect() or a frame to send: try now
+                except TimeoutError:
+                    pass
+            if kind == "connect":
+                return
+            plan.probed(loop.time(), await self._healthy())
+
+    async def _healthy(self) -> bool:
+        """True if `GET /healthz` answers 200 (the server is up and can store messages)."""
+        try:
+            async with self._http.get(
+                f"{self.server_url}/healthz", timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT)
+            ) as resp:
+                return resp.status == 200
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return False
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for msg in ws:
