@@ -49,7 +49,7 @@ class ReconnectPlan:
 
     def delay(self) -> float:
         """The backoff before the next attempt after `failures` failed ones (jittered)."""
-        base = min(self.cap, self.start * 2 ** max(0, self.failures - 1))
+        base = min(self.cap, self.start * 2.0 ** min(30, max(0, self.failures - 1)))
         return base * (0.5 + self._rng() / 2)
 
     def _probe_interval(self) -> float:
