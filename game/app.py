@@ -38,6 +38,7 @@ log = logging.getLogger("crossroads.game")
 SIZE = (1280, 720)
 DOUBLE_ESCAPE_SECONDS = 0.6
 FPS = 60
+WINDOW_CLASS = "notes"
 # the booking reminder is longer than other notices and easy to miss: it stays long enough to
 # read at a slow pace, then goes like every notice (it never blocks or asks for an answer)
 REMINDER_NOTICE_SECONDS = 12.0
@@ -56,6 +57,11 @@ class GameApp:
         voice: Voice | None = None,
         start_scene: bool = True,
     ) -> None:
+        # a neutral window class from the start: X11 and Wayland set it when the window is
+        # created and a taskbar may show it, so it cannot wait for the quick exit (and it is
+        # overwritten: importing pygame puts the program's name there)
+        os.environ["SDL_VIDEO_X11_WMCLASS"] = WINDOW_CLASS
+        os.environ["SDL_VIDEO_WAYLAND_WMCLASS"] = WINDOW_CLASS
         pygame.init()
         self.size = SIZE
         self.screen = pygame.display.set_mode(SIZE)
@@ -102,6 +108,7 @@ class GameApp:
         self._stack_at_escape: list[Scene] = []
         self.quick_exited = False
         self._saved_stack: list[Scene] = []
+        self._chat_was_open = False
         self.notice: str | None = None
         self.notice_until = 0.0
         # clock time a booking reminder arrived while the neutral screen was up, to say it on return
@@ -301,6 +308,7 @@ class GameApp:
         self.conversation.clear_screen_text()
         stack = restore if restore else self.scenes
         self._saved_stack = [s for s in stack if not s.sensitive]
+        self._chat_was_open = any(s.name == "chat" for s in stack)
         for scene in set(self.scenes) | set(stack):
             scene.on_leave()
         self.scenes = []
@@ -308,14 +316,15 @@ class GameApp:
         self.theme = Theme(self.settings)
         self.theme_version += 1
         self.notice = None
-        pygame.display.set_caption(self.tr("neutral.window_title"))
+        title = self.tr("neutral.window_title")
+        pygame.display.set_caption(title, title)
         self.push(NeutralScene(self))
         self._draw()
 
     def leave_neutral(self) -> None:
         self.quick_exited = False
         self._reminder_held_at, held_at = None, self._reminder_held_at
-        pygame.display.set_caption("Crossroads")
+        pygame.display.set_caption("Crossroads", "Crossroads")
         self.scenes = []
         if self._saved_stack:
             for scene in self._saved_stack:
@@ -327,6 +336,8 @@ class GameApp:
             from game.scenes.disclosure import DisclosureScene
 
             self.push(DisclosureScene(self, first_run=True))
+        if self.conversation.reload() and self._chat_was_open:
+            self.open_conversation()  # back where the player was, with what arrived meanwhile
         if held_at is not None:
             self._show_booking_reminder(held_at)
 

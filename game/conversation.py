@@ -88,6 +88,7 @@ class Conversation:
     _seqs: set[int] = field(default_factory=set)
     _by_client: dict[str, ChatLine] = field(default_factory=dict)
     _saved_marks: dict[str, Any] | None = None
+    hidden: bool = False  # the quick-exit cover is up: no chat text is kept
 
     # -- actions ---------------------------------------------------------------------------
     @property
@@ -213,11 +214,37 @@ class Conversation:
         self.reset()
 
     def clear_screen_text(self) -> None:
-        """Quick exit: drop chat text from memory so no screen can show it again."""
+        """Quick exit: drop chat text from memory so no screen can show it again.
+
+        Until `reload()`, messages that arrive are counted (seq and unread) but their text is
+        not kept either; the server still has everything.
+        """
         for line in self.lines:
             line.text = ""
         self.lines.clear()
         self._by_client.clear()
+        self.hidden = True
+
+    def reload(self) -> bool:
+        """Back from the quick exit: fetch the whole chat again from the server.
+
+        Returns True if there is a conversation to reload. The lines (and what arrived while
+        the cover page was up) come back as a replay on a fresh connection, counted as new
+        only past what the player had seen; a system line says why the chat was reloaded.
+        """
+        self.hidden = False
+        if self.conversation_id is None or self.phase not in (Phase.MATCHED, Phase.ENDED):
+            return False
+        self.lines.clear()
+        self._seqs.clear()
+        self._by_client.clear()
+        self.last_seq = 0
+        self.unseen = 0
+        self.lines.append(ChatLine("system", "@reloaded"))
+        if self.phase == Phase.MATCHED and self.net is not None:
+            self.replaying = True
+            self.net.reopen()  # a fresh socket: the server replays from seq 0 on it
+        return True
 
     def marks(self) -> dict[str, Any] | None:
         """What a restart must not forget about the live chat: ids and seq numbers, no text.
@@ -481,6 +508,12 @@ class Conversation:
             line.at = frame.get("at") or line.at
             return False
         sender = str(frame.get("sender") or "counsellor")
+        if self.hidden:  # behind the cover: count it, keep no text (reload() fetches it)
+            if isinstance(seq, int):
+                self._seen(seq)
+            if sender == "counsellor" and (seq is None or seq > self.seen_upto):
+                self.unseen += 1
+            return True
         line = ChatLine(
             sender,
             str(frame.get("text") or ""),

@@ -70,6 +70,8 @@ class TokenStore:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._mem: dict[str, dict[str, Any]] = {}
+        # the network thread (tokens) and the frame loop (read marks) both write the file
+        self._write_lock = threading.Lock()
 
     def _load(self) -> dict[str, dict[str, Any]]:
         if self.path is None:
@@ -85,6 +87,10 @@ class TokenStore:
         return dict(entry) if isinstance(entry, dict) else {}
 
     def put(self, server: str, **values: Any) -> None:
+        with self._write_lock:
+            self._put(server, values)
+
+    def _put(self, server: str, values: dict[str, Any]) -> None:
         data = self._load()
         found = data.get(server)
         entry: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
@@ -96,6 +102,10 @@ class TokenStore:
             atomic_write(self.path, json.dumps(data, indent=2).encode("utf-8"))
 
     def forget(self, server: str) -> None:
+        with self._write_lock:
+            self._forget(server)
+
+    def _forget(self, server: str) -> None:
         data = self._load()
         data.pop(server, None)
         if self.path is None:
@@ -169,6 +179,11 @@ class NetClient:
     def connect(self) -> None:
         """Open the player WebSocket (creating an anonymous session first if needed)."""
         self._command("connect", None)
+
+    def reopen(self) -> None:
+        """Close the socket and open a fresh one at once (keeping queued frames): on a new
+        connection the server replays a resumed chat in full."""
+        self._command("reopen", None)
 
     def disconnect(self) -> None:
         """Close the socket on purpose; no reconnect follows."""
@@ -283,6 +298,7 @@ class NetClient:
         self._wake = asyncio.Event()
         self._welcomed = False
         self._auth_retried = False
+        self._reopen_now = False
         # no total timeout on the session: a chat socket lives for hours; HTTP calls get one
         timeout = aiohttp.ClientTimeout(total=None, connect=5)
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -323,6 +339,15 @@ class NetClient:
         elif name == "connect":
             self._want_socket = True
             if self._ws_task is None or self._ws_task.done():
+                self._ws_task = asyncio.create_task(self._socket_loop())
+            else:
+                self._wake.set()
+        elif name == "reopen":
+            self._want_socket = True
+            if self._ws is not None and not self._ws.closed:
+                self._reopen_now = True
+                await self._ws.close()
+            elif self._ws_task is None or self._ws_task.done():
                 self._ws_task = asyncio.create_task(self._socket_loop())
             else:
                 self._wake.set()
@@ -417,6 +442,10 @@ class NetClient:
             first = False
             if not self._want_socket:
                 break
+            if self._reopen_now:
+                self._reopen_now = False
+                self._welcomed = False
+                continue
             self._set_state(NetState.RECONNECTING)
             if self._welcomed:
                 plan.connected()  # it was up: the next loss starts from the short delays
@@ -485,6 +514,8 @@ class NetClient:
             elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
                 break
         code = ws.close_code
+        if self._reopen_now:
+            return  # we closed it to open a fresh one (reopen)
         if code == 4001 and not self._auth_retried:
             # the server does not know our token (e.g. its database was reset): open a new
             # anonymous session once and try again; the buffered frames are kept

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pygame
@@ -10,6 +15,7 @@ import pytest
 
 from game.app import GameApp
 from tests.game.driver import (
+    STORY_MIN,
     finish_text,
     focused_ident,
     frames,
@@ -475,3 +481,69 @@ def test_scene_change_fades_unless_motion_is_reduced(game: GameApp) -> None:
     game.settings.reduced_motion = True
     game.apply_settings()
     assert shown_after_change() == new_px
+
+
+def test_cover_notes_page_accepts_typing(game: GameApp) -> None:
+    """The quick-exit cover behaves like a notes page: typing, new lines and Backspace work."""
+    start_story(game)
+    key(game, pygame.K_ESCAPE)
+    key(game, pygame.K_ESCAPE)
+    cover = game.top
+    assert cover.name == "neutral"
+    type_text(game, "milk, ")
+    type_text(game, "bread")
+    key(game, pygame.K_RETURN)
+    type_text(game, "tea")
+    key(game, pygame.K_BACKSPACE)
+    key(game, pygame.K_t, unicode="t")  # the game's "Talk" hotkey: here it only types
+    type_text(game, "t")
+    assert cover.notes.text == "milk, bread\ntet"
+    assert game.scene_names() == ["neutral"]
+    before = pygame.image.tobytes(game.screen, "RGB")
+    type_text(game, "!")
+    assert pygame.image.tobytes(game.screen, "RGB") != before  # what is typed is drawn
+    key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
+    assert game.top.name == "story"
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (install-system-deps.sh)")
+def test_window_class_and_title_are_neutral_in_a_real_x_window(tmp_path: Path) -> None:
+    """In a real X window the class never names the game, and after quick exit the title is
+    "Notes" too, so a taskbar or window list shows nothing telling."""
+    display = f":{90 + os.getpid() % 100}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+    try:
+        time.sleep(0.5)
+        snippet = (
+            "import os, subprocess, sys\n"
+            "from pathlib import Path\n"
+            "import pygame\n"
+            "from game.app import GameApp\n"
+            f"home, story = Path({str(tmp_path)!r}), Path({str(STORY_MIN)!r})\n"
+            "app = GameApp(None, home=home, story_path=story)\n"
+            "app.step([], 1 / 60)\n"
+            "wid = str(pygame.display.get_wm_info()['window'])\n"
+            "def props():\n"
+            "    names = ['WM_CLASS', 'WM_NAME', '_NET_WM_NAME']\n"
+            "    return subprocess.run(['xprop', '-id', wid, *names],"
+            " capture_output=True, text=True).stdout\n"
+            "print('BEFORE', props())\n"
+            "app.quick_exit()\n"
+            "app.step([], 1 / 60)\n"
+            "print('AFTER', props())\n"
+        )
+        env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+        env.pop("SDL_VIDEO_X11_WMCLASS", None)
+        out = subprocess.run(
+            [sys.executable, "-c", snippet], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0, out.stderr
+        before, after = out.stdout.split("AFTER")
+        assert 'WM_CLASS(STRING) = "notes", "notes"' in before
+        assert "crossroads" not in after.lower()
+        assert (
+            'WM_NAME(STRING) = "Notes"' in after or '_NET_WM_NAME(UTF8_STRING) = "Notes"' in after
+        )
+    finally:
+        xvfb.terminate()
+        xvfb.wait(5)

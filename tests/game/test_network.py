@@ -220,8 +220,23 @@ def test_quick_exit_clears_chat_text(online_game: GameApp, server: FakeServer) -
     key(game, pygame.K_ESCAPE)
     assert game.scene_names() == ["neutral"]
     assert game.conversation.lines == []
+    assert "something private" not in repr(game.conversation)
+    server.say("sent just before you left")  # arrives while the cover page is up
+    until(game, lambda: game.conversation.unseen == 1)
+    assert game.conversation.lines == []  # counted, but no text kept behind the cover
     key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
-    assert "chat" not in game.scene_names()
+    # back in the chat, which is loaded again from the server and says so
+    assert game.top.name == "chat"
+    until(
+        game,
+        lambda: (
+            [ln.text for ln in game.conversation.lines if ln.sender == "counsellor"]
+            == ["something private", "sent just before you left"]
+        ),
+    )
+    assert game.conversation.lines[-1].text == "@reloaded"
+    frames(game, 3)
+    assert game.conversation.unseen == 0  # the chat is on screen: seen now
 
 
 def test_closed_service_offers_booking_in_local_time(home: Path) -> None:
