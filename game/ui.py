@@ -544,6 +544,13 @@ class Panel:
                 return
             idx += 1 if delta > 0 else -1
 
+    def in_view(self, item: Item) -> bool:
+        """True if the whole item is inside the visible part of the panel."""
+        if id(item) not in self._absolute:
+            return False
+        r = self.abs_rect(item)
+        return r.top >= self.scroll and r.bottom <= self.scroll + self.view_height
+
     def ensure_visible(self, item: Item) -> None:
         if self._theme is None or id(item) not in self._absolute:
             return
