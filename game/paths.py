@@ -13,7 +13,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = ROOT / "assets"
 FONTS = ASSETS / "fonts"
-IMAGES = ASSETS / "images"
 I18N = ASSETS / "i18n"
 STORY = ASSETS / "story"
 

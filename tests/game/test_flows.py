@@ -464,8 +464,11 @@ def test_scene_change_fades_unless_motion_is_reduced(game: GameApp) -> None:
     """A new place cross-fades in; with 'reduce motion' it appears at once."""
     start_story(game)
     story = game.story_scene
-    new = story._background_name()
-    old = next(n for n in ("street", "room", "park", "night") if n != new)
+    from game.narrative.scenery import Setting
+
+    new = story._setting()
+    old = Setting("kitchen", "night", "clear")
+    assert old != new
     probe = (640, 200)
 
     def shown_after_change() -> tuple[int, ...]:
@@ -474,8 +477,8 @@ def test_scene_change_fades_unless_motion_is_reduced(game: GameApp) -> None:
         game.step([], 0.0)  # draw the first frame of the change
         return tuple(game.screen.get_at(probe))[:3]
 
-    old_px = tuple(game.art.background(old).get_at(probe))[:3]
-    new_px = tuple(game.art.background(new).get_at(probe))[:3]
+    old_px = tuple(game.art.scene(old).get_at(probe))[:3]
+    new_px = tuple(game.art.scene(new).get_at(probe))[:3]
     assert old_px != new_px
     assert shown_after_change() == old_px  # the fade starts from the old place
     game.settings.reduced_motion = True
@@ -547,3 +550,27 @@ def test_window_class_and_title_are_neutral_in_a_real_x_window(tmp_path: Path) -
     finally:
         xvfb.terminate()
         xvfb.wait(5)
+
+
+def test_scenes_and_portraits_follow_the_story_data(home: Path) -> None:
+    """The 1 am kitchen is drawn as the kitchen at night, and Jo's portrait is Jo's sheet."""
+    from game.narrative.scenery import Setting
+    from game.paths import STORY
+
+    game = make_app(None, home, story_path=STORY)
+    try:
+        game.start_story(None)
+        story = game.story_scene
+        story.engine = type(story.engine)(game.bundle, "en", start="jo_kitchen")
+        story.refresh()
+        frames(game, 2)
+        assert story._setting() == Setting("kitchen", "night", "clear")
+        assert story._bg_name == Setting("kitchen", "night", "clear")
+        story.engine = type(story.engine)(game.bundle, "en", start="jo_friends")
+        story.refresh()
+        frames(game, 2)
+        assert story._speaker_id() == "jo"
+        assert story._look("jo").clothes == "scrubs"
+        assert story._look("vex").figure == "fox"
+    finally:
+        game.shutdown()
