@@ -17,6 +17,7 @@ from game.art import FALLBACK_LOOK, FALLBACK_SETTING
 from game.exceptions import SaveError
 from game.narrative.scenery import Look, Setting
 from game.scenes.base import Scene
+from game.text import summary
 from game.ui import Button, Item, Panel, Row, Text
 from game.ui import _resolve as resolve_text
 
@@ -110,7 +111,7 @@ class StoryScene(Scene):
             engine_data=engine.to_save(),
             bundle_hash=self.app.bundle.sha256,
             locale=engine.locale,
-            label=label[:80],
+            label=summary(label, 80),
             backlog=self.backlog,
         )
 
@@ -177,15 +178,22 @@ class StoryScene(Scene):
         self.autosave()
 
     def go_back(self) -> None:
-        if self.engine.can_back():
-            self.engine.back()
-            if len(self.backlog) > 1:
-                self.backlog.pop()
-                self.backlog[-1][2] = ""
-            self.reveal = 1e9  # a page you have seen is shown whole
-            self.warning_ack = self._key()
-            self.refresh()
-            self.autosave()
+        if not self.engine.can_back():
+            # say why nothing happened: at the start, or after a choice about talking to
+            # someone, which stays made (the engine never undoes a consent point)
+            at_consent = self.engine.back_blocked_by_consent()
+            self.app.show_notice(
+                self.tr("story.back_consent" if at_consent else "story.back_start")
+            )
+            return
+        self.engine.back()
+        if len(self.backlog) > 1:
+            self.backlog.pop()
+            self.backlog[-1][2] = ""
+        self.reveal = 1e9  # a page you have seen is shown whole
+        self.warning_ack = self._key()
+        self.refresh()
+        self.autosave()
 
     def restart(self) -> None:
         self.app.saves.delete("auto")

@@ -574,3 +574,39 @@ def test_scenes_and_portraits_follow_the_story_data(home: Path) -> None:
         assert story._look("vex").figure == "fox"
     finally:
         game.shutdown()
+
+
+def test_back_at_a_consent_point_says_why_nothing_happened(game: GameApp) -> None:
+    """B at a consent point is refused with a plain reason, never silently ignored."""
+    play_to_help_point(game)
+    press(game, "not_now")
+    story = game.story_scene
+    assert story.engine.node.is_consent_point
+    key(game, pygame.K_b)
+    assert story.engine.node.id == "talk"
+    assert game.notice == game.tr("story.back_consent")
+    game.notice = None
+    fresh = make_app(None, game.home / "fresh")
+    try:
+        start_story(fresh)
+        key(fresh, pygame.K_b)  # at the very start there is nothing to undo
+        assert fresh.notice == fresh.tr("story.back_start")
+    finally:
+        fresh.shutdown()
+
+
+def test_small_texts_read_right(home: Path) -> None:
+    """The age line says "from 14" once, and the autosave label ends on a whole word."""
+    from game.paths import STORY
+
+    game = make_app(None, home, story_path=STORY)
+    try:
+        texts = " ".join(game.top.panels()[0].texts())
+        assert texts.count("14") == 1
+        start_story(game)
+        game.story_scene.autosave()
+        label = game.saves.info("auto").label
+        assert label.endswith("…") and len(label) <= 80
+        assert label[:-1].rstrip() in game.story_scene.node_text().replace("\n", " ")
+    finally:
+        game.shutdown()
