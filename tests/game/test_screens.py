@@ -184,3 +184,31 @@ def test_please_choose_keeps_next_on_screen(locale: str, scale: int, tmp_path: P
     assert app.top.panels()[0].focused.ident == "next"
     assert ring_problems(app, screen) == []
     assert text_outside_its_box(app, screen) == []
+
+
+def test_every_control_shows_a_visible_ring_when_tabbed_to(staged: Any) -> None:
+    """Tab through every control of every scene: each ring is whole, on screen and 3:1."""
+    app = staged
+    problems: dict[str, list[str]] = {}
+    for name in staged_scenes(app):
+        if name in NO_FOCUS:
+            continue
+        app.refresh_all()
+        app.step([], 1 / 60)
+        count = sum(len(p.focusables) for p in app.top.panels()) + 2
+        seen: set[tuple[int, int, int, int]] = set()
+        for _ in range(count):
+            app.step(
+                [pygame.event.Event(pygame.KEYDOWN, key=pygame.K_TAB, mod=0, unicode="")], 1 / 60
+            )
+            screen = draw_frame(app)
+            ring = app.theme.last_ring
+            if ring is None:
+                continue  # the chat's text box has focus: it shows its own border
+            seen.add(tuple(ring.rect))
+            found = ring_problems(app, screen)
+            if found:
+                problems.setdefault(name, []).extend(f"{tuple(ring.rect)}: {p}" for p in found)
+        if not seen:
+            problems.setdefault(name, []).append("Tab never showed a focus ring")
+    assert problems == {}
