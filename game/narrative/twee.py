@@ -85,6 +85,7 @@ class _Ctx:
     link: _Link | None = None  # inside a link macro: effects and jumps belong to that choice
     inside: str = ""  # inside a macro that is not translated (its source, for reports)
     silent: bool = False  # inside <<silently>>: text is not shown
+    env: tuple[tuple[str, object], ...] = ()  # loop variables of an unrolled <<for>>
 
 
 @dataclass
@@ -94,6 +95,7 @@ class _Out:
     links: list[_Link] = field(default_factory=list)
     effects: list[str] = field(default_factory=list)
     text: list[str] = field(default_factory=list)
+    temps: dict[str, object] = field(default_factory=dict)  # SugarCube `_x` set to a literal
 
 
 @dataclass
@@ -200,6 +202,13 @@ _SC_LINK_MACROS = frozenset({"link", "button"})
 _WIDGET_DEF = re.compile(
     r"<<widget\s+[\"'](?P<name>[\w-]+)[\"'][^>]*>>(?P<body>.*?)<</widget>>", re.DOTALL
 )
+_TEMP_REF = re.compile(
+    r"(?P<name>_[A-Za-z]\w*)(?P<path>(?:\.\w+|\[\s*(?:\d+|\"[^\"]*\"|'[^']*')\s*\])*)"
+)
+_TEMP_PART = re.compile(r"\.(?P<attr>\w+)|\[\s*(?:(?P<index>\d+)|[\"'](?P<key>[^\"']*)[\"'])\s*\]")
+_FOR_RANGE = re.compile(
+    r"(?:(?P<index>_\w+)\s*,\s*)?(?P<item>_\w+)\s+range\s+(?P<expr>.+)", re.DOTALL
+)
 _ARGS_RE = re.compile(r"[_$]args\[(\d+)\]")
 _H_ASSIGN = re.compile(r"(?P<var>[$_][A-Za-z_]\w*)\s+to\s+(?P<value>.+)", re.DOTALL)
 _H_PUT = re.compile(r"(?P<value>.+?)\s+into\s+(?P<var>[$_][A-Za-z_]\w*)", re.DOTALL)
@@ -277,6 +286,27 @@ def _var_name(var: str) -> str:
     if not NAME_RE.match(name):
         name = slug(name, "v")
     return f"{name}_var" if name in RESERVED_WORDS else name
+
+
+def js_literal(source: str) -> object:
+    """A JavaScript literal of strings, numbers, booleans, lists and objects, or None.
+
+    Enough for the lists of choices stories build (`[{ text: "Go", to: "Park" }, ...]`):
+    bare keys and single quotes are allowed, code is not (anything else gives None).
+    """
+    text = source.strip()
+    if not text or re.search(r"[()=;]|=>|\bfunction\b", _STRINGS.sub('""', text)):
+        return None
+    text = _STRINGS.sub(lambda m: json.dumps(m.group(0)[1:-1]), text)
+    text = re.sub(r"(?<=[{,])\s*([A-Za-z_]\w*)\s*:", r'"\1":', text)
+    text = re.sub(r",\s*([}\]])", r"\1", text)
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+_STRINGS = re.compile(r"\"(?:[^\"\\]|\\.)*\"|'(?:[^'\\]|\\.)*'")
 
 
 def _short(source: str, limit: int = 60) -> str:
@@ -642,6 +672,19 @@ class _Converter:
             return
         for var, value in parts:
             if var.startswith("_"):
+                data = js_literal(value)
+                if data is not None and not (ctx.conds or ctx.inside or ctx.link):
+                    # a list of choices (or a name) a widget or <<for>> builds links from: kept
+                    # for this passage only, never a story variable
+                    out.temps[var] = data
+                    self.note(
+                        p,
+                        node.line,
+                        f"temporary {var} kept while converting this passage "
+                        "(links built from it become choices; it is not a story variable)",
+                        True,
+                    )
+                    continue
                 self.note(
                     p,
                     node.line,
@@ -787,6 +830,8 @@ class _Converter:
                 self._link_macro(p, node, ctx, out, depth)
             elif name in self.widgets and not node.harlowe and depth < 8:
                 self._widget(p, node, ctx, out, depth)
+            elif name == "for" and not node.harlowe:
+                self._for(p, node, ctx, out, depth)
             elif name in ("namedhook",):
                 self.note(p, node.line, f"hook name {node.text!r} removed (its text kept)", True)
                 self._walk(p, node.body, ctx, out, depth)
@@ -842,7 +887,8 @@ class _Converter:
             text, target = _split_link(m.group("inner"))
         else:
             parts = split_args(args)
-            vals = [string_literal(a) for a in parts]
+            found = [self._value(a, ctx, out) for a in parts]
+            vals: list[str | None] = [v if isinstance(v, str) else None for v in found]
             if not vals or any(v is None for v in vals[:2]):
                 self.note(
                     p,
@@ -858,7 +904,57 @@ class _Converter:
         assert text is not None
         link = _Link(text, target or "", node.line)
         self._walk(p, node.body, replace(ctx, link=link), out, depth)
-        self._finish_link(p, link, ctx, out, _short(node.text))
+        self._finish_link(
+            p, link, ctx, out, f"<<link {link.text!r}>>" if ctx.env else _short(node.text)
+        )
+
+    def _value(self, arg: str, ctx: _Ctx, out: _Out) -> object:
+        """A macro argument's value: a string, or `_x`, `_x.key`, `_x[0]`, `_x["key"]` of a
+        temporary or loop variable known here; None when it cannot be known without running."""
+        lit = string_literal(arg)
+        if lit is not None:
+            return lit
+        m = _TEMP_REF.fullmatch(arg.strip())
+        if m is None:
+            return None
+        env = {**out.temps, **dict(ctx.env)}
+        value: object = env.get(m.group("name"))
+        for part in _TEMP_PART.finditer(m.group("path") or ""):
+            key: object = part.group("attr") or part.group("key")
+            if part.group("index") is not None:
+                key = int(part.group("index"))
+            if isinstance(value, dict) and isinstance(key, str):
+                value = value.get(key)
+            elif isinstance(value, list) and isinstance(key, int) and 0 <= key < len(value):
+                value = value[key]
+            else:
+                return None
+        return value
+
+    def _for(self, p: _Passage, node: MNode, ctx: _Ctx, out: _Out, depth: int) -> None:
+        """`<<for _c range _list>>...<</for>>` over a list known here: its body once per item."""
+        m = _FOR_RANGE.fullmatch(node.args.strip())
+        items = None
+        if m is not None:
+            items = self._value(m.group("expr"), ctx, out)
+            if items is None:
+                items = js_literal(m.group("expr"))
+        if m is None or not isinstance(items, list) or len(items) > 50 or depth >= 8:
+            self.note(
+                p,
+                node.line,
+                f"SugarCube macro {_short(node.text)!r} not converted; "
+                "its text and links are kept, unconditionally",
+            )
+            self._walk(p, node.body, replace(ctx, inside=repr(_short(node.text))), out, depth)
+            return
+        self.note(p, node.line, f"{_short(node.text)!r} unrolled over {len(items)} items", True)
+        for i, item in enumerate(items):
+            env = dict(ctx.env)
+            env[m.group("item")] = item
+            if m.group("index"):
+                env[m.group("index")] = i
+            self._walk(p, node.body, replace(ctx, env=tuple(env.items())), out, depth + 1)
 
     def _widget(self, p: _Passage, node: MNode, ctx: _Ctx, out: _Out, depth: int) -> None:
         """A call of a SugarCube widget: its body with the call's arguments put in."""

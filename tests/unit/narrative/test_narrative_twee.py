@@ -319,18 +319,22 @@ def test_no_code_or_stray_markup_reaches_player_text(name: str, tmp_path: Path) 
 
 
 def test_sugarcube_multiline_set_and_widget_choices(tmp_path: Path) -> None:
-    """A multi-line <<set _x = [...]>> is reported, not printed; widget links become choices."""
+    """A multi-line <<set _x = [...]>> is never printed; links a widget builds become choices."""
     out, notes = _import("sugarcube_meaning.twee", tmp_path)
     story = load_story(out)
     chat = story.nodes["chat"]
     assert [(c.text, c.target) for c in chat.choices] == [
         ("chat.scroll_on", "scroll"),
+        ("chat.mute_it", "mute"),
         ("chat.mute_the_chat", "mute"),
+        ("chat.read_the_rules", "rules"),
     ]
     assert story.content.text("chat.text") == "The group chat is loud tonight."
     joined = "\n".join(notes)
-    assert "line 18, passage 'Chat': NOT converted: temporary variable in '<<set _choices" in joined
+    assert "line 19, passage 'Chat': converted: temporary _choices kept" in joined
+    assert "'<<for _c range _choices>>' unrolled over 2 items" in joined
     assert "printed variable" not in joined
+    assert "_choices" not in story.content.variables
     scroll = story.nodes["scroll"]
     assert scroll.on_enter == ("anger += 1",)
     shot = next(c for c in scroll.choices if c.id == "screenshot_it")
@@ -357,3 +361,21 @@ def test_effect_inside_a_condition_is_not_made_unconditional() -> None:
         result = import_twee_text(f":: Start\n{body}\n[[End]]\n\n:: End\nBye.\n")
         assert "on_enter" not in result.files["nodes.yaml"]
         assert any("happens only inside a conditional hook" in str(n) for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('[{ text: "Go", to: "Park" }, ]', [{"text": "Go", "to": "Park"}]),
+        ("['a', 'b']", ["a", "b"]),
+        ("{ n: 3, ok: true }", {"n": 3, "ok": True}),
+        ("[alert(1)]", None),
+        ("$x + 1", None),
+        ("{ f: () => 1 }", None),
+    ],
+)
+def test_javascript_literals_are_read_and_code_is_not(source: str, expected: object) -> None:
+    """Lists of choices written as JavaScript literals are read; anything with code is not."""
+    from game.narrative.twee import js_literal
+
+    assert js_literal(source) == expected
