@@ -240,10 +240,12 @@ class Conversation:
         self._by_client.clear()
         self.last_seq = 0
         self.unseen = 0
-        self.lines.append(ChatLine("system", "@reloaded"))
         if self.phase == Phase.MATCHED and self.net is not None:
+            self.lines.append(ChatLine("system", "@reloaded"))
             self.replaying = True
             self.net.reopen()  # a fresh socket: the server replays from seq 0 on it
+        else:  # an ended chat is not replayed: say so rather than show an empty page
+            self.lines.append(ChatLine("system", "@cleared"))
         return True
 
     def marks(self) -> dict[str, Any] | None:

@@ -27,7 +27,8 @@ def used_keys() -> set[str]:
     keys |= {f"prefs.h_{g}" for g in ("kind", "gender", "age_band", "language", "format")}
     keys |= {f"day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     keys |= {
-        f"chat.sys_{k}" for k in ("counsellor_lost", "counsellor_back", "referred", "reloaded")
+        f"chat.sys_{k}"
+        for k in ("counsellor_lost", "counsellor_back", "referred", "reloaded", "cleared")
     }
     assert AGE_BANDS  # shown as they are, no label needed
     return keys

@@ -570,3 +570,28 @@ def test_restart_keeps_read_marks_and_the_new_message_button_works(
         assert second.top.name == "chat"
     finally:
         second.shutdown()
+
+
+def test_reload_after_quick_exit_says_only_what_is_true() -> None:
+    """A live chat is fetched again on a fresh socket; an ended one says it is not shown again."""
+    from game.conversation import ChatLine, Conversation
+
+    class Net:
+        reopened = 0
+
+        def reopen(self) -> None:
+            self.reopened += 1
+
+    net = Net()
+    conv = Conversation(net)  # type: ignore[arg-type]
+    conv.phase, conv.conversation_id = Phase.MATCHED, "c1"
+    conv.lines.append(ChatLine("counsellor", "hi", seq=1))
+    conv.clear_screen_text()
+    assert conv.reload() and net.reopened == 1 and conv.replaying
+    assert [ln.text for ln in conv.lines] == ["@reloaded"]
+    conv.phase = Phase.ENDED
+    conv.clear_screen_text()
+    assert conv.reload() and net.reopened == 1
+    assert [ln.text for ln in conv.lines] == ["@cleared"]
+    conv.reset()
+    assert not conv.reload()  # nothing was open: nothing to say
