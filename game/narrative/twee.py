@@ -1101,7 +1101,8 @@ class _Converter:
                     p, link.line, f"link to {link.target!r}, which is not a passage: not converted"
                 )
                 continue
-            label = link.text or "Continue"
+            # a label is player text too: no printed variables or markup in it
+            label = " ".join(self._clean(p, link.line, link.text).split()) or "Continue"
             cid = slug(label, "c") if link.text else "next"
             base, n = cid, 2
             while cid in seen or cid in ("text", "speaker"):

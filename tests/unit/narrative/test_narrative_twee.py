@@ -379,3 +379,10 @@ def test_javascript_literals_are_read_and_code_is_not(source: str, expected: obj
     from game.narrative.twee import js_literal
 
     assert js_literal(source) == expected
+
+
+def test_link_labels_get_no_code_either() -> None:
+    """A printed variable or markup in a link's text is removed from the choice and reported."""
+    result = import_twee_text(":: Start\n[[Visit $name at ''home''->End]]\n\n:: End\nBye.\n")
+    assert 'text: "Visit at home"' in result.files["nodes.yaml"]
+    assert any("printed variable '$name'" in str(n) and n.line == 2 for n in result.notes)
