@@ -99,14 +99,18 @@ class PageScene(Scene, ABC):
 
     def build(self) -> None:
         old_scroll = self.panel.scroll
-        focused_ident = self.panel.focused.ident if self.panel.focused else None
+        focused = self.panel.focused
+        focused_ident = focused.ident if focused else None
+        # keep a focused control that was in view in view; one the player scrolled away from
+        # (mouse wheel) stays where the player put the page
+        was_in_view = focused is not None and self.panel.in_view(focused)
         self.panel = Panel(self.content_rect(), self.items())
         self.panel.layout(self.theme)
         self.panel.scroll = old_scroll
         self.panel.clamp_scroll()
         if focused_ident:
             # a rebuild (another language, an error above the control) keeps focus in view
-            self.panel.focus_by_ident(focused_ident, scroll=True)
+            self.panel.focus_by_ident(focused_ident, scroll=was_in_view)
         elif self.initial_focus and not self._initial_done:
             # the page opens at its top so the first thing read is the heading; a control
             # below the fold is not focused from the start (a ring nobody can see), Tab finds it

@@ -212,3 +212,18 @@ def test_every_control_shows_a_visible_ring_when_tabbed_to(staged: Any) -> None:
         if not seen:
             problems.setdefault(name, []).append("Tab never showed a focus ring")
     assert problems == {}
+
+
+def test_a_refresh_leaves_a_page_the_player_scrolled_where_it_was(tmp_path: Path) -> None:
+    """Keeping focus in view never undoes the player's own scrolling with the wheel."""
+    app = make_app(tmp_path, scale=200)
+    app.open_settings()
+    tab_to(app, "text_scale")
+    panel = app.top.panels()[0]
+    app.step([pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=-3, flipped=False)], 1 / 60)
+    app.step([pygame.event.Event(pygame.MOUSEWHEEL, x=0, y=-3, flipped=False)], 1 / 60)
+    scrolled = app.top.panels()[0].scroll
+    assert scrolled > 0 and not panel.in_view(panel.focused)
+    app.refresh_all()  # e.g. the network state changed
+    app.step([], 1 / 60)
+    assert app.top.panels()[0].scroll == scrolled
