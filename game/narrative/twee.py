@@ -75,6 +75,10 @@ class _Link:
     condition: str | None = None
     # effects found in a link macro's body, reported once it is known whether it is a choice
     pending: list[tuple[int, str, str, tuple[str, str]]] = field(default_factory=list)
+    # where a link macro leads, in order: (conditions inside the macro, passage)
+    jumps: list[tuple[tuple[str | None, ...], str]] = field(default_factory=list)
+    base: int = 0  # how many conditions were around the macro itself
+    base_inside: str = ""
 
 
 @dataclass(frozen=True)
@@ -709,6 +713,14 @@ class _Converter:
                 )
                 continue
             if ctx.link is not None:  # declared once the link turns out to be a choice
+                if len(ctx.conds) > ctx.link.base or ctx.inside != ctx.link.base_inside:
+                    self.note(
+                        p,
+                        node.line,
+                        f"{_short(node.text)!r} happens only under a condition inside a link; "
+                        "not converted (as the choice's effect it would happen always)",
+                    )
+                    continue
                 ctx.link.pending.append((node.line, _short(node.text), var, lit))
                 continue
             name = self._declare(p, node.line, var, lit[0])
@@ -719,23 +731,60 @@ class _Converter:
             self.note(p, node.line, f"{_short(node.text)!r} became on_enter effect {src!r}", True)
 
     def _finish_link(self, p: _Passage, link: _Link, ctx: _Ctx, out: _Out, source: str) -> None:
-        """A link macro whose body has been walked: a choice if it leads somewhere."""
-        if link.target:
-            link.condition = self._joined(list(ctx.conds))
-            out.links.append(link)
-            for ln, what, var, lit in link.pending:
-                name = self._declare(p, ln, var, lit[0])
-                if name is None:
-                    continue
-                src = self._effect_source(var, name, lit[1])
-                link.effects.append(src)
-                self.note(p, ln, f"{what!r} in {source!r} became `set: {src}` on that choice", True)
+        """A link macro whose body has been walked: one choice per place it can lead to.
+
+        Jumps run in order and the first that happens wins, as in Twine: a jump inside a
+        condition becomes a choice under that condition, each later one also under the
+        negation of the earlier ones, and an unconditional jump ends the list.
+        """
+        if not link.jumps:
+            self.note(
+                p,
+                link.line,
+                f"{source!r} leads to no passage (it changes the page in place); not converted",
+            )
+            self._drop_pending(p, link, source)
             return
-        self.note(
-            p,
-            link.line,
-            f"{source!r} leads to no passage (it changes the page in place); not converted",
-        )
+        if any(c is None for conds, _t in link.jumps for c in conds):
+            self.note(
+                p,
+                link.line,
+                f"where {source!r} leads depends on a condition that is not converted; "
+                "the choice is not converted",
+            )
+            self._drop_pending(p, link, source)
+            return
+        effects: list[str] = []
+        for ln, what, var, lit in link.pending:
+            name = self._declare(p, ln, var, lit[0])
+            if name is None:
+                continue
+            src = self._effect_source(var, name, lit[1])
+            effects.append(src)
+            self.note(p, ln, f"{what!r} in {source!r} became `set: {src}` on that choice", True)
+        earlier: list[str] = []
+        for conds, target in link.jumps:
+            own = self._joined(list(conds))
+            parts: list[str | None] = [*ctx.conds, *(f"not ({c})" for c in earlier)]
+            if own:
+                parts.append(own)
+            parts = list(dict.fromkeys(parts))  # an else branch already names the negation
+            choice = _Link(link.text, target, link.line, condition=self._joined(parts))
+            choice.effects = list(effects)
+            out.links.append(choice)
+            if not own:
+                break  # an unconditional jump: nothing after it can happen
+            earlier.append(own)
+        if len(link.jumps) > 1 or earlier:
+            self.note(
+                p,
+                link.line,
+                f"{source!r} leads to different passages under conditions: one choice per "
+                "case (check them)",
+                True,
+            )
+
+    def _drop_pending(self, p: _Passage, link: _Link, source: str) -> None:
         for ln, what, _var, _lit in link.pending:
             self.note(
                 p,
@@ -812,7 +861,10 @@ class _Converter:
                 if goto_to is None:
                     self.note(p, node.line, f"{node.text!r} names no passage; not converted")
                 elif ctx.link is not None:
-                    ctx.link.target = ctx.link.target or goto_to
+                    extra = ctx.conds[ctx.link.base :]
+                    if ctx.inside != ctx.link.base_inside:
+                        extra = (*extra, None)  # inside a macro we do not translate
+                    ctx.link.jumps.append((extra, goto_to))
                 else:
                     self._add_link(
                         p,
@@ -902,8 +954,10 @@ class _Converter:
             elif len(vals) > 1:
                 target = vals[1]
         assert text is not None
-        link = _Link(text, target or "", node.line)
+        link = _Link(text, "", node.line, base=len(ctx.conds), base_inside=ctx.inside)
         self._walk(p, node.body, replace(ctx, link=link), out, depth)
+        if target:  # <<link "text" "passage">>: the body runs, then the passage opens
+            link.jumps.append(((), target))
         self._finish_link(
             p, link, ctx, out, f"<<link {link.text!r}>>" if ctx.env else _short(node.text)
         )

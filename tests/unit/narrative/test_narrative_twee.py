@@ -386,3 +386,27 @@ def test_link_labels_get_no_code_either() -> None:
     result = import_twee_text(":: Start\n[[Visit $name at ''home''->End]]\n\n:: End\nBye.\n")
     assert 'text: "Visit at home"' in result.files["nodes.yaml"]
     assert any("printed variable '$name'" in str(n) and n.line == 2 for n in result.notes)
+
+
+def test_a_jump_under_a_condition_inside_a_link_keeps_its_condition() -> None:
+    """<<link>> with <<if>>/<<else>> jumps inside gives one choice per case, never the first."""
+    text = (
+        ':: StoryData\n{"format": "SugarCube", "start": "Start"}\n\n'
+        ":: Start\n<<set $brave to true>>Hi.\n"
+        '<<link "Knock">><<set $knocked to true>><<if $brave>><<goto "In">>'
+        '<<else>><<goto "Out">><</if>><</link>>\n'
+        '<<link "Wait">><<if $brave>><<set $waited to true>><</if>><<goto "Out">><</link>>\n\n'
+        ":: In\nInside.\n\n:: Out\nOutside.\n"
+    )
+    result = import_twee_text(text)
+    nodes = yaml.safe_load(result.files["nodes.yaml"])["nodes"]
+    start = next(n for n in nodes if n["id"] == "start")
+    got = [(c["text"], c["to"], c.get("if"), c.get("set")) for c in start["choices"]]
+    assert got == [
+        ("Knock", "in", "brave", ["knocked = true"]),
+        ("Knock", "out", "not (brave)", ["knocked = true"]),
+        ("Wait", "out", None, None),
+    ]
+    joined = "\n".join(str(n) for n in result.notes)
+    assert "leads to different passages under conditions: one choice per case" in joined
+    assert "'<<set $waited to true>>' happens only under a condition inside a link" in joined
