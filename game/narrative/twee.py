@@ -243,10 +243,6 @@ _VAR_PRINT = re.compile(r"(?<![\w$])[$_][A-Za-z_]\w*")
 _MARKUP = re.compile(r"''|(?<!:)//|~~|\^\^|\*\*")
 
 
-def _unquote(s: str) -> str:
-    return s[1:-1]
-
-
 def _split_link(inner: str) -> tuple[str, str]:
     if "->" in inner:
         i = inner.rfind("->")
