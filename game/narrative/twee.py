@@ -237,6 +237,8 @@ _COND_WORDS = {
     "lte": "<=",
 }
 _COND_OPS = {"===": "==", "!==": "!=", "&&": "and", "||": "or", "!": "not"}
+_H_LAYOUT_LINE = re.compile(r"^\s*(?:=+>|<=+|=+><=+|<=+>|=+\|+|\|+=+|={2,}|-{3,}|\*{3,})\s*$")
+_H_HEADING = re.compile(r"^\s*#{1,6}\s+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _HTML = re.compile(r"</?[a-zA-Z][^<>]*>")
 _VAR_PRINT = re.compile(r"(?<![\w$])[$_][A-Za-z_]\w*")
@@ -1066,6 +1068,14 @@ class _Converter:
         if _CONTROL.search(line):
             self.note(p, ln, "control characters removed from the text", True)
             line = _CONTROL.sub("", line)
+        if self.dialect != "sugarcube" and _H_LAYOUT_LINE.match(line):
+            # Harlowe layout marks on a line of their own: alignment (==> =><= <==),
+            # columns (|== ==|) and rules (---); the story format lays text out itself
+            self.note(p, ln, f"Harlowe layout markup {line.strip()!r} removed", True)
+            return ""
+        if self.dialect != "sugarcube" and _H_HEADING.match(line):
+            self.note(p, ln, "Harlowe heading mark '#' removed (text kept)", True)
+            line = _H_HEADING.sub("", line)
         for m in _HTML.finditer(line):
             self.note(p, ln, f"HTML {m.group(0)!r} removed (text kept)", True)
         line = _HTML.sub("", line)

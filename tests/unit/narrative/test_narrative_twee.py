@@ -410,3 +410,16 @@ def test_a_jump_under_a_condition_inside_a_link_keeps_its_condition() -> None:
     joined = "\n".join(str(n) for n in result.notes)
     assert "leads to different passages under conditions: one choice per case" in joined
     assert "'<<set $waited to true>>' happens only under a condition inside a link" in joined
+
+
+def test_harlowe_layout_lines_leave_no_stray_marks() -> None:
+    """Alignment, column and rule lines (==>, =><=, |==, ---) are removed and reported."""
+    body = "==>\nRight.\n=><=\nCentred.\n|==\nColumn.\n---\n# Title\n[[End]]"
+    result = import_twee_text(
+        f':: StoryData\n{{"format": "Harlowe"}}\n\n:: Start\n{body}\n\n:: End\nBye.\n'
+    )
+    start = yaml.safe_load(result.files["nodes.yaml"])["nodes"][0]
+    assert start["text"].split() == ["Right.", "Centred.", "Column.", "Title"]
+    joined = "\n".join(str(n) for n in result.notes)
+    for mark in ("'==>'", "'=><='", "'|=='", "'---'"):
+        assert f"Harlowe layout markup {mark} removed" in joined
