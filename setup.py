@@ -2,7 +2,7 @@
 
 The code packages are found as usual. The assets folder is mapped onto the package
 ``crossroads_assets`` (its files are package data, listed in pyproject.toml), so an installed
-Crossroads reads its story, fonts, images, sounds and translations through
+Crossroads reads its story, fonts, sounds and translations through
 ``importlib.resources`` without the repository.
 """
 

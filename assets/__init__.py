@@ -1,4 +1,4 @@
-"""The files every Crossroads install ships: story, translations, fonts, images and sounds.
+"""The files every Crossroads install ships: story, translations, fonts and sounds.
 
 This folder is installed as the ``crossroads_assets`` package (``pyproject.toml`` maps the
 package onto it and lists its files as package data), so a wheel carries them and nothing
@@ -12,7 +12,7 @@ from importlib.resources import files
 from pathlib import Path
 
 #: The sub-folders the game and the server read.
-KINDS = ("fonts", "i18n", "images", "sounds", "story")
+KINDS = ("fonts", "i18n", "sounds", "story")
 
 
 def root() -> Path:

@@ -13,7 +13,7 @@ from typing import Any
 
 from game.narrative import Bundle, Node
 
-SECTIONS = ("story", "node", "offer", "disclosure", "helplines", "variables")
+SECTIONS = ("story", "node", "offer", "disclosure", "helplines", "variables", "character")
 
 
 @dataclass(frozen=True)
@@ -117,6 +117,9 @@ def _render_node(bundle: Bundle, node: Node, loc: str) -> dict[str, str]:
         out["replaces"] = ", ".join(node.replaces)
     if node.on_enter:
         out["on_enter"] = "; ".join(node.on_enter)
+    setting = bundle.content.settings.get(node.id)
+    if setting is not None:  # the picture is content too: reviewed with the words
+        out["setting"] = f"{setting.place}, {setting.time}, {setting.weather}"
     return out
 
 
@@ -146,6 +149,12 @@ def _render(bundle: Bundle | None, loc: str) -> dict[tuple[str, str], dict[str, 
         f"{i + 1}. {h.name}": " | ".join(x for x in (h.phone, h.url, h.hours, h.description) if x)
         for i, h in enumerate(bundle.helplines.get(loc, ()))
     }
+    for cid, character in bundle.content.characters.items():
+        look = character.look.to_json()
+        items[("character", cid)] = {
+            "description": bundle.text(character.description, loc),
+            "portrait": ", ".join(f"{k}: {v}" for k, v in look.items()),
+        }
     items[("variables", "variables")] = {
         v.name: f"{v.type} = {v.default!r}" for v in bundle.variables.values()
     }

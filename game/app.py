@@ -37,7 +37,7 @@ from game.scenes.base import Scene
 from game.settings import Settings
 from game.sounds import Sounds
 from game.theme import Theme
-from game.ui import Button, Clipboard
+from game.ui import Button, Clipboard, draw_focus_ring
 from game.voice import Voice
 
 log = logging.getLogger("crossroads.game")
@@ -45,6 +45,7 @@ log = logging.getLogger("crossroads.game")
 SIZE = (1280, 720)
 DOUBLE_ESCAPE_SECONDS = 0.6
 FPS = 60
+WINDOW_CLASS = "notes"
 # the booking reminder is longer than other notices and easy to miss: it stays long enough to
 # read at a slow pace, then goes like every notice (it never blocks or asks for an answer)
 REMINDER_NOTICE_SECONDS = 12.0
@@ -64,6 +65,11 @@ class GameApp:
         start_scene: bool = True,
         ethics_key: str | None = None,
     ) -> None:
+        # a neutral window class from the start: X11 and Wayland set it when the window is
+        # created and a taskbar may show it, so it cannot wait for the quick exit (and it is
+        # overwritten: importing pygame puts the program's name there)
+        os.environ["SDL_VIDEO_X11_WMCLASS"] = WINDOW_CLASS
+        os.environ["SDL_VIDEO_WAYLAND_WMCLASS"] = WINDOW_CLASS
         pygame.init()
         self.size = SIZE
         self.screen = pygame.display.set_mode(SIZE)
@@ -112,6 +118,11 @@ class GameApp:
         self._org_asked: float | None = None
         self.net = net or NetClient(server_url, token_path=self.home / "session.json")
         self.conversation = Conversation(self.net)
+        self._marks_saved: Any = None
+        if self.net.server_url:
+            saved = self.net.tokens.get(self.net.server_url).get("marks")
+            self.conversation.restore_marks(saved)
+            self._marks_saved = saved
         self._active_saved: bool | None = None
         self.engine: Any = None
         self.story_scene: Any = None
@@ -122,6 +133,7 @@ class GameApp:
         self._stack_at_escape: list[Scene] = []
         self.quick_exited = False
         self._saved_stack: list[Scene] = []
+        self._chat_was_open = False
         self.notice: str | None = None
         self.notice_until = 0.0
         # clock time a booking reminder arrived while the neutral screen was up, to say it on return
@@ -138,6 +150,7 @@ class GameApp:
             self._status_label, self.open_conversation, ident="status", compact=True
         )
         self._last_spoken: tuple[int, str] | None = None
+        self.status_focused = False  # the top bar's conversation button has keyboard focus
         self._layout_top_bar()
         if self.net.available:
             self.net.start()
@@ -322,6 +335,7 @@ class GameApp:
         self.conversation.clear_screen_text()
         stack = restore if restore else self.scenes
         self._saved_stack = [s for s in stack if not s.sensitive]
+        self._chat_was_open = any(s.name == "chat" for s in stack)
         for scene in set(self.scenes) | set(stack):
             scene.on_leave()
         self.scenes = []
@@ -329,14 +343,15 @@ class GameApp:
         self.theme = Theme(self.settings)
         self.theme_version += 1
         self.notice = None
-        pygame.display.set_caption(self.tr("neutral.window_title"))
+        title = self.tr("neutral.window_title")
+        pygame.display.set_caption(title, title)
         self.push(NeutralScene(self))
         self._draw()
 
     def leave_neutral(self) -> None:
         self.quick_exited = False
         self._reminder_held_at, held_at = None, self._reminder_held_at
-        pygame.display.set_caption("Crossroads")
+        pygame.display.set_caption("Crossroads", "Crossroads")
         self.scenes = []
         if self._saved_stack:
             for scene in self._saved_stack:
@@ -348,6 +363,8 @@ class GameApp:
             from game.scenes.disclosure import DisclosureScene
 
             self.push(DisclosureScene(self, first_run=True))
+        if self.conversation.reload() and self._chat_was_open:
+            self.open_conversation()  # back where the player was, with what arrived meanwhile
         if held_at is not None:
             self._show_booking_reminder(held_at)
 
@@ -572,6 +589,13 @@ class GameApp:
                 self.pop()
         self.refresh_all()
 
+    def _save_marks(self) -> None:
+        """Keep the chat's read marks (seq numbers only) for a restart, when they change."""
+        marks = self.conversation.marks()
+        if self.net.server_url and marks != self._marks_saved:
+            self._marks_saved = marks
+            self.net.tokens.put(self.net.server_url, marks=marks)
+
     def _show_booking_reminder(self, received_at: float) -> None:
         """Say once, in the player's own time, that their booked conversation is close.
 
@@ -622,6 +646,7 @@ class GameApp:
             top.update(dt)
         if self.notice and self.clock_time > self.notice_until:
             self.notice = None
+        self._save_marks()
         self._speak_changes()
         self._draw()
         self.frames += 1
@@ -651,10 +676,14 @@ class GameApp:
             if self.status_visible() and self._status_button.rect.collidepoint(event.pos):
                 self.open_conversation()
                 return
+        if event.type == pygame.KEYDOWN and self._status_key(top, event):
+            return
         if top.handle_event(event):
             return
         if event.type == pygame.KEYDOWN:
-            if event.key == pygame.K_F1:
+            if event.key == pygame.K_c and self.status_visible():
+                self.open_conversation()  # the label promises "(C)" on every page
+            elif event.key == pygame.K_F1:
                 self.open_about()
             elif event.key == pygame.K_F2:
                 self.open_settings()
@@ -664,6 +693,36 @@ class GameApp:
                 self.voice.say(top.speech()) if self.voice.enabled else self.show_notice(
                     self.tr("voice.off_hint")
                 )
+
+    def _status_key(self, top: Scene, event: pygame.event.Event) -> bool:
+        """The top bar's conversation button takes its turn in a page's Tab order.
+
+        Tab from the page's last control (Shift+Tab from its first) moves focus to it, Enter
+        or Space opens the conversation, Tab goes back into the page.
+        """
+        panel = getattr(top, "panel", None)
+        if panel is None or not self.status_visible():
+            self.status_focused = False
+            return False
+        shift = bool(event.mod & pygame.KMOD_SHIFT)
+        if self.status_focused:
+            if event.key in (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE):
+                self.status_focused = False
+                self.open_conversation()
+                return True
+            if event.key == pygame.K_TAB:
+                self.status_focused = False
+                panel.focus(None)
+                panel.move_focus(-1 if shift else 1)
+                return True
+            return False
+        if event.key == pygame.K_TAB:
+            enabled = [item for item in panel.focusables if item.enabled]
+            if not enabled or panel.focused is (enabled[0] if shift else enabled[-1]):
+                self.status_focused = True
+                panel.focus(None)
+                return True
+        return False
 
     def _speak_changes(self) -> None:
         if not self.voice.enabled or self.top is None:
@@ -693,7 +752,12 @@ class GameApp:
             self._quick_button.draw(surface, self._quick_button.rect, theme, False)
             if self.status_visible():
                 self._layout_top_bar()
-                self._status_button.draw(surface, self._status_button.rect, theme, False)
+                button = self._status_button
+                button.draw(surface, button.rect, theme, self.status_focused)
+                if self.status_focused:
+                    draw_focus_ring(surface, button.rect, theme, button.fill)
+            else:
+                self.status_focused = False
             if self.notice:
                 self._draw_notice(surface)
         pygame.display.flip()

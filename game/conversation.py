@@ -62,6 +62,7 @@ class Conversation:
     lines: list[ChatLine] = field(default_factory=list)
     last_seq: int = 0
     read_upto: int = 0  # the counsellor has read the player's messages up to this seq
+    seen_upto: int = 0  # the player has seen the counsellor's messages up to this seq
     counsellor_typing: bool = False
     service_open: bool | None = None
     service_hours: Any = None
@@ -86,6 +87,8 @@ class Conversation:
     choices: dict[str, Any] = field(default_factory=dict)
     _seqs: set[int] = field(default_factory=set)
     _by_client: dict[str, ChatLine] = field(default_factory=dict)
+    _saved_marks: dict[str, Any] | None = None
+    hidden: bool = False  # the quick-exit cover is up: no chat text is kept
 
     # -- actions ---------------------------------------------------------------------------
     @property
@@ -156,7 +159,7 @@ class Conversation:
         self.lines.clear()
         self._seqs.clear()
         self._by_client.clear()
-        self.last_seq = self.read_upto = self.unseen = 0
+        self.last_seq = self.read_upto = self.seen_upto = self.unseen = 0
         self.counsellor_typing = False
         self.ended_by = self.outcome = self.error = None
         self.booking_id = self.booked_slot = self.referred_to = None
@@ -190,6 +193,7 @@ class Conversation:
     def mark_read(self) -> None:
         """Tell the counsellor the player has seen everything so far."""
         self.unseen = 0
+        self.seen_upto = max(self.seen_upto, self.last_seq)
         if self.phase == Phase.MATCHED and self.net is not None and self.last_seq:
             self.net.send({"type": "read", "seq": self.last_seq})
 
@@ -210,11 +214,68 @@ class Conversation:
         self.reset()
 
     def clear_screen_text(self) -> None:
-        """Quick exit: drop chat text from memory so no screen can show it again."""
+        """Quick exit: drop chat text from memory so no screen can show it again.
+
+        Until `reload()`, messages that arrive are counted (seq and unread) but their text is
+        not kept either; the server still has everything.
+        """
         for line in self.lines:
             line.text = ""
         self.lines.clear()
         self._by_client.clear()
+        self.hidden = True
+
+    def reload(self) -> bool:
+        """Back from the quick exit: fetch the whole chat again from the server.
+
+        Returns True if there is a conversation to reload. The lines (and what arrived while
+        the cover page was up) come back as a replay on a fresh connection, counted as new
+        only past what the player had seen; a system line says why the chat was reloaded.
+        """
+        self.hidden = False
+        if self.conversation_id is None or self.phase not in (Phase.MATCHED, Phase.ENDED):
+            return False
+        self.lines.clear()
+        self._seqs.clear()
+        self._by_client.clear()
+        self.last_seq = 0
+        self.unseen = 0
+        if self.phase == Phase.MATCHED and self.net is not None:
+            self.lines.append(ChatLine("system", "@reloaded"))
+            self.replaying = True
+            self.net.reopen()  # a fresh socket: the server replays from seq 0 on it
+        else:  # an ended chat is not replayed: say so rather than show an empty page
+            self.lines.append(ChatLine("system", "@cleared"))
+        return True
+
+    def marks(self) -> dict[str, Any] | None:
+        """What a restart must not forget about the live chat: ids and seq numbers, no text.
+
+        The server replays the messages after a restart but keeps no read marks (they are
+        relayed, never stored), so without these the count of new messages would include
+        ones already read and the player's messages would fall back from "read" to
+        "delivered".
+        """
+        if self.conversation_id is None:
+            return self._saved_marks  # not yet confirmed by the server: keep what was kept
+        return {
+            "conversation_id": self.conversation_id,
+            "seen_upto": self.seen_upto,
+            "read_upto": self.read_upto,
+        }
+
+    def restore_marks(self, saved: object) -> None:
+        """Take the marks kept by `marks()`; used once the server confirms the same chat."""
+        self._saved_marks = saved if isinstance(saved, dict) else None
+
+    def _adopt_saved_marks(self) -> None:
+        saved, self._saved_marks = self._saved_marks, None
+        if saved is None or saved.get("conversation_id") != self.conversation_id:
+            return
+        for name in ("seen_upto", "read_upto"):
+            value = _seq(saved.get(name))
+            if value is not None:
+                setattr(self, name, max(getattr(self, name), value))
 
     def pending(self) -> list[ChatLine]:
         return [
@@ -229,6 +290,8 @@ class Conversation:
         raw = frame.get("state")
         state: dict[str, Any] = raw if isinstance(raw, dict) else {}
         phase = state.get("phase")
+        if phase != "conversation":
+            self._saved_marks = None  # the kept chat is over: its marks mean nothing now
         if phase == "conversation" and state.get("conversation_id"):
             self.conversation_id = str(state["conversation_id"])
             c = state.get("counsellor")
@@ -236,6 +299,7 @@ class Conversation:
                 self.counsellor = Counsellor(str(c.get("display_name", "")), _text(c.get("kind")))
             self.counsellor_present = bool(state.get("counsellor_present", True))
             self.phase = Phase.MATCHED
+            self._adopt_saved_marks()
         elif phase == "queued":
             if self.phase != Phase.REQUESTING:
                 self.phase = Phase.QUEUED
@@ -446,6 +510,12 @@ class Conversation:
             line.at = frame.get("at") or line.at
             return False
         sender = str(frame.get("sender") or "counsellor")
+        if self.hidden:  # behind the cover: count it, keep no text (reload() fetches it)
+            if isinstance(seq, int):
+                self._seen(seq)
+            if sender == "counsellor" and (seq is None or seq > self.seen_upto):
+                self.unseen += 1
+            return True
         line = ChatLine(
             sender,
             str(frame.get("text") or ""),
@@ -468,7 +538,8 @@ class Conversation:
             self._by_client[line.client_id] = line
         if sender == "counsellor":
             self.counsellor_typing = False
-            self.unseen += 1
+            if line.seq is None or line.seq > self.seen_upto:
+                self.unseen += 1
         return True
 
 

@@ -3,6 +3,10 @@
 Story text comes from the content bundle; these files hold only the shell's own labels. A key
 missing in one language falls back to English, and a key missing everywhere shows the key
 itself, so a gap is visible in screenshots rather than hidden.
+
+A string that depends on a number is a mapping of CLDR plural categories (`one`, `other`, ...)
+and the category is chosen by Babel's plural rules for the locale, from the value named
+`count` (or else the first whole number passed): "1 new message", "2 new messages".
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from babel import Locale
 
 from game.paths import I18N
 
@@ -37,6 +42,27 @@ def load_catalog(locale: str, folder: Path = I18N) -> dict[str, str]:
     return out
 
 
+_PLURAL_RULES: dict[str, Any] = {}
+
+
+def plural_form(locale: str, n: int) -> str:
+    """The CLDR plural category of `n` in `locale` ("one", "other", ...), by Babel's rules."""
+    rule = _PLURAL_RULES.get(locale)
+    if rule is None:
+        rule = _PLURAL_RULES[locale] = Locale.parse(locale).plural_form
+    return str(rule(abs(n)))
+
+
+def _plural_number(values: dict[str, object]) -> int:
+    count = values.get("count")
+    if isinstance(count, int) and not isinstance(count, bool):
+        return count
+    for value in values.values():
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    return 0
+
+
 class Translator:
     """Looks up UI strings for the current locale with English fallback."""
 
@@ -49,12 +75,23 @@ class Translator:
         self.locale = locale if locale in LOCALES else FALLBACK
 
     def has(self, key: str) -> bool:
-        return key in self._catalogs.get(self.locale, {}) or key in self._catalogs[FALLBACK]
+        return any(
+            key in cat or f"{key}.other" in cat
+            for cat in (self._catalogs.get(self.locale, {}), self._catalogs[FALLBACK])
+        )
+
+    def _lookup(self, key: str, values: dict[str, object]) -> str:
+        for locale in (self.locale, FALLBACK):
+            catalog = self._catalogs.get(locale, {})
+            if key in catalog:
+                return catalog[key]
+            if f"{key}.other" in catalog:
+                form = plural_form(locale, _plural_number(values))
+                return catalog.get(f"{key}.{form}", catalog[f"{key}.other"])
+        return key
 
     def __call__(self, key: str, **values: object) -> str:
-        text = self._catalogs.get(self.locale, {}).get(key)
-        if text is None:
-            text = self._catalogs[FALLBACK].get(key, key)
+        text = self._lookup(key, values)
         if values:
             try:
                 return text.format(**values)

@@ -4,7 +4,8 @@ The frame loop never waits on the network. It calls `send(frame)`, `connect()`,
 `fetch_content()` or `fetch_organisation()`, which only enqueue work for the thread, and once
 per frame `poll()`, which drains what arrived. Server frames come back unchanged (dicts with a
 "type"); the client adds its own events with types starting "net." (state changes, HTTP
-results, errors). The WebSocket reconnects with exponential backoff; after each `welcome` the
+results, errors). The WebSocket reconnects by game.reconnect's plan (capped, jittered backoff,
+cut short by a healthy `/healthz`); after each `welcome` the
 frames queued while offline are flushed, and the caller resumes the conversation from its last
 seen seq (see game.conversation).
 """
@@ -14,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import queue
-import random
 import threading
 import uuid
 from enum import StrEnum
@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 import msgpack
 
 from game.paths import atomic_write
+from game.reconnect import ReconnectPlan
 
 if TYPE_CHECKING:
     import aiohttp
@@ -32,8 +33,7 @@ else:
 
 PROTOCOL_VERSION = 1
 MAX_FRAME = 16 * 1024
-BACKOFF_START = 0.25
-BACKOFF_MAX = 15.0
+PROBE_TIMEOUT = 1.0  # a /healthz that takes longer counts as not healthy yet
 MAX_BUFFERED = 200
 HTTP_TIMEOUT_SECONDS = 20
 # close codes after which reconnecting would not help (see docs/PROTOCOL.md)
@@ -70,6 +70,8 @@ class TokenStore:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._mem: dict[str, dict[str, Any]] = {}
+        # the network thread (tokens) and the frame loop (read marks) both write the file
+        self._write_lock = threading.Lock()
 
     def _load(self) -> dict[str, dict[str, Any]]:
         if self.path is None:
@@ -85,6 +87,10 @@ class TokenStore:
         return dict(entry) if isinstance(entry, dict) else {}
 
     def put(self, server: str, **values: Any) -> None:
+        with self._write_lock:
+            self._put(server, values)
+
+    def _put(self, server: str, values: dict[str, Any]) -> None:
         data = self._load()
         found = data.get(server)
         entry: dict[str, Any] = dict(found) if isinstance(found, dict) else {}
@@ -96,6 +102,10 @@ class TokenStore:
             atomic_write(self.path, json.dumps(data, indent=2).encode("utf-8"))
 
     def forget(self, server: str) -> None:
+        with self._write_lock:
+            self._forget(server)
+
+    def _forget(self, server: str) -> None:
         data = self._load()
         data.pop(server, None)
         if self.path is None:
@@ -169,6 +179,11 @@ class NetClient:
     def connect(self) -> None:
         """Open the player WebSocket (creating an anonymous session first if needed)."""
         self._command("connect", None)
+
+    def reopen(self) -> None:
+        """Close the socket and open a fresh one at once (keeping queued frames): on a new
+        connection the server replays a resumed chat in full."""
+        self._command("reopen", None)
 
     def disconnect(self) -> None:
         """Close the socket on purpose; no reconnect follows."""
@@ -283,6 +298,7 @@ class NetClient:
         self._wake = asyncio.Event()
         self._welcomed = False
         self._auth_retried = False
+        self._reopen_now = False
         # no total timeout on the session: a chat socket lives for hours; HTTP calls get one
         timeout = aiohttp.ClientTimeout(total=None, connect=5)
         async with aiohttp.ClientSession(timeout=timeout) as http:
@@ -323,6 +339,15 @@ class NetClient:
         elif name == "connect":
             self._want_socket = True
             if self._ws_task is None or self._ws_task.done():
+                self._ws_task = asyncio.create_task(self._socket_loop())
+            else:
+                self._wake.set()
+        elif name == "reopen":
+            self._want_socket = True
+            if self._ws is not None and not self._ws.closed:
+                self._reopen_now = True
+                await self._ws.close()
+            elif self._ws_task is None or self._ws_task.done():
                 self._ws_task = asyncio.create_task(self._socket_loop())
             else:
                 self._wake.set()
@@ -385,7 +410,7 @@ class NetClient:
         return url + "/ws/player"
 
     async def _socket_loop(self) -> None:
-        backoff = BACKOFF_START
+        plan = ReconnectPlan()
         first = True
         while self._want_socket:
             self._set_state(NetState.CONNECTING if first else NetState.RECONNECTING)
@@ -417,16 +442,44 @@ class NetClient:
             first = False
             if not self._want_socket:
                 break
+            if self._reopen_now:
+                self._reopen_now = False
+                self._welcomed = False
+                continue
             self._set_state(NetState.RECONNECTING)
-            self._wake.clear()
-            delay = backoff * (0.75 + random.random() / 2)
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
-            backoff = BACKOFF_START if self._welcomed else min(BACKOFF_MAX, backoff * 2)
+            if self._welcomed:
+                plan.connected()  # it was up: the next loss starts from the short delays
             self._welcomed = False
+            await self._wait_to_retry(plan)
         self._set_state(NetState.IDLE)
+
+    async def _wait_to_retry(self, plan: ReconnectPlan) -> None:
+        """Wait until the plan says to try again, probing /healthz meanwhile (game.reconnect)."""
+        loop = asyncio.get_running_loop()
+        self._wake.clear()
+        plan.failed(loop.time())
+        while self._want_socket:
+            kind, at = plan.next_event()
+            left = at - loop.time()
+            if left > 0:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), timeout=left)
+                    return  # connect() or a frame to send: try now
+                except TimeoutError:
+                    pass
+            if kind == "connect":
+                return
+            plan.probed(loop.time(), await self._healthy())
+
+    async def _healthy(self) -> bool:
+        """True if `GET /healthz` answers 200 (the server is up and can store messages)."""
+        try:
+            async with self._http.get(
+                f"{self.server_url}/healthz", timeout=aiohttp.ClientTimeout(total=PROBE_TIMEOUT)
+            ) as resp:
+                return resp.status == 200
+        except (aiohttp.ClientError, OSError, TimeoutError):
+            return False
 
     async def _read(self, ws: aiohttp.ClientWebSocketResponse) -> None:
         async for msg in ws:
@@ -461,6 +514,8 @@ class NetClient:
             elif msg.type in (aiohttp.WSMsgType.ERROR, aiohttp.WSMsgType.CLOSE):
                 break
         code = ws.close_code
+        if self._reopen_now:
+            return  # we closed it to open a fresh one (reopen)
         if code == 4001 and not self._auth_retried:
             # the server does not know our token (e.g. its database was reset): open a new
             # anonymous session once and try again; the buffered frames are kept

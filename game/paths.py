@@ -20,7 +20,6 @@ import crossroads_assets
 ROOT = Path(__file__).resolve().parent.parent
 ASSETS = crossroads_assets.root()
 FONTS = crossroads_assets.folder("fonts")
-IMAGES = crossroads_assets.folder("images")
 I18N = crossroads_assets.folder("i18n")
 SOUNDS = crossroads_assets.folder("sounds")
 STORY = crossroads_assets.folder("story")

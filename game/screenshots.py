@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -59,144 +60,159 @@ def _stub_net() -> Any:
     return StubNet()
 
 
-def render_all(out: Path, story: Path | None = None, locale: str = "en") -> list[Path]:
+def make_app(home: Path, story: Path | None = None, locale: str = "en", scale: int = 100) -> Any:
+    """A game with a stub network and demo organisation data, ready for `staged_scenes`."""
     os.environ.setdefault("SDL_VIDEODRIVER", "dummy")
     os.environ.setdefault("SDL_AUDIODRIVER", "dummy")
-    import pygame
-
     from game.app import GameApp
     from game.content import Organisation
-    from game.conversation import ChatLine, Counsellor, Phase
 
     story_path = story or (
         STORY if (STORY / "story.yaml").exists() else ROOT / "tests" / "fixtures" / "story_min"
     )
+    app = GameApp(None, home=home, story_path=story_path, net=_stub_net())
+    app.settings.text_speed = "instant"
+    app.settings.text_scale = scale
+    app.settings.language = locale
+    app.apply_settings()
+    app.organisation = Organisation.from_json(DEMO_ORG, fetched_at="today")
+    app.content_source = "server"
+    return app
+
+
+def staged_scenes(app: Any) -> Iterator[str]:
+    """Bring `app` to every scene in turn and yield its name while it is on screen.
+
+    The screenshot tool saves a picture at each step; the screen tests check each one for text
+    that leaves its box and for a visible focus ring.
+    """
+    from game.conversation import ChatLine, Counsellor, Phase
+
+    yield "disclosure"
+    app.start_story(None)
+    story_scene = app.story_scene
+    # walk a few steps in so a speaker and choices are on screen
+    for _ in range(6):
+        if story_scene.pending_warning():
+            story_scene._ack_warning()
+        elif story_scene.node.speaker and len(story_scene.engine.choices()) > 1:
+            break
+        elif story_scene.engine.choices():
+            story_scene.choose(story_scene.engine.choices()[0].id)
+        while app.top is not story_scene:
+            app.pop()
+    yield "story"
+    app.open_offer()
+    app.org_live_at = app.clock_time  # as if the server had just said who is on duty
+    yield "offer"
+    from game.scenes.preferences import ConfirmScene, PreferencesScene
+
+    offer = app.bundle.offers["offer.main"]
+    prefs = PreferencesScene(app, offer)
+    app.replace(prefs)
+    prefs.choice.update(kind="former", language="en", format="chat", gender="__none__")
+    prefs.insist = True
+    yield "preferences"
+    app.push(ConfirmScene(app, offer, prefs.choices_payload(), prefs))
+    yield "confirm"
+    conv = app.conversation
+    conv.request(
+        bundle_hash=app.bundle.sha256,
+        offer_id=offer.id,
+        offer_version=offer.version,
+        choices=prefs.choices_payload(),
+    )
+    conv.phase, conv.position, conv.estimate_seconds = Phase.QUEUED, 2, 360
+    app.pop()
+    from game.scenes.waiting import WaitingScene
+
+    app.replace(WaitingScene(app))
+    yield "waiting"
+    conv.phase = Phase.CLOSED
+    conv.slots = [
+        "2030-01-07T09:00:00+00:00",
+        "2030-01-07T09:30:00+00:00",
+        "2030-01-07T10:00:00+00:00",
+        "2030-01-08T13:00:00+00:00",
+    ]
+    conv.next_open = "2030-01-07T09:00:00+00:00"
+    yield "booking"
+    conv.phase = Phase.MATCHED
+    conv.counsellor = Counsellor("Alex", "former")
+    conv.conversation_id = "demo"
+    script = [
+        (
+            "counsellor",
+            "Hi, I'm Alex. I used to be part of a group like the one in the "
+            "story, and now I talk with people who are where I was. What's on your mind?",
+        ),
+        (
+            "player",
+            "My friend keeps sending me stuff from a group chat and I don't know "
+            "what to say to him.",
+        ),
+        ("counsellor", "That sounds hard. What kind of stuff is it?"),
+        ("player", "Memes at first. Now it's more like 'they' are against 'us'."),
+    ]
+    for seq, (sender, text) in enumerate(script, start=1):
+        conv.lines.append(
+            ChatLine(
+                sender,
+                text,
+                seq=seq,
+                client_id=f"demo{seq}",
+                at=f"2026-11-27T16:0{seq}:00+00:00",
+            )
+        )
+    conv.last_seq = conv.read_upto = 3
+    conv.counsellor_typing = True
+    from game.scenes.chat import ChatScene
+
+    app.replace(ChatScene(app))
+    yield "chat"
+    conv.phase = Phase.ENDED
+    conv.counsellor_typing = False
+    app.refresh_all()
+    yield "chat-ended"
+    app.pop()
+    app.open_resources(crisis=True)
+    yield "resources"
+    app.pop()
+    app.open_settings()
+    yield "settings"
+    app.pop()
+    story_scene.open_history()
+    yield "history"
+    app.pop()
+    story_scene.open_saves()
+    yield "saves"
+    app.pop()
+    app.settings.high_contrast = True
+    app.apply_settings()
+    yield "story-contrast"
+    app.settings.high_contrast = False
+    app.apply_settings()
+    app.quick_exit()
+    yield "quick-exit"
+
+
+def render_all(out: Path, story: Path | None = None, locale: str = "en") -> list[Path]:
+    """Save every staged scene at 100 % and 200 % text as PNG files in `out`."""
+    import pygame
+
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for scale in (100, 200):
         home = Path(tempfile.mkdtemp(prefix="crossroads-shots-"))
-        app = GameApp(None, home=home, story_path=story_path, net=_stub_net())
-        app.settings.text_speed = "instant"
-        app.settings.text_scale = scale
-        app.settings.language = locale
-        app.apply_settings()
-        app.organisation = Organisation.from_json(DEMO_ORG, fetched_at="today")
-        app.content_source = "server"
+        app = make_app(home, story, locale, scale)
         suffix = ("" if scale == 100 else "-200") + ("" if locale == "en" else f"-{locale}")
-
-        def shot(name: str, app: GameApp = app, suffix: str = suffix) -> None:
+        for name in staged_scenes(app):
             app.refresh_all()
             for _ in range(3):
                 app.step([], 1 / 60)
             path = out / f"game-{name}{suffix}.png"
             pygame.image.save(app.screen, str(path))
             written.append(path)
-
-        def key(k: int, app: GameApp = app) -> None:
-            app.step([pygame.event.Event(pygame.KEYDOWN, key=k, mod=0, unicode="")], 1 / 60)
-
-        shot("disclosure")
-        app.start_story(None)
-        story_scene = app.story_scene
-        # walk a few steps in so a speaker and choices are on screen
-        for _ in range(6):
-            if story_scene.pending_warning():
-                story_scene._ack_warning()
-            elif story_scene.node.speaker and len(story_scene.engine.choices()) > 1:
-                break
-            elif story_scene.engine.choices():
-                story_scene.choose(story_scene.engine.choices()[0].id)
-            while app.top is not story_scene:
-                app.pop()
-        shot("story")
-        app.open_offer()
-        app.org_live_at = app.clock_time  # as if the server had just said who is on duty
-        shot("offer")
-        from game.scenes.preferences import ConfirmScene, PreferencesScene
-
-        offer = app.bundle.offers["offer.main"]
-        prefs = PreferencesScene(app, offer)
-        app.replace(prefs)
-        prefs.choice.update(kind="former", language="en", format="chat", gender="__none__")
-        prefs.insist = True
-        shot("preferences")
-        app.push(ConfirmScene(app, offer, prefs.choices_payload(), prefs))
-        shot("confirm")
-        conv = app.conversation
-        conv.request(
-            bundle_hash=app.bundle.sha256,
-            offer_id=offer.id,
-            offer_version=offer.version,
-            choices=prefs.choices_payload(),
-        )
-        conv.phase, conv.position, conv.estimate_seconds = Phase.QUEUED, 2, 360
-        app.pop()
-        from game.scenes.waiting import WaitingScene
-
-        app.replace(WaitingScene(app))
-        shot("waiting")
-        conv.phase = Phase.CLOSED
-        conv.slots = [
-            "2030-01-07T09:00:00+00:00",
-            "2030-01-07T09:30:00+00:00",
-            "2030-01-07T10:00:00+00:00",
-            "2030-01-08T13:00:00+00:00",
-        ]
-        conv.next_open = "2030-01-07T09:00:00+00:00"
-        shot("booking")
-        conv.phase = Phase.MATCHED
-        conv.counsellor = Counsellor("Alex", "former")
-        conv.conversation_id = "demo"
-        script = [
-            (
-                "counsellor",
-                "Hi, I'm Alex. I used to be part of a group like the one in the "
-                "story, and now I talk with people who are where I was. What's on your mind?",
-            ),
-            (
-                "player",
-                "My friend keeps sending me stuff from a group chat and I don't know "
-                "what to say to him.",
-            ),
-            ("counsellor", "That sounds hard. What kind of stuff is it?"),
-            ("player", "Memes at first. Now it's more like 'they' are against 'us'."),
-        ]
-        for seq, (sender, text) in enumerate(script, start=1):
-            conv.lines.append(
-                ChatLine(
-                    sender,
-                    text,
-                    seq=seq,
-                    client_id=f"demo{seq}",
-                    at=f"2026-11-27T16:0{seq}:00+00:00",
-                )
-            )
-        conv.last_seq = conv.read_upto = 3
-        conv.counsellor_typing = True
-        from game.scenes.chat import ChatScene
-
-        app.replace(ChatScene(app))
-        shot("chat")
-        app.pop()
-        app.open_resources(crisis=True)
-        shot("resources")
-        app.pop()
-        app.open_settings()
-        shot("settings")
-        app.pop()
-        story_scene.open_history()
-        shot("history")
-        app.pop()
-        story_scene.open_saves()
-        shot("saves")
-        app.pop()
-        app.settings.high_contrast = True
-        app.apply_settings()
-        shot("story-contrast")
-        app.settings.high_contrast = False
-        app.apply_settings()
-        app.quick_exit()
-        shot("quick-exit")
         app.voice.stop()
         pygame.display.quit()
     return written

@@ -4,7 +4,8 @@
 without a window. Spaces at a break are dropped; every other character appears exactly once and
 in order. Words wider than the line are split, preferably after '/', '-', '.', '?', '&', '='
 (so URLs break at readable places), otherwise between characters. CJK ideographs and kana are
-breakable between any two characters, as in CJK typesetting.
+breakable between any two characters, as in CJK typesetting. Digit groups of a phone number
+("116 111") stay on one line. `summary` shortens text at a word boundary.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ _CJK = (
     "\u2e80-\u2fff\u3000-\u303f\u3040-\u30ff\u3100-\u31ff\u3200-\u9fff"
     "\ua000-\ua4cf\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef"
 )
-_TOKEN = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+|[^\S\n]+")
+# a phone number written in groups ("116 111", "+49 30 1234") is one word: it never breaks
+_PHONE = r"\+?\d+(?: \d+)+[^\s" + _CJK + r"]*"
+_TOKEN = re.compile(rf"{_PHONE}|[{_CJK}]|[^\s{_CJK}]+|[^\S\n]+")
 _SOFT_BREAKS = "/-.?&=_,;:"
 
 
@@ -161,3 +164,15 @@ def wrap_spans(text: str, width: int, measure: Measure) -> list[tuple[int, int]]
             break
         start = nl + 1
     return spans
+
+
+def summary(text: str, limit: int) -> str:
+    """`text` on one line, at most `limit` characters, cut after a whole word with "…"."""
+    one = " ".join(text.split())
+    if len(one) <= limit:
+        return one
+    cut = one[: limit - 1]
+    space = cut.rfind(" ")
+    if one[limit - 1] != " " and space >= limit // 2:  # not already at the end of a word
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + "…"

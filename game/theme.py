@@ -22,6 +22,35 @@ from game.text import wrap_text
 Color = tuple[int, int, int]
 
 
+def luminance(c: Color) -> float:
+    """WCAG 2 relative luminance of an sRGB colour."""
+
+    def channel(v: int) -> float:
+        x = v / 255
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+    r, g, b = c[:3]
+    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
+
+
+def contrast(a: Color, b: Color) -> float:
+    """WCAG 2 contrast ratio (1 to 21) between two colours."""
+    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+@dataclass(frozen=True)
+class FocusRing:
+    """Where the focus ring was last drawn and in which colours (tests check it is visible)."""
+
+    rect: pygame.Rect  # the focused control
+    outer: pygame.Rect  # the ring's outer edge
+    band: int  # width of each of the two bands
+    inner_colour: Color  # the band touching the control
+    outer_colour: Color  # the band touching the background
+    control: Color  # the control's own fill
+
+
 @dataclass(frozen=True)
 class Palette:
     bg: Color
@@ -141,6 +170,7 @@ class Theme:
         self._lines: OrderedDict[tuple[str, str, Color], pygame.Surface] = OrderedDict()
         self._wraps: OrderedDict[tuple[str, str, int], list[str]] = OrderedDict()
         self._widths: dict[tuple[str, str], int] = {}
+        self.last_ring: FocusRing | None = None
 
     def px(self, value: float) -> int:
         """Scale a layout length (padding, gaps) with the text size."""

@@ -13,12 +13,61 @@ from collections.abc import Callable, Sequence
 import pygame
 
 from game.text import wrap_spans
-from game.theme import Color, Theme
+from game.theme import Color, FocusRing, Theme, contrast
 
 Action = Callable[[], None]
 TextSource = str | Callable[[], str]
 
 ACTIVATE_KEYS = (pygame.K_RETURN, pygame.K_KP_ENTER, pygame.K_SPACE)
+
+
+_RING_CANDIDATES: tuple[Color, ...] = ((255, 255, 255), (0, 0, 0))
+
+
+def draw_focus_ring(
+    surface: pygame.Surface,
+    rect: pygame.Rect,
+    theme: Theme,
+    control: Color,
+    clip: pygame.Rect | None = None,
+) -> FocusRing:
+    """Draw the focus ring around `rect`: two bands, so it shows on any control and backdrop.
+
+    The inner band is the colour that stands out most from the control's fill, the outer band
+    the one that stands out most from the pixels around the ring (sampled before drawing), each
+    chosen from the palette's focus colour, white and black: a yellow ring on a yellow button,
+    or a dark one on a dark page, is what made focus hard to see. Drawn with the screen's clip,
+    so a panel's edge never cuts it off.
+    """
+    band = max(2, theme.px(1.5))
+    inner_rect = rect.inflate(2 * band, 2 * band)
+    outer_rect = rect.inflate(4 * band, 4 * band)
+    bounds = surface.get_rect()
+    around: list[Color] = []
+    edge = outer_rect.inflate(2, 2)
+    for fx in (0.1, 0.5, 0.9):
+        for x, y in (
+            (edge.left + int(edge.width * fx), edge.top),
+            (edge.left + int(edge.width * fx), edge.bottom - 1),
+            (edge.left, edge.top + int(edge.height * fx)),
+            (edge.right - 1, edge.top + int(edge.height * fx)),
+        ):
+            if bounds.collidepoint(x, y):
+                c = surface.get_at((x, y))
+                around.append((c[0], c[1], c[2]))
+    around = around or [theme.palette.bg]
+    candidates = (theme.palette.focus, *_RING_CANDIDATES)
+    outer = max(candidates, key=lambda c: min(contrast(c, a) for a in around))
+    inner = max(candidates, key=lambda c: (min(contrast(c, control), 3.0), contrast(c, outer)))
+    old_clip = surface.get_clip()
+    surface.set_clip(clip)
+    radius = theme.px(8)
+    pygame.draw.rect(surface, outer, outer_rect, width=band, border_radius=radius + 2 * band)
+    pygame.draw.rect(surface, inner, inner_rect, width=band, border_radius=radius + band)
+    surface.set_clip(old_clip)
+    ring = FocusRing(pygame.Rect(rect), outer_rect, band, inner, outer, control)
+    theme.last_ring = ring
+    return ring
 
 
 def _resolve(text: TextSource) -> str:
@@ -195,6 +244,7 @@ class Button(Item):
         elif self.hovered and not theme.high_contrast:
             bg = tuple(min(255, int(c + (255 - c) * 0.18)) for c in bg)  # type: ignore[assignment]
         radius = theme.px(8)
+        self.fill: Color = bg
         pygame.draw.rect(surface, bg, at, border_radius=radius)
         border = pal.panel_border if not theme.high_contrast else pal.text
         pygame.draw.rect(surface, border, at, width=max(1, theme.px(1.5)), border_radius=radius)
@@ -501,6 +551,13 @@ class Panel:
                 return
             idx += 1 if delta > 0 else -1
 
+    def in_view(self, item: Item) -> bool:
+        """True if the whole item is inside the visible part of the panel."""
+        if id(item) not in self._absolute:
+            return False
+        r = self.abs_rect(item)
+        return r.top >= self.scroll and r.bottom <= self.scroll + self.view_height
+
     def ensure_visible(self, item: Item) -> None:
         if self._theme is None or id(item) not in self._absolute:
             return
@@ -592,12 +649,14 @@ class Panel:
                     item
                 ).collidepoint(mouse)
             item.draw(surface, self.screen_rect(item), theme, item is focused)
-        if focused is not None:
-            ring = self.screen_rect(focused).inflate(theme.px(8), theme.px(8))
-            pygame.draw.rect(
-                surface, pal.focus, ring, width=max(3, theme.px(3)), border_radius=theme.px(10)
-            )
         surface.set_clip(old_clip)
+        if focused is not None:
+            at = self.screen_rect(focused)
+            if at.colliderect(self.rect):
+                fill = getattr(focused, "fill", None) or pal.panel
+                # a control scrolled half out of view keeps its ring inside the panel
+                inside = self.rect.contains(at)
+                draw_focus_ring(surface, at, theme, fill, None if inside else self.rect)
         if self.max_scroll > 0:
             track = pygame.Rect(
                 self.rect.right - theme.px(10), self.rect.top + 4, theme.px(6), self.rect.height - 8

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: Chromium for the staff and board pages (driven by Playwright),
 # espeak-ng for the game's self-voicing, DejaVu fonts for readable text, and a PostgreSQL
-# server for the storage contract tests (each test run starts its own throwaway cluster).
+# server for the storage contract tests (each test run starts its own throwaway cluster), and
+# Xvfb with xprop for the test that reads the game window's class and title in a real X window.
 # Idempotent: installs only what is missing.
 set -euo pipefail
 need=()
@@ -9,6 +10,8 @@ need=()
 command -v espeak-ng >/dev/null 2>&1 || need+=(espeak-ng)
 [ -d /usr/share/fonts/truetype/dejavu ] || need+=(fonts-dejavu-core)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || need+=(postgresql)
+command -v Xvfb >/dev/null 2>&1 || need+=(xvfb)
+command -v xprop >/dev/null 2>&1 || need+=(x11-utils)
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -29,6 +29,15 @@ from .model import (
     Variable,
     tag_ok,
 )
+from .scenery import (
+    LOOK_FIELDS,
+    SETTING_FIELDS,
+    Character,
+    Setting,
+    bad_value,
+    look_from,
+    setting_from,
+)
 from .validate import integrity
 
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024
@@ -90,6 +99,11 @@ def content_to_json(c: StoryContent) -> dict[str, Any]:
         },
         "lines": {loc: dict(table) for loc, table in c.lines.items()},
         "free_lines": list(c.free_lines),
+        "settings": {nid: st.to_json() for nid, st in c.settings.items()},
+        "characters": {
+            cid: {"description": ch.description, "look": ch.look.to_json()}
+            for cid, ch in c.characters.items()
+        },
     }
 
 
@@ -232,7 +246,49 @@ def content_from_json(doc: Any) -> StoryContent:
         helplines=helplines,
         lines=lines,
         free_lines=r.str_list(doc, "free_lines", "$") if "free_lines" in doc else (),
+        settings=_settings_from(r, doc),
+        characters=_characters_from(r, doc),
     )
+
+
+def _checked(r: _Reader, obj: Any, fields: dict[str, tuple[str, ...]], path: str) -> dict[str, str]:
+    if not isinstance(obj, dict):
+        raise BundleError(f"bundle: {path} must be an object")
+    out: dict[str, str] = {}
+    for key, value in obj.items():
+        if key not in fields or bad_value(key, value, fields[key]) is not None:
+            raise BundleError(f"bundle: {path}.{key} is not a known value")
+        out[key] = value
+    return out
+
+
+def _settings_from(r: _Reader, doc: dict[str, Any]) -> dict[str, Setting]:
+    """Node settings (absent in bundles made before scenery existed: none)."""
+    if "settings" not in doc:
+        return {}
+    out: dict[str, Setting] = {}
+    for nid, spec in r.get(doc, "settings", dict, "$").items():
+        values = _checked(r, spec, SETTING_FIELDS, f"settings.{nid}")
+        if "place" not in values or "time" not in values:
+            raise BundleError(f"bundle: settings.{nid} needs place and time")
+        out[nid] = setting_from(dict(values))
+    return out
+
+
+def _characters_from(r: _Reader, doc: dict[str, Any]) -> dict[str, Character]:
+    """Character sheets (absent in older bundles: none, the game draws a plain figure)."""
+    if "characters" not in doc:
+        return {}
+    out: dict[str, Character] = {}
+    for cid, spec in r.get(doc, "characters", dict, "$").items():
+        description = r.get(spec, "description", str, f"characters.{cid}")
+        look = _checked(
+            r, r.get(spec, "look", dict, f"characters.{cid}"), LOOK_FIELDS, f"characters.{cid}.look"
+        )
+        if "kind" not in look:
+            raise BundleError(f"bundle: characters.{cid}.look needs a kind")
+        out[cid] = Character(cid, description, look_from(dict(look)))
+    return out
 
 
 class Bundle:

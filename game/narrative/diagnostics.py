@@ -37,6 +37,7 @@ CODES: dict[str, tuple[str, Severity]] = {
     "E116": ("unknown-content-warning", "error"),
     "E117": ("bad-placeholder", "error"),
     "E118": ("bad-locale", "error"),
+    "E119": ("bad-scenery", "error"),
     "E201": ("dead-end", "error"),
     "E202": ("no-help-point", "error"),
     "E203": ("no-ending", "error"),
@@ -53,6 +54,9 @@ CODES: dict[str, tuple[str, Severity]] = {
     "W301": ("missing-translation", "warning"),
     "W302": ("stale-translation", "warning"),
     "W401": ("line-too-long", "warning"),
+    "W501": ("setting-contradicts-text", "warning"),
+    "W502": ("portrait-not-described", "warning"),
+    "W503": ("no-character-sheet", "warning"),
 }
 
 

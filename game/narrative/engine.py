@@ -157,6 +157,10 @@ class Engine:
         previous = self.bundle.nodes.get(self._undo[-1].node)
         return previous is not None and not previous.is_consent_point
 
+    def back_blocked_by_consent(self) -> bool:
+        """True if a step back exists but would cross a consent point (so it is refused)."""
+        return bool(self._undo) and not self.can_back()
+
     def back(self) -> Node:
         """Undo the last choice; raises BackNotAllowed at the start or across a consent point."""
         if not self.can_back():

@@ -30,6 +30,7 @@ _TOKEN_RE = re.compile(
     re.VERBOSE,
 )
 _KEYWORDS = {"and", "or", "not", "true", "false", "visits", "visited"}
+RESERVED_WORDS = frozenset(_KEYWORDS)  # words that cannot name a variable
 
 
 @dataclass(frozen=True)

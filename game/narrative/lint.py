@@ -28,6 +28,7 @@ from .expr import (
 )
 from .loader import Story, parse_story
 from .model import CHOICE_BUDGET, TEXT_BUDGET, Choice, StoryContent
+from .scenery import time_of_clock, unsaid
 
 
 @dataclass
@@ -348,6 +349,50 @@ def quality(story: Story) -> list[Diagnostic]:
     out.extend(_fiction(story))
     out.extend(_translations(story))
     out.extend(_lengths(story))
+    out.extend(_scenery(story))
+    return out
+
+
+def _scenery(story: Story) -> list[Diagnostic]:
+    """Pictures that would contradict the words (scenery.py): the art must agree with the text."""
+    c = story.content
+    out: list[Diagnostic] = []
+    if c.settings and c.source_locale == "en":
+        for node in c.nodes.values():
+            setting = c.settings.get(node.id)
+            clock = time_of_clock(c.text(node.text))
+            if setting is not None and clock is not None and clock[1] != setting.time:
+                out.append(
+                    Diagnostic(
+                        "W501",
+                        f"node {node.id!r} says {clock[0]!r} ({clock[1]}) but its setting is "
+                        f"{setting.place} at {setting.time}",
+                        story.locate(f"setting:{node.id}") or story.locate(f"node:{node.id}"),
+                    )
+                )
+    if c.characters:
+        for speaker in c.speakers:
+            if speaker not in c.characters:
+                out.append(
+                    Diagnostic(
+                        "W503",
+                        f"speaker {speaker!r} has no character sheet; the game shows a plain "
+                        "grey avatar",
+                        story.locate(f"line:speaker.{speaker}"),
+                    )
+                )
+        if c.source_locale == "en":
+            for cid, character in c.characters.items():
+                missing = unsaid(character.look, c.text(character.description))
+                if missing:
+                    out.append(
+                        Diagnostic(
+                            "W502",
+                            f"the portrait of {cid!r} shows {', '.join(missing)}, which its "
+                            "description does not say",
+                            story.locate(f"character:{cid}"),
+                        )
+                    )
     return out
 
 

@@ -33,6 +33,15 @@ from .model import (
     Variable,
     tag_ok,
 )
+from .scenery import (
+    LOOK_FIELDS,
+    SETTING_FIELDS,
+    Character,
+    Setting,
+    bad_value,
+    look_from,
+    setting_from,
+)
 from .yamlsrc import YValue, read_yaml_file, type_name
 
 MANIFEST_NAME = "story.yaml"
@@ -186,6 +195,10 @@ class _StoryReader:
         self.source_files: list[Path] = []
         self.test_files: list[Path] = []
         self.warnings: list[Diagnostic] = []
+        self.setting_default: Setting | None = None
+        self.settings: dict[str, Setting] = {}
+        self.characters: dict[str, Character] = {}
+        self._scenery_seen = False
 
     def display(self, rel: str | Path) -> str:
         return str(self.root / rel)
@@ -311,6 +324,16 @@ class _StoryReader:
             or self.disclosure is None
         ):
             return None
+        settings: dict[str, Setting] = {}
+        if self.setting_default is not None or self.settings:
+            # every node gets a setting: its own, or the default (lint notes which)
+            for node_id in self.nodes:
+                chosen = self.settings.get(node_id, self.setting_default)
+                if chosen is not None:
+                    settings[node_id] = chosen
+            for node_id in self.settings:
+                if node_id not in self.nodes:
+                    settings[node_id] = self.settings[node_id]  # integrity reports it
         all_lines = {source_locale: dict(self.lines)}
         all_lines.update(self.translations)
         return StoryContent(
@@ -330,6 +353,8 @@ class _StoryReader:
             helplines=self.helplines,
             lines=all_lines,
             free_lines=tuple(self.free_lines),
+            settings=settings,
+            characters=dict(self.characters),
         )
 
     def _named_lines(self, y: YValue | None, section: str, prefix: str) -> dict[str, str]:
@@ -397,7 +422,7 @@ class _StoryReader:
             y,
             f"content file {path.name}",
             (),
-            ("nodes", "lines", "offers", "disclosure", "helplines"),
+            ("nodes", "lines", "offers", "disclosure", "helplines", "settings", "characters"),
         )
         if m is None:
             return
@@ -422,6 +447,90 @@ class _StoryReader:
             self._disclosure(m["disclosure"])
         if "helplines" in m:
             self._helplines(m["helplines"])
+        if "settings" in m:
+            self._settings(m["settings"])
+        if "characters" in m:
+            self._characters(m["characters"])
+
+    # -- scenery (scenery.py): where nodes happen, what speakers look like -----------------
+    def _vocab(
+        self,
+        y: YValue,
+        what: str,
+        fields: dict[str, tuple[str, ...]],
+        required: tuple[str, ...],
+        extra: tuple[str, ...] = (),
+    ) -> dict[str, object] | None:
+        """A mapping whose values come from scenery vocabularies (E119 for any other)."""
+        b = self.b
+        optional = tuple(f for f in fields if f not in required) + extra
+        m = b.mapping(y, what, required, optional)
+        if m is None:
+            return None
+        out: dict[str, object] = {}
+        ok = True
+        for key, val in m.items():
+            if key in extra or key not in fields:
+                continue  # an unknown key was reported by mapping()
+            why = bad_value(key, val.value, fields[key])
+            if why is not None:
+                b.err("E119", f"{what}: {why}", val.loc)
+                ok = False
+            out[key] = val.value
+        return out if ok else None
+
+    def _settings(self, y: YValue) -> None:
+        b = self.b
+        if self._scenery_seen:
+            b.err("E106", "`settings:` is defined in more than one file", y.loc)
+            return
+        self._scenery_seen = True
+        m = b.mapping(y, "`settings`", ("default",), ("scenes",))
+        if m is None:
+            return
+        default = self._vocab(
+            m["default"], "the default setting", SETTING_FIELDS, ("place", "time")
+        )
+        if default is not None:
+            self.setting_default = setting_from(default)
+        scenes = (b.seq(m["scenes"], "`scenes`") or []) if "scenes" in m else []
+        for item in scenes:
+            values = self._vocab(item, "a scene", SETTING_FIELDS, ("place", "time"), ("nodes",))
+            if values is None or not isinstance(item.value, dict) or "nodes" not in item.value:
+                if values is not None:
+                    b.err("E102", "a scene needs `nodes:` (the nodes that happen there)", item.loc)
+                continue
+            setting = setting_from(values)
+            for node_id, loc in b.strings(item.value["nodes"], "`nodes` of a scene"):
+                if node_id in self.settings:
+                    first = b.locations.get(f"setting:{node_id}")
+                    b.err("E106", f"node {node_id!r} has two settings (first at {first})", loc)
+                    continue
+                self.settings[node_id] = setting
+                b.locations[f"setting:{node_id}"] = loc
+
+    def _characters(self, y: YValue) -> None:
+        b = self.b
+        m = b.mapping(y, "`characters`", (), open_keys=True)
+        for key, val in (m or {}).items():
+            kloc = y.key_locs[key]
+            if not NAME_RE.match(key):
+                b.err("E104", f"character {key!r} is not a valid name", kloc)
+                continue
+            if key in self.characters:
+                b.err("E106", f"character {key!r} is described twice", kloc)
+                continue
+            cm = b.mapping(val, f"character `{key}`", ("description", "look"))
+            if cm is None:
+                continue
+            text = b.string(cm["description"], f"description of `{key}`")
+            look = self._vocab(cm["look"], f"look of `{key}`", LOOK_FIELDS, ("kind",))
+            if text is None or look is None:
+                continue
+            line_id = f"character.{key}"
+            self.add_line(line_id, text, cm["description"].loc)
+            self.characters[key] = Character(key, line_id, look_from(look))
+            b.locations[f"character:{key}"] = kloc
 
     def _node(self, y: YValue) -> None:
         b = self.b

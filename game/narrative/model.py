@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from .expr import Value
+from .scenery import Character, Setting
 
 TypeName = Literal["bool", "int", "str"]
 
@@ -146,6 +147,10 @@ class StoryContent:
     lines: dict[str, dict[str, str]]  # locale -> line id -> text
     format: int = FORMAT_VERSION
     free_lines: tuple[str, ...] = field(default=())  # ids from `lines:` sections
+    # where each node happens (every node once a `settings:` section exists) and what each
+    # speaker looks like (scenery.py); both are reviewed with the text
+    settings: dict[str, Setting] = field(default_factory=dict)
+    characters: dict[str, Character] = field(default_factory=dict)
 
     def text(self, line_id: str, locale: str | None = None) -> str:
         """Localised text; falls back to the source locale, then to the id itself."""

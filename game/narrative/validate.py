@@ -98,6 +98,33 @@ def integrity(
             )
         )
 
+    for node_id in content.settings:
+        if node_id not in node_ids:
+            out.append(
+                Diagnostic(
+                    "E119",
+                    f"a scene lists node {node_id!r}, which does not exist",
+                    locate(f"setting:{node_id}"),
+                )
+            )
+    for char_id, character in content.characters.items():
+        if char_id not in content.speakers:
+            out.append(
+                Diagnostic(
+                    "E112",
+                    f"character {char_id!r} is not declared under `speakers:` in the manifest",
+                    locate(f"character:{char_id}"),
+                )
+            )
+        if character.description not in source_lines:
+            out.append(
+                Diagnostic(
+                    "E115",
+                    f"character {char_id!r} has no description text",
+                    locate(f"character:{char_id}"),
+                )
+            )
+
     claimed: dict[str, str] = {}
     for node in content.nodes.values():
         nloc = locate(f"node:{node.id}")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import pygame
 
-from game.ui import Item, Panel
+from game.ui import ACTIVATE_KEYS, Item, Panel
 
 if TYPE_CHECKING:
     from game.app import GameApp
@@ -99,16 +99,25 @@ class PageScene(Scene, ABC):
 
     def build(self) -> None:
         old_scroll = self.panel.scroll
-        focused_ident = self.panel.focused.ident if self.panel.focused else None
+        focused = self.panel.focused
+        focused_ident = focused.ident if focused else None
+        # keep a focused control that was in view in view; one the player scrolled away from
+        # (mouse wheel) stays where the player put the page
+        was_in_view = focused is not None and self.panel.in_view(focused)
         self.panel = Panel(self.content_rect(), self.items())
         self.panel.layout(self.theme)
         self.panel.scroll = old_scroll
         self.panel.clamp_scroll()
         if focused_ident:
-            self.panel.focus_by_ident(focused_ident, scroll=False)
+            # a rebuild (another language, an error above the control) keeps focus in view
+            self.panel.focus_by_ident(focused_ident, scroll=was_in_view)
         elif self.initial_focus and not self._initial_done:
-            # the page opens at its top so the first thing read is the heading
+            # the page opens at its top so the first thing read is the heading; a control
+            # below the fold is not focused from the start (a ring nobody can see), Tab finds it
             self.panel.focus_by_ident(self.initial_focus, scroll=False)
+            focused = self.panel.focused
+            if focused is not None and not self.panel.in_view(focused):
+                self.panel.focus(None)
         self._initial_done = True
 
     def refresh(self) -> None:
@@ -119,6 +128,22 @@ class PageScene(Scene, ABC):
         self.app.pop(self)
 
     def handle_event(self, event: pygame.event.Event) -> bool:
+        if (
+            event.type == pygame.KEYDOWN
+            and event.key in ACTIVATE_KEYS
+            and self.panel.focused is None
+            and self.initial_focus
+        ):
+            # the page's main control was below the fold, so it was not focused: Enter still
+            # chooses it ("Enter chooses" on every page), bringing it into view first
+            item = next(
+                (i for i in self.panel.focusables if i.ident == self.initial_focus and i.enabled),
+                None,
+            )
+            if item is not None:
+                self.panel.focus(item)
+                item.activate()
+                return True
         if self.panel.handle_event(event):
             return True
         if event.type == pygame.KEYDOWN and event.key in (pygame.K_ESCAPE, pygame.K_BACKSPACE):

@@ -128,7 +128,18 @@ class ChatScene(Scene):
         self.input.enabled = conv.phase == Phase.MATCHED
         self._send_button.layout(theme, send_w)
         self._send_button.rect.topleft = (input_rect.right + theme.px(10), input_rect.top)
-        typing_h = theme.line_height("small") + theme.px(6)
+        # the status line above the input wraps (at 200 % "This chat has ended ..." is wider
+        # than the window): room for the longest of them
+        self._status_width = w - 2 * margin
+        name = conv.counsellor.display_name if conv.counsellor else ""
+        statuses = [
+            tr("chat.ended_note"),
+            tr("chat.scrolled_hint"),
+            tr("chat.keys_hint"),
+            tr("chat.typing", name=name) + "..",
+        ]
+        self._status_lines = max(len(theme.wrap(s, "small", self._status_width)) for s in statuses)
+        typing_h = self._status_lines * theme.line_height("small") + theme.px(6)
         self.area = pygame.Rect(
             margin,
             self.header.rect.bottom + theme.px(8),
@@ -437,7 +448,8 @@ class ChatScene(Scene):
                 border_radius=3,
             )
         conv = self.app.conversation
-        status_y = self.input.rect.top - theme.line_height("small") - theme.px(4)
+        lh_small = theme.line_height("small")
+        status_y = self.input.rect.top - self._status_lines * lh_small - theme.px(4)
         status = ""
         if conv.counsellor_typing and conv.phase == Phase.MATCHED:
             name = conv.counsellor.display_name if conv.counsellor else ""
@@ -453,7 +465,8 @@ class ChatScene(Scene):
         elif self.input.enabled and not self.input.text:
             status = self.tr("chat.keys_hint")
         if status:
-            surface.blit(theme.render(status, "small", pal.muted), (self.area.left, status_y))
+            box = pygame.Rect(self.area.left, status_y, self._status_width, 0)
+            theme.draw_text(surface, status, "small", pal.muted, box)
         placeholder = (
             self.tr("chat.placeholder") if self.input.enabled else self.tr("chat.input_closed")
         )

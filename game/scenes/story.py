@@ -11,14 +11,16 @@ resuming a save never opens it.
 
 from __future__ import annotations
 
-import hashlib
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import pygame
 
+from game.art import FALLBACK_LOOK, FALLBACK_SETTING
 from game.exceptions import SaveError
+from game.narrative.scenery import Look, Setting
 from game.scenes.base import Scene
+from game.text import summary
 from game.ui import Button, Item, Panel, Row, Text
 from game.ui import _resolve as resolve_text
 
@@ -72,8 +74,8 @@ class StoryScene(Scene):
         self.load_warnings: list[str] = []
         self._node_key: tuple[str, int] | None = None
         self._offer_wait_key: tuple[str, int] | None = None
-        self._bg_name: str | None = None
-        self._bg_prev: str | None = None
+        self._bg_name: Setting | None = None
+        self._bg_prev: Setting | None = None
         self._bg_fade_start = 0.0
 
     # -- engine and saves --------------------------------------------------------------------
@@ -118,7 +120,7 @@ class StoryScene(Scene):
             engine_data=engine.to_save(),
             bundle_hash=self.app.bundle.sha256,
             locale=engine.locale,
-            label=label[:80],
+            label=summary(label, 80),
             backlog=self.backlog,
         )
 
@@ -185,15 +187,22 @@ class StoryScene(Scene):
         self.autosave()
 
     def go_back(self) -> None:
-        if self.engine.can_back():
-            self.engine.back()
-            if len(self.backlog) > 1:
-                self.backlog.pop()
-                self.backlog[-1][2] = ""
-            self.reveal = 1e9  # a page you have seen is shown whole
-            self.warning_ack = self._key()
-            self.refresh()
-            self.autosave()
+        if not self.engine.can_back():
+            # say why nothing happened: at the start, or after a choice about talking to
+            # someone, which stays made (the engine never undoes a consent point)
+            at_consent = self.engine.back_blocked_by_consent()
+            self.app.show_notice(
+                self.tr("story.back_consent" if at_consent else "story.back_start")
+            )
+            return
+        self.engine.back()
+        if len(self.backlog) > 1:
+            self.backlog.pop()
+            self.backlog[-1][2] = ""
+        self.reveal = 1e9  # a page you have seen is shown whole
+        self.warning_ack = self._key()
+        self.refresh()
+        self.autosave()
 
     def restart(self) -> None:
         self.app.saves.delete("auto")
@@ -488,29 +497,29 @@ class StoryScene(Scene):
             self._maybe_offer()  # the help point's text has now been shown in full
 
     # -- drawing -----------------------------------------------------------------------------
-    def _background_name(self) -> str:
-        from game.art import BACKGROUNDS
+    def _setting(self) -> Setting:
+        """Where this node happens, from the story's reviewed settings (scenery.py)."""
+        setting: Setting = self.engine.bundle.content.settings.get(self.node.id, FALLBACK_SETTING)
+        return setting
 
-        for tag in self.node.tags:
-            if tag.startswith("x-bg-") and tag[5:] in BACKGROUNDS:
-                return str(tag[5:])
-        head = self.node.id.split(".", 1)[0]
-        digest = hashlib.sha256(head.encode("utf-8")).digest()
-        return BACKGROUNDS[digest[0] % len(BACKGROUNDS)]
+    def _look(self, speaker: str) -> Look:
+        """What the speaker looks like, from the story's character sheet."""
+        character = self.engine.bundle.content.characters.get(speaker)
+        return character.look if character is not None else FALLBACK_LOOK
 
     def _draw_background(self, surface: pygame.Surface) -> None:
         """The place's picture; a change of place cross-fades unless motion is reduced."""
-        name = self._background_name()
-        if name != self._bg_name:
-            self._bg_prev, self._bg_name = self._bg_name, name
+        setting = self._setting()
+        if setting != self._bg_name:
+            self._bg_prev, self._bg_name = self._bg_name, setting
             self._bg_fade_start = self.app.clock_time
         art = self.app.art
         progress = (self.app.clock_time - self._bg_fade_start) / FADE_SECONDS
         if self._bg_prev is None or progress >= 1 or self.theme.reduced_motion:
-            surface.blit(art.background(name), (0, 0))
+            surface.blit(art.scene(setting), (0, 0))
             return
-        surface.blit(art.background(self._bg_prev), (0, 0))
-        layer = art.background(name)
+        surface.blit(art.scene(self._bg_prev), (0, 0))
+        layer = art.scene(setting)
         layer.set_alpha(int(255 * max(0.0, progress)))
         surface.blit(layer, (0, 0))
         layer.set_alpha(None)
@@ -525,9 +534,8 @@ class StoryScene(Scene):
         else:
             self._draw_background(surface)
         if self._portrait_size:
-            sid = self._speaker_id() or "narrator"
             size = self._portrait_size
-            img = self.app.art.portrait(sid, size)
+            img = self.app.art.portrait(self._look(self._speaker_id() or ""), size)
             x = self.dialogue.rect.left + theme.px(12)
             y = self.dialogue.rect.top - size + theme.px(6)
             frame = pygame.Rect(x - 4, y - 4, size + 8, size + 8)

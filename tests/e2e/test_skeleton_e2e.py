@@ -201,6 +201,31 @@ def test_player_reaches_a_counsellor_and_both_talk(server: ServerProcess, tmp_pa
         until(game, lambda: all(line.seq is not None for line in game.conversation.lines))
         assert [line.seq for line in game.conversation.lines] == [1, 2, 3, 4]
 
+        # Quick exit: the chat text goes; a reply sent meanwhile is there on return, with the
+        # whole chat loaded again from the real server on a fresh connection.
+        key(game, pygame.K_ESCAPE)
+        key(game, pygame.K_ESCAPE)
+        assert game.scene_names() == ["neutral"] and game.conversation.lines == []
+        counsellor.send(
+            {
+                "type": "message",
+                "conversation_id": conversation_id,
+                "client_id": "c-away",
+                "text": "sent while you were away",
+            }
+        )
+        until(game, lambda: game.conversation.unseen == 1)
+        key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
+        assert game.top is not None and game.top.name == "chat"
+        until(
+            game,
+            lambda: (
+                [ln.text for ln in game.conversation.lines if ln.sender != "system"]
+                == [t for _s, t in texts] + ["sent while you were away"]
+            ),
+            timeout=15,
+        )
+
         # The counsellor ends the conversation; the player sees it ended.
         counsellor.send({"type": "end", "conversation_id": conversation_id, "outcome": "talked"})
         until(game, lambda: game.conversation.phase == Phase.ENDED, timeout=15)

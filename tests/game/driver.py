@@ -27,7 +27,8 @@ class SilentVoice(Voice):
 def make_app(server_url: str | None, home: Path, **kwargs: Any) -> GameApp:
     voice = SilentVoice()
     voice.backend = "test"
-    app = GameApp(server_url, home=home, story_path=STORY_MIN, voice=voice, **kwargs)
+    kwargs.setdefault("story_path", STORY_MIN)
+    app = GameApp(server_url, home=home, voice=voice, **kwargs)
     app.step([], DT)
     return app
 

@@ -89,6 +89,8 @@ class FakeServer:
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self.url = ""
+        self.port = 0
+        self.health_probes = 0
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> FakeServer:
@@ -127,18 +129,33 @@ class FakeServer:
         app.router.add_get("/api/v1/ethics/key", self.ethics_key)
         app.router.add_get("/api/v1/organisation", self.organisation)
         app.router.add_get("/ws/player", self.player_ws)
+        app.router.add_get("/healthz", self.healthz)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        site = web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        self.url = f"http://127.0.0.1:{port}"
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://127.0.0.1:{self.port}"
 
     async def _teardown(self) -> None:
         for ws in list(self.sockets):
             await ws.close()
         assert self._runner is not None
         await self._runner.cleanup()
+
+    def go_down(self) -> None:
+        """Stop listening, as a server process that restarts (what it stored is kept)."""
+
+        async def down() -> None:
+            for ws in list(self.sockets):
+                await ws.close(code=1001)  # "going away", as aiohttp's shutdown sends
+            await self._teardown()
+
+        self.call(down())
+
+    def come_back(self) -> None:
+        """Listen again on the same port, as the restarted server process."""
+        self.call(self._setup())
 
     def stop(self) -> None:
         if self.loop is not None:
@@ -151,6 +168,10 @@ class FakeServer:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(5)
 
     # -- HTTP -----------------------------------------------------------------------------
+    async def healthz(self, request: web.Request) -> web.Response:
+        self.health_probes += 1
+        return web.json_response({"status": "ok"})
+
     async def sessions(self, request: web.Request) -> web.Response:
         token = uuid.uuid4().hex + uuid.uuid4().hex[:11]
         sid = str(uuid.uuid4())

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pygame
@@ -10,6 +15,7 @@ import pytest
 
 from game.app import GameApp
 from tests.game.driver import (
+    STORY_MIN,
     finish_text,
     focused_ident,
     frames,
@@ -445,8 +451,11 @@ def test_scene_change_fades_unless_motion_is_reduced(game: GameApp) -> None:
     """A new place cross-fades in; with 'reduce motion' it appears at once."""
     start_story(game)
     story = game.story_scene
-    new = story._background_name()
-    old = next(n for n in ("street", "room", "park", "night") if n != new)
+    from game.narrative.scenery import Setting
+
+    new = story._setting()
+    old = Setting("kitchen", "night", "clear")
+    assert old != new
     probe = (640, 200)
 
     def shown_after_change() -> tuple[int, ...]:
@@ -455,10 +464,136 @@ def test_scene_change_fades_unless_motion_is_reduced(game: GameApp) -> None:
         game.step([], 0.0)  # draw the first frame of the change
         return tuple(game.screen.get_at(probe))[:3]
 
-    old_px = tuple(game.art.background(old).get_at(probe))[:3]
-    new_px = tuple(game.art.background(new).get_at(probe))[:3]
+    old_px = tuple(game.art.scene(old).get_at(probe))[:3]
+    new_px = tuple(game.art.scene(new).get_at(probe))[:3]
     assert old_px != new_px
     assert shown_after_change() == old_px  # the fade starts from the old place
     game.settings.reduced_motion = True
     game.apply_settings()
     assert shown_after_change() == new_px
+
+
+def test_cover_notes_page_accepts_typing(game: GameApp) -> None:
+    """The quick-exit cover behaves like a notes page: typing, new lines and Backspace work."""
+    start_story(game)
+    key(game, pygame.K_ESCAPE)
+    key(game, pygame.K_ESCAPE)
+    cover = game.top
+    assert cover.name == "neutral"
+    type_text(game, "milk, ")
+    type_text(game, "bread")
+    key(game, pygame.K_RETURN)
+    type_text(game, "tea")
+    key(game, pygame.K_BACKSPACE)
+    key(game, pygame.K_t, unicode="t")  # the game's "Talk" hotkey: here it only types
+    type_text(game, "t")
+    assert cover.notes.text == "milk, bread\ntet"
+    assert game.scene_names() == ["neutral"]
+    before = pygame.image.tobytes(game.screen, "RGB")
+    type_text(game, "!")
+    assert pygame.image.tobytes(game.screen, "RGB") != before  # what is typed is drawn
+    key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
+    assert game.top.name == "story"
+
+
+@pytest.mark.skipif(shutil.which("Xvfb") is None, reason="needs Xvfb (install-system-deps.sh)")
+def test_window_class_and_title_are_neutral_in_a_real_x_window(tmp_path: Path) -> None:
+    """In a real X window the class never names the game, and after quick exit the title is
+    "Notes" too, so a taskbar or window list shows nothing telling."""
+    display = f":{90 + os.getpid() % 100}"
+    xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1280x720x24", "-nolisten", "tcp"])
+    try:
+        time.sleep(0.5)
+        snippet = (
+            "import os, subprocess, sys\n"
+            "from pathlib import Path\n"
+            "import pygame\n"
+            "from game.app import GameApp\n"
+            f"home, story = Path({str(tmp_path)!r}), Path({str(STORY_MIN)!r})\n"
+            "app = GameApp(None, home=home, story_path=story)\n"
+            "app.step([], 1 / 60)\n"
+            "wid = str(pygame.display.get_wm_info()['window'])\n"
+            "def props():\n"
+            "    names = ['WM_CLASS', 'WM_NAME', '_NET_WM_NAME']\n"
+            "    return subprocess.run(['xprop', '-id', wid, *names],"
+            " capture_output=True, text=True).stdout\n"
+            "print('BEFORE', props())\n"
+            "app.quick_exit()\n"
+            "app.step([], 1 / 60)\n"
+            "print('AFTER', props())\n"
+        )
+        env = {**os.environ, "DISPLAY": display, "SDL_VIDEODRIVER": "x11"}
+        env.pop("SDL_VIDEO_X11_WMCLASS", None)
+        out = subprocess.run(
+            [sys.executable, "-c", snippet], env=env, capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode == 0, out.stderr
+        before, after = out.stdout.split("AFTER")
+        assert 'WM_CLASS(STRING) = "notes", "notes"' in before
+        assert "crossroads" not in after.lower()
+        assert (
+            'WM_NAME(STRING) = "Notes"' in after or '_NET_WM_NAME(UTF8_STRING) = "Notes"' in after
+        )
+    finally:
+        xvfb.terminate()
+        xvfb.wait(5)
+
+
+def test_scenes_and_portraits_follow_the_story_data(home: Path) -> None:
+    """The 1 am kitchen is drawn as the kitchen at night, and Jo's portrait is Jo's sheet."""
+    from game.narrative.scenery import Setting
+    from game.paths import STORY
+
+    game = make_app(None, home, story_path=STORY)
+    try:
+        game.start_story(None)
+        story = game.story_scene
+        story.engine = type(story.engine)(game.bundle, "en", start="jo_kitchen")
+        story.refresh()
+        frames(game, 2)
+        assert story._setting() == Setting("kitchen", "night", "clear")
+        assert story._bg_name == Setting("kitchen", "night", "clear")
+        story.engine = type(story.engine)(game.bundle, "en", start="jo_friends")
+        story.refresh()
+        frames(game, 2)
+        assert story._speaker_id() == "jo"
+        assert story._look("jo").clothes == "scrubs"
+        assert story._look("vex").figure == "fox"
+    finally:
+        game.shutdown()
+
+
+def test_back_at_a_consent_point_says_why_nothing_happened(game: GameApp) -> None:
+    """B at a consent point is refused with a plain reason, never silently ignored."""
+    play_to_help_point(game)
+    press(game, "not_now")
+    story = game.story_scene
+    assert story.engine.node.is_consent_point
+    key(game, pygame.K_b)
+    assert story.engine.node.id == "talk"
+    assert game.notice == game.tr("story.back_consent")
+    game.notice = None
+    fresh = make_app(None, game.home / "fresh")
+    try:
+        start_story(fresh)
+        key(fresh, pygame.K_b)  # at the very start there is nothing to undo
+        assert fresh.notice == fresh.tr("story.back_start")
+    finally:
+        fresh.shutdown()
+
+
+def test_small_texts_read_right(home: Path) -> None:
+    """The age line says "from 14" once, and the autosave label ends on a whole word."""
+    from game.paths import STORY
+
+    game = make_app(None, home, story_path=STORY)
+    try:
+        texts = " ".join(game.top.panels()[0].texts())
+        assert texts.count("14") == 1
+        start_story(game)
+        game.story_scene.autosave()
+        label = game.saves.info("auto").label
+        assert label.endswith("…") and len(label) <= 80
+        assert label[:-1].rstrip() in game.story_scene.node_text().replace("\n", " ")
+    finally:
+        game.shutdown()

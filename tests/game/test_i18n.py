@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from game.i18n import load_catalog
+from game.i18n import Translator, load_catalog
 from game.scenes.preferences import AGE_BANDS, FORMATS, GENDERS, KINDS
 from game.settings import TEXT_SPEEDS
 
@@ -26,7 +26,10 @@ def used_keys() -> set[str]:
     keys |= {f"settings.speed_{s}" for s in TEXT_SPEEDS}
     keys |= {f"prefs.h_{g}" for g in ("kind", "gender", "age_band", "language", "format")}
     keys |= {f"day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-    keys |= {f"chat.sys_{k}" for k in ("counsellor_lost", "counsellor_back", "referred")}
+    keys |= {
+        f"chat.sys_{k}"
+        for k in ("counsellor_lost", "counsellor_back", "referred", "reloaded", "cleared")
+    }
     assert AGE_BANDS  # shown as they are, no label needed
     return keys
 
@@ -35,8 +38,32 @@ def used_keys() -> set[str]:
 def test_every_used_label_is_translated(locale: str) -> None:
     """No screen ever shows a raw key such as 'common.no' instead of words."""
     catalog = load_catalog(locale)
-    missing = sorted(k for k in used_keys() if k not in catalog)
+    missing = sorted(k for k in used_keys() if k not in catalog and f"{k}.other" not in catalog)
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("locale", "n", "expected"),
+    [
+        ("en", 1, "1 new message (C)"),
+        ("en", 2, "2 new messages (C)"),
+        ("en", 0, "0 new messages (C)"),
+        ("de", 1, "1 neue Nachricht (C)"),
+        ("de", 5, "5 neue Nachrichten (C)"),
+    ],
+)
+def test_counts_use_the_language_plural_rules(locale: str, n: int, expected: str) -> None:
+    """Counted labels take the singular or plural by the language's rules, never "(s)"."""
+    assert Translator(locale)("status.unread", count=n) == expected
+    erased = Translator(locale)("notice.erased_done", messages=1)
+    assert "(s)" not in erased and "(en)" not in erased
+
+
+def test_no_label_hedges_its_plural() -> None:
+    """No label writes "message(s)" or "Nachricht(en)": plurals come from Babel's rules."""
+    for locale in ("en", "de"):
+        hedged = {k: v for k, v in load_catalog(locale).items() if re.search(r"\w\((s|en|n)\)", v)}
+        assert hedged == {}
 
 
 def test_both_languages_have_the_same_labels() -> None:

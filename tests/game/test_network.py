@@ -220,8 +220,23 @@ def test_quick_exit_clears_chat_text(online_game: GameApp, server: FakeServer) -
     key(game, pygame.K_ESCAPE)
     assert game.scene_names() == ["neutral"]
     assert game.conversation.lines == []
+    assert "something private" not in repr(game.conversation)
+    server.say("sent just before you left")  # arrives while the cover page is up
+    until(game, lambda: game.conversation.unseen == 1)
+    assert game.conversation.lines == []  # counted, but no text kept behind the cover
     key(game, pygame.K_RETURN, mod=pygame.KMOD_CTRL)
-    assert "chat" not in game.scene_names()
+    # back in the chat, which is loaded again from the server and says so
+    assert game.top.name == "chat"
+    until(
+        game,
+        lambda: (
+            [ln.text for ln in game.conversation.lines if ln.sender == "counsellor"]
+            == ["something private", "sent just before you left"]
+        ),
+    )
+    assert game.conversation.lines[-1].text == "@reloaded"
+    frames(game, 3)
+    assert game.conversation.unseen == 0  # the chat is on screen: seen now
 
 
 def test_closed_service_offers_booking_in_local_time(home: Path) -> None:
@@ -499,3 +514,84 @@ def test_unreachable_server_is_said_plainly(home: Path) -> None:
         assert game.top.name == "story"
     finally:
         game.shutdown()
+
+
+def test_restart_keeps_read_marks_and_the_new_message_button_works(
+    home: Path, server: FakeServer
+) -> None:
+    """After a restart only unread messages count, "read" stays read, and C or Tab+Enter open it."""
+    first = make_app(server.url, home)
+    opt_in(first)
+    until(first, lambda: first.conversation.phase == Phase.QUEUED)
+    server.match()
+    until(first, lambda: first.top.name == "chat")
+    server.say("Hello, I'm Alex.")
+    until(first, lambda: len(first.conversation.lines) == 1)
+    frames(first, 3)  # the chat is on screen: the message is seen
+    assert first.conversation.unseen == 0
+    type_text(first, "hi")
+    key(first, pygame.K_RETURN)
+    until(first, lambda: first.conversation.lines[-1].seq == 2)
+    server.read(2)
+    until(first, lambda: first.conversation.read_upto == 2)
+    frames(first, 2)
+    first.shutdown()
+    server.say("Take your time.", deliver=False)  # arrives while the game is closed
+    second = make_app(server.url, home)
+    try:
+        conv = second.conversation
+        until(second, lambda: len(conv.lines) == 3 and not conv.replaying)
+        assert conv.unseen == 1
+        assert second.top.name == "disclosure"
+        assert second._status_label() == "1 new message (C)"
+        from game.scenes.chat import ChatScene
+
+        mine = next(ln for ln in conv.lines if ln.sender == "player")
+        assert second.tr("chat.read") in ChatScene(second)._meta(mine)
+        key(second, pygame.K_c)
+        assert second.top.name == "chat"
+        frames(second, 2)
+        assert conv.unseen == 0
+        key(second, pygame.K_ESCAPE)
+        frames(second, 40)
+        if second.top.name != "disclosure":
+            second.open_about()
+            frames(second, 2)
+        server.say("One more thing.")
+        until(second, lambda: conv.unseen == 1)
+        for _ in range(12):  # Tab walks the page, then reaches the top bar's button
+            if second.status_focused:
+                break
+            key(second, pygame.K_TAB)
+        assert second.status_focused
+        assert second.theme.last_ring is not None
+        assert second.theme.last_ring.rect == second._status_button.rect
+        key(second, pygame.K_RETURN)
+        assert second.top.name == "chat"
+    finally:
+        second.shutdown()
+
+
+def test_reload_after_quick_exit_says_only_what_is_true() -> None:
+    """A live chat is fetched again on a fresh socket; an ended one says it is not shown again."""
+    from game.conversation import ChatLine, Conversation
+
+    class Net:
+        reopened = 0
+
+        def reopen(self) -> None:
+            self.reopened += 1
+
+    net = Net()
+    conv = Conversation(net)  # type: ignore[arg-type]
+    conv.phase, conv.conversation_id = Phase.MATCHED, "c1"
+    conv.lines.append(ChatLine("counsellor", "hi", seq=1))
+    conv.clear_screen_text()
+    assert conv.reload() and net.reopened == 1 and conv.replaying
+    assert [ln.text for ln in conv.lines] == ["@reloaded"]
+    conv.phase = Phase.ENDED
+    conv.clear_screen_text()
+    assert conv.reload() and net.reopened == 1
+    assert [ln.text for ln in conv.lines] == ["@cleared"]
+    conv.reset()
+    assert not conv.reload()  # nothing was open: nothing to say

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from game.text import wrap_spans, wrap_text
+from game.text import summary, wrap_spans, wrap_text
 
 
 def measure(s: str) -> int:
@@ -80,3 +80,18 @@ def test_wrapping_stays_exact_when_a_font_kerns_heavily() -> None:
     lines = wrap_text(text, 200, kerned)
     assert all(kerned(ln) <= 200 for ln in lines)
     assert " ".join(lines).split() == text.split()
+
+
+def test_phone_numbers_never_break_between_their_digit_groups() -> None:
+    """ "116 111" stays on one line however the sentence around it wraps."""
+    for width in range(70, 300, 10):
+        lines = wrap_text("Call the child helpline on 116 111 for free", width, measure)
+        assert any("116 111" in line for line in lines), (width, lines)
+
+
+def test_summary_ends_on_a_whole_word() -> None:
+    """A long label is cut after a whole word and marked with an ellipsis."""
+    text = "Four months ago you moved to Lindenfeld with your mum and your sister Jo. New school"
+    short = summary(text, 40)
+    assert short == "Four months ago you moved to Lindenfeld…"
+    assert summary("short text", 40) == "short text"

@@ -4,21 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from game.theme import HIGH_CONTRAST, NORMAL, Palette
-
-
-def luminance(c: tuple[int, int, int]) -> float:
-    def channel(v: int) -> float:
-        x = v / 255
-        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
-
-    r, g, b = c
-    return 0.2126 * channel(r) + 0.7152 * channel(g) + 0.0722 * channel(b)
-
-
-def contrast(a: tuple[int, int, int], b: tuple[int, int, int]) -> float:
-    hi, lo = sorted((luminance(a), luminance(b)), reverse=True)
-    return (hi + 0.05) / (lo + 0.05)
+from game.theme import HIGH_CONTRAST, NORMAL, Palette, contrast
 
 
 @pytest.mark.parametrize("pal", [NORMAL, HIGH_CONTRAST], ids=["normal", "high_contrast"])

@@ -91,3 +91,27 @@ def test_three_way_view_flags_what_a_stale_proposal_would_undo(tmp_path: Path) -
     assert by_state == {"ours", "theirs"}
     assert all(i.flagged == (i.state != "ours") for i in view)
     assert three_way(old, fix, fix) == []
+
+
+def test_scenery_changes_show_in_the_review_diff(tmp_path: Path) -> None:
+    """Moving a node to another place or redrawing a portrait is a change the board sees."""
+    from game.narrative import Bundle, load_story
+    from tests.unit.narrative.narrative_helpers import copy_story, edit
+
+    def bundle(place: str, colour: str) -> Bundle:
+        story = copy_story(tmp_path / f"{place}-{colour}")
+        (story / "scenery.yaml").write_text(
+            f"settings:\n  default: {{place: {place}, time: day}}\ncharacters:\n  sam:\n"
+            f'    description: "Sam: a {colour} fox avatar."\n'
+            f"    look: {{kind: avatar, figure: fox, colour: {colour}}}\n",
+            encoding="utf-8",
+        )
+        edit(story / "story.yaml", "  - service.yaml\n", "  - service.yaml\n  - scenery.yaml\n")
+        return Bundle.from_story(load_story(story))
+
+    diff = diff_bundles(bundle("street", "purple"), bundle("kitchen", "orange"))
+    changes = {(c.section, c.id): c for c in diff.locales["en"]}
+    start = {f.name: (f.old, f.new) for f in changes[("node", "start")].fields}
+    assert start["setting"] == ("street, day, clear", "kitchen, day, clear")
+    sam = {f.name: (f.old, f.new) for f in changes[("character", "sam")].fields}
+    assert "colour: orange" in sam["portrait"][1] and "orange fox" in sam["description"][1]

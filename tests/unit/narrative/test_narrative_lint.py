@@ -16,6 +16,10 @@ SV = "service.yaml"
 DE = "locales/de.yaml"
 
 # code -> edits that produce it (file, old, new)
+SHEET = (
+    '\ncharacters:\n  sam:\n    description: "{text}"\n'
+    "    look: {{kind: avatar, figure: fox, colour: purple}}\n"
+)
 CASES: dict[str, list[tuple[str, str, str]]] = {
     "E001": [(S, "  - service.yaml", "  - services.yaml")],
     "E004": [(N, "    next: chat", "    next: chat: now")],
@@ -100,6 +104,13 @@ CASES: dict[str, list[tuple[str, str, str]]] = {
         )
     ],
     "W401": [(N, '"Go home"', '"' + "Go home " * 20 + '"')],
+    "E119": [(N, "\nnodes:\n", "\nsettings:\n  default: {place: moon, time: day}\nnodes:\n")],
+    "W501": [
+        (N, "\nnodes:\n", "\nsettings:\n  default: {place: street, time: day}\nnodes:\n"),
+        (N, "      Rain again.", "      It's 1 am. Rain again."),
+    ],
+    "W502": [(N, "\nnodes:\n", SHEET.format(text="Sam from the club") + "nodes:\n")],
+    "W503": [(N, "\nnodes:\n", SHEET.format(text="Sam's avatar: a purple fox") + "nodes:\n")],
 }
 
 UNTESTED_HERE = {"E002", "E003"}  # covered in test_narrative_loader (need byte-level files)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -58,8 +59,8 @@ def test_harlowe_constructs_that_cannot_convert_are_reported(tmp_path: Path) -> 
     _out, notes = _import("harlowe_night_bus.twee", tmp_path)
     joined = "\n".join(notes)
     assert (
-        "line 40, passage 'Headphones': NOT converted: conditional text 'You wave at Mo.' is "
-        "shown always" in joined
+        "line 40, passage 'Headphones': NOT converted: text 'You wave at Mo.' is conditional; "
+        "not converted" in joined
     )
     assert "line 51, passage 'Who Made It': NOT converted: printed variable '$trust'" in joined
     assert "passage 'Story Stylesheet': NOT converted: stylesheet" in joined
@@ -93,7 +94,7 @@ def test_sugarcube_story_converts_links_setters_and_init(tmp_path: Path) -> None
     assert lint_path(out).ok
     joined = "\n".join(notes)
     for expected in [
-        "'<<if $mood gt 1>>' not converted",
+        "text 'You stay calm.' is conditional; not converted",
         "'<<timed 2s>>' not converted",
         "passage 'Story JavaScript': NOT converted: script",
         "passage 'StoryCaption': NOT converted",
@@ -220,6 +221,11 @@ def test_twine_conditions_translate(condition: str, expected: str) -> None:
                 "''bold''",
                 "[[x|y][$a to 1]]",
                 "(if: $a)[[[A]]]",
+                '(link: "x")[(set: $a to 1)(goto: "End")]',
+                "<<set _c = [",
+                "]>>",
+                "(if: $a > 2)[",
+                "<<if $a > 2>>[[A]]<</if>>",
                 "plain text",
                 "",
             ]
@@ -235,6 +241,10 @@ def test_any_twee_text_converts_or_fails_cleanly(lines: list[str]) -> None:
     except TweeImportError:
         return
     assert "story.yaml" in result.files and "nodes.yaml" in result.files
+    noted = {n.passage for n in result.notes if not n.converted}
+    for node in yaml.safe_load(result.files["nodes.yaml"])["nodes"] or []:
+        if any(mark in node["text"] for mark in ("<<", ">>", "(set:", "$")):
+            assert any(name for name in noted), node  # left-over code is always reported
 
 
 def test_duplicate_names_braces_and_type_clashes_still_give_a_loadable_story(
@@ -256,3 +266,160 @@ def test_duplicate_names_braces_and_type_clashes_still_give_a_loadable_story(
     assert "a second passage with the same name" in notes
     assert "curly braces became round ones" in notes
     assert "used as str here but as int elsewhere" in notes
+
+
+def _texts(out: Path) -> dict[str, str]:
+    story = load_story(out)
+    return {nid: story.content.text(node.text) for nid, node in story.nodes.items()}
+
+
+def test_harlowe_effect_in_a_link_belongs_to_that_choice(tmp_path: Path) -> None:
+    """A (set:) inside (link:)[...] happens when that link is taken, never on entering the page."""
+    out, notes = _import("harlowe_meaning.twee", tmp_path)
+    story = load_story(out)
+    cafe = story.nodes["cafe"]
+    assert cafe.on_enter == ()
+    keep = next(c for c in cafe.choices if c.id == "keep_the_flyer")
+    assert (keep.target, keep.effects) == ("street", ("flyer = true", "visits_var += 1"))
+    throw = next(c for c in cafe.choices if c.id == "throw_it_away")
+    assert throw.effects == ()
+    # a reveal link that leads nowhere: its effect is reported, not made unconditional
+    joined = "\n".join(notes)
+    assert (
+        "line 15, passage 'Cafe': NOT converted: '(set: $read to true)' happens only when" in joined
+    )
+    assert "read" not in story.content.variables
+    report = play_exhaustive(Bundle.from_story(story), max_depth=20)
+    assert report.ok and report.endings_reached
+
+
+def test_harlowe_conditions_with_greater_than_are_kept(tmp_path: Path) -> None:
+    """Conditions using `>` (inline, on the next line, multi-line hooks, else) guard their links."""
+    out, _notes = _import("harlowe_meaning.twee", tmp_path)
+    street = {c.id: c.condition for c in load_story(out).nodes["street"].choices}
+    assert street == {
+        "call_the_number": "visits_var > 0",
+        "call_again": "visits_var > 1",
+        "look_at_the_flyer_again": "visits_var >= 1 and visits_var < 5",
+        "go_home": "not (visits_var >= 1 and visits_var < 5)",
+    }
+
+
+@pytest.mark.parametrize("name", ["harlowe_meaning.twee", "sugarcube_meaning.twee"])
+def test_no_code_or_stray_markup_reaches_player_text(name: str, tmp_path: Path) -> None:
+    """No node text keeps macro code, `<`/`>`, `$` or brackets; conditional text is reported."""
+    out, notes = _import(name, tmp_path)
+    for nid, text in _texts(out).items():
+        for mark in ("<", ">", "$", "[", "]", "(set:", "_choices", "{"):
+            assert mark not in text, (nid, text)
+    joined = "\n".join(notes)
+    if name.startswith("harlowe"):
+        assert "text 'The flyer is in your pocket.' is conditional; not converted" in joined
+        assert "The flyer is in your pocket" not in "".join(_texts(out).values())
+
+
+def test_sugarcube_multiline_set_and_widget_choices(tmp_path: Path) -> None:
+    """A multi-line <<set _x = [...]>> is never printed; links a widget builds become choices."""
+    out, notes = _import("sugarcube_meaning.twee", tmp_path)
+    story = load_story(out)
+    chat = story.nodes["chat"]
+    assert [(c.text, c.target) for c in chat.choices] == [
+        ("chat.scroll_on", "scroll"),
+        ("chat.mute_it", "mute"),
+        ("chat.mute_the_chat", "mute"),
+        ("chat.read_the_rules", "rules"),
+    ]
+    assert story.content.text("chat.text") == "The group chat is loud tonight."
+    joined = "\n".join(notes)
+    assert "line 19, passage 'Chat': converted: temporary _choices kept" in joined
+    assert "'<<for _c range _choices>>' unrolled over 2 items" in joined
+    assert "printed variable" not in joined
+    assert "_choices" not in story.content.variables
+    scroll = story.nodes["scroll"]
+    assert scroll.on_enter == ("anger += 1",)
+    shot = next(c for c in scroll.choices if c.id == "screenshot_it")
+    assert (shot.target, shot.effects) == ("report", ("proof = true",))
+    assert next(c for c in scroll.choices if c.id == "report_the_post").condition == "anger > 0"
+    assert "left" not in story.content.variables
+    assert "'<<link \"Leave the chat\">>' leads to no passage" in joined
+    assert lint_path(out).ok
+    report = play_exhaustive(Bundle.from_story(story), max_depth=20)
+    assert report.ok and report.endings_reached
+
+
+def test_unknown_widget_leaving_a_dead_end_is_reported() -> None:
+    """A passage whose only links come from an undefined widget is reported as an ending."""
+    result = import_twee_text(':: Start\nHi.\n<<choice "Go" "End">>\n\n:: End\nBye.\n')
+    joined = "\n".join(str(n) for n in result.notes)
+    assert 'SugarCube macro \'<<choice "Go" "End">>\' not converted' in joined
+    assert "passage has no links: it became an ending" in joined
+
+
+def test_effect_inside_a_condition_is_not_made_unconditional() -> None:
+    """A (set:) inside an (if:) hook or <<if>> is reported, never made an on-entry effect."""
+    for body in ("(if: $a)[(set: $b to true)]", "<<if $a>><<set $b to true>><</if>>"):
+        result = import_twee_text(f":: Start\n{body}\n[[End]]\n\n:: End\nBye.\n")
+        assert "on_enter" not in result.files["nodes.yaml"]
+        assert any("happens only inside a conditional hook" in str(n) for n in result.notes)
+
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ('[{ text: "Go", to: "Park" }, ]', [{"text": "Go", "to": "Park"}]),
+        ("['a', 'b']", ["a", "b"]),
+        ("{ n: 3, ok: true }", {"n": 3, "ok": True}),
+        ("[alert(1)]", None),
+        ("$x + 1", None),
+        ("{ f: () => 1 }", None),
+    ],
+)
+def test_javascript_literals_are_read_and_code_is_not(source: str, expected: object) -> None:
+    """Lists of choices written as JavaScript literals are read; anything with code is not."""
+    from game.narrative.twee import js_literal
+
+    assert js_literal(source) == expected
+
+
+def test_link_labels_get_no_code_either() -> None:
+    """A printed variable or markup in a link's text is removed from the choice and reported."""
+    result = import_twee_text(":: Start\n[[Visit $name at ''home''->End]]\n\n:: End\nBye.\n")
+    assert 'text: "Visit at home"' in result.files["nodes.yaml"]
+    assert any("printed variable '$name'" in str(n) and n.line == 2 for n in result.notes)
+
+
+def test_a_jump_under_a_condition_inside_a_link_keeps_its_condition() -> None:
+    """<<link>> with <<if>>/<<else>> jumps inside gives one choice per case, never the first."""
+    text = (
+        ':: StoryData\n{"format": "SugarCube", "start": "Start"}\n\n'
+        ":: Start\n<<set $brave to true>>Hi.\n"
+        '<<link "Knock">><<set $knocked to true>><<if $brave>><<goto "In">>'
+        '<<else>><<goto "Out">><</if>><</link>>\n'
+        '<<link "Wait">><<if $brave>><<set $waited to true>><</if>><<goto "Out">><</link>>\n\n'
+        ":: In\nInside.\n\n:: Out\nOutside.\n"
+    )
+    result = import_twee_text(text)
+    nodes = yaml.safe_load(result.files["nodes.yaml"])["nodes"]
+    start = next(n for n in nodes if n["id"] == "start")
+    got = [(c["text"], c["to"], c.get("if"), c.get("set")) for c in start["choices"]]
+    assert got == [
+        ("Knock", "in", "brave", ["knocked = true"]),
+        ("Knock", "out", "not (brave)", ["knocked = true"]),
+        ("Wait", "out", None, None),
+    ]
+    joined = "\n".join(str(n) for n in result.notes)
+    assert "leads to different passages under conditions: one choice per case" in joined
+    assert "'<<set $waited to true>>' happens only under a condition inside a link" in joined
+
+
+def test_harlowe_layout_lines_leave_no_stray_marks() -> None:
+    """Alignment, column and rule lines (==>, =><=, |==, ---) are removed and reported."""
+    body = "==>\nRight.\n=><=\nCentred.\n|==\nColumn.\n---\n# Title\n[[End]]"
+    result = import_twee_text(
+        f':: StoryData\n{{"format": "Harlowe"}}\n\n:: Start\n{body}\n\n:: End\nBye.\n'
+    )
+    start = yaml.safe_load(result.files["nodes.yaml"])["nodes"][0]
+    assert start["text"].split() == ["Right.", "Centred.", "Column.", "Title"]
+    joined = "\n".join(str(n) for n in result.notes)
+    for mark in ("'==>'", "'=><='", "'|=='", "'---'"):
+        assert f"Harlowe layout markup {mark} removed" in joined
