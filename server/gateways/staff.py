@@ -128,7 +128,8 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
                     "player_online": hub.player_online(req.session_id),
                 }
             )
-    snapshot = hub.queue_snapshot(now)
+    viewer = hub.queue_viewer(conn)
+    snapshot = hub.queue_snapshots([viewer], now)[viewer]
     settings = hub.settings
     return {
         "type": "welcome",
@@ -250,8 +251,17 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         holder = _holder(hub, conn, frame.conversation_id)
         if not await hub.partner_exists(frame.organisation_id):
             raise StateError("no such partner organisation", code="unknown_organisation")
+        # A partner with counsellors here gets the player in its queue; any other partner
+        # is a handover: the player is shown the partner's contact at once, never a wait.
+        served = await repo.partner_has_counsellors(hub.db, frame.organisation_id)
         await hub.execute(
-            hub.core.refer(frame.conversation_id, frame.organisation_id, new_id(), now, by=holder)
+            hub.core.refer(
+                frame.conversation_id,
+                frame.organisation_id,
+                new_id() if served else None,
+                now,
+                by=holder,
+            )
         )
     elif isinstance(frame, RequestSupervisor):
         _holder(hub, conn, frame.conversation_id)

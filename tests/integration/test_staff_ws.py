@@ -4,6 +4,7 @@ decline and supervisor requests."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import aiohttp
 import sqlalchemy as sa
@@ -16,6 +17,7 @@ from tests.integration.test_handoff_support import (
     connect_staff,
     consent_frame,
     published_offer,
+    set_away_all,
 )
 
 
@@ -147,12 +149,67 @@ async def test_decline_transfer_supervisor_and_referral(seeded_client: TestClien
     assert (await player.expect("ended"))["outcome"] == "referred"
     referred = await player.expect("referred")
     assert referred["organisation"]["name"] == "Partner X"
+    # Partner X has no counsellor on this server: a handover with its contact, never a wait.
+    assert referred["handover"] is True
+    assert referred["organisation"]["contact_url"] == "https://partner.example"
+    hub = seeded_client.app[HUB]
+    assert hub.core.request_for_session(player.welcome["session_id"]) is None
+    async with seeded_client.app[DB].engine.connect() as c:
+        orgs = (await c.execute(sa.text("SELECT organisation FROM help_request"))).scalars()
+        assert "partnerx" not in list(orgs)
+    for s in (c1, c2, sup):
+        await s.close()
+
+
+async def test_referral_to_a_partner_with_counsellors_here_queues_the_player(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """A partner that has a counsellor on this server gets the player in its own queue, which
+    that counsellor sees with its language and organisation (and the home counsellor not)."""
+    bundle = await published_offer(seeded_client)
+    async with seeded_client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text(
+                "INSERT INTO partner_organisation (key, name, description, contact, url, "
+                "languages, active, created_at) VALUES ('partnery', 'Partner Y', '', '', "
+                "'https://y.example', '[\"en\"]', 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        c4 = (
+            await c.execute(sa.text("SELECT id FROM staff_account WHERE username = 'counsellor2'"))
+        ).scalar_one()
+        await c.execute(
+            sa.text(
+                "INSERT INTO partner_membership (staff_id, partner_key) VALUES (:s, 'partnery')"
+            ),
+            {"s": c4},
+        )
+    partner = await connect_staff(seeded_client, "counsellor2")
+    await set_away_all(partner)
+    c1 = await connect_staff(seeded_client, "counsellor1")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, kind="professional"))
+    offer = await c1.expect("offer")
+    await c1.send({"type": "accept", "offer_id": offer["offer_id"]})
+    conv = (await c1.expect("matched"))["conversation_id"]
+    await c1.send({"type": "refer", "conversation_id": conv, "organisation_id": "partnery"})
+    referred = await player.expect("referred")
+    assert referred["handover"] is False
     queued = await player.expect("queued")
     if queued["organisation"] is None:  # the first queued frame, never read so far
         queued = await player.expect("queued")
-    assert queued["organisation"]["id"] == "partnerx" and queued["estimate_seconds"] is None
-    for s in (c1, c2, sup):
-        await s.close()
+    assert queued["organisation"]["id"] == "partnery"
+    while True:
+        queue = await partner.expect("queue", timeout=5)
+        if queue["total"] == 1:
+            break
+    (item,) = queue["items"]
+    assert item["organisation"] == "partnery" and item["language"] == "en"
+    hub = seeded_client.app[HUB]
+    c1_id = c1.welcome["staff"]["id"]
+    assert hub.queue_snapshots([c1_id], datetime.now(UTC))[c1_id]["total"] == 0
+    await partner.close()
+    await c1.close()
 
 
 async def test_counsellor_sees_when_the_player_goes_and_returns(
@@ -194,6 +251,7 @@ async def test_staff_see_the_anonymous_queue(seeded_client: TestClient) -> None:
     assert set(item) == {
         "request_id",
         "organisation",
+        "language",
         "preferences",
         "waited_seconds",
         "offered",
