@@ -76,6 +76,7 @@ class CloseCode(IntEnum):
     HELLO_TIMEOUT = 4008  # no hello within the time limit
     HELLO_REQUIRED = 4009  # first frame was not a hello
     ERASED = 4010  # the player erased their data; the token is gone
+    AUTHORITY_CHANGED = 4011  # staff: roles or password changed; reconnect to get the new rights
     RATE_LIMITED = 4029  # flood: far above the per-connection message rate
     TOO_MANY_CONNECTIONS = 4030
 

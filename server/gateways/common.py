@@ -84,6 +84,8 @@ async def frame_loop(
     """
     ws = conn.ws
     async for msg in ws:
+        if conn.revoked:  # authority withdrawn: the close is on its way, read nothing more
+            return
         if msg.type == data_type:
             if not conn.allow():
                 if await rate_limited(conn):

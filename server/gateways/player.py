@@ -82,6 +82,7 @@ async def player_ws(request: web.Request) -> web.StreamResponse:
                 who="player",
             )
     finally:
+        await conn.closing_done()
         if conn.session_id:
             hub.remove_player(conn)
     return ws

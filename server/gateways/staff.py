@@ -36,6 +36,7 @@ from handoff.protocol import (
 from server import auth
 from server.app import SETTINGS, json_error
 from server.chat import repo
+from server.gateways.authority import Grant
 from server.gateways.common import (
     HEARTBEAT_SECONDS,
     HUB,
@@ -56,9 +57,10 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     if not origin_allowed(request, settings):
         return json_error(403, "origin_not_allowed", "This origin may not open the staff socket.")
-    account = await auth.current_staff(request)
-    if account is None:
+    found = await auth.resolve_staff(request)
+    if found is None:
         return json_error(401, "not_signed_in", "Sign in first.")
+    staff_session, account = found
     if not any(role in account.roles for role in (*STAFF_ROLES, "admin")):
         return json_error(403, "forbidden", "Only counsellors and supervisors use the console.")
     assert account.id is not None
@@ -79,6 +81,8 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         display_name=account.display_name,
         roles=frozenset(account.roles),
         transport=request.transport,
+        grant=Grant.of(staff_session, account),
+        address=(request.remote or "unknown")[:64],
     )
     first = hub.add_staff(conn)
     try:
@@ -104,6 +108,7 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
             who="staff",
         )
     finally:
+        await conn.closing_done()
         if hub.remove_staff(conn) and conn.staff_id in hub.core.counsellors:
             # The handler may be cancelled when the peer vanishes: run the follow-up
             # (grace period notices) as its own task so it always completes.
@@ -152,28 +157,33 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
     }
 
 
-async def _audit_read(hub: Hub, staff_id: int, conversation_id: str) -> None:
-    """A supervisor reading a colleague's transcript is recorded in the staff audit log."""
-    try:
-        from server.web.models import AuditLog
-    except ImportError:  # the staff web area is not installed
-        log.warning("supervisor %s read conversation %s (no audit log)", staff_id, conversation_id)
-        return
-    table = AuditLog.__table__  # type: ignore[attr-defined]
-    values = {
-        "at": utcnow(),
-        "staff_id": staff_id,
-        "action": "transcript_read",
-        "target": conversation_id,
-        "ip": "",
-        "detail": {"via": "staff_socket_resume"},
-    }
-    statement = table.insert().values(**values)
+async def _may_read(hub: Hub, conn: StaffConnection, conversation_id: str) -> bool:
+    """The transcript page's rule (``server.web.access``), read through the socket; a read of
+    a colleague's conversation is audited with the reader's address, like the page."""
+    from server.storage.models import StaffAccount
+    from server.web.access import can_read_conversation
+    from server.web.common import audit
 
-    async def write(conn: Any) -> None:
-        await conn.execute(statement)
-
-    await hub.store.submit(write)
+    async with hub.db.session() as session:
+        account = await session.get(StaffAccount, conn.staff_id)
+        if account is None:
+            return False
+        allowed = await can_read_conversation(
+            session, staff=account, conversation_id=conversation_id
+        )
+        if not allowed:
+            return False
+        await audit(
+            session,
+            now=utcnow(),
+            staff_id=conn.staff_id,
+            action="transcript_read",
+            target=conversation_id,
+            ip=conn.address,
+            detail={"via": "staff_socket_resume"},
+        )
+        await session.commit()
+    return True
 
 
 def _holder(hub: Hub, conn: StaffConnection, conversation_id: str) -> int | None:
@@ -226,10 +236,12 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         row = await repo.session_conversation(hub.db, frame.conversation_id)
         if row is None:
             raise StateError("no such conversation", code="unknown_conversation")
-        if row.counsellor_id != sid and not conn.is_supervisor:
-            raise StateError("this conversation is not yours", code="not_your_conversation")
-        if row.counsellor_id != sid:
-            await _audit_read(hub, sid, frame.conversation_id)
+        if row.counsellor_id != sid and not await _may_read(hub, conn, frame.conversation_id):
+            raise StateError(
+                "this conversation is not yours; a supervisor may read it once a supervisor "
+                "is requested or after a safeguarding outcome",
+                code="not_your_conversation",
+            )
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
     elif isinstance(frame, StaffEnd):
         holder = _holder(hub, conn, frame.conversation_id)

@@ -41,10 +41,9 @@ def setup(app: web.Application) -> None:
         app_key=JINJA_KEY,
     )
     app.on_response_prepare.append(security.add_security_headers)
-    # Inside the lead's error middleware: CSRF, then the sign-in guard. (Idle sessions are
-    # ended where every request reads its session: server.auth.staff_session_for_cookie.)
+    # Inside the lead's error middleware: CSRF. (Idle sessions are ended where every request
+    # reads its session: server.auth.staff_session_for_cookie.)
     app.middlewares.append(security.csrf_middleware)
-    app.middlewares.append(login.login_guard_middleware)
     app.router.add_static("/static/web", STATIC, name="web_static", append_version=False)
     if "web_root" not in app.router.named_resources() and not any(
         getattr(r, "canonical", None) == "/" for r in app.router.resources()

@@ -12,6 +12,7 @@ from aiohttp.test_utils import TestClient
 
 from server.app import DB
 from server.gateways.common import HUB
+from tests.conftest import staff_login
 from tests.integration.test_handoff_support import (
     connect_player,
     connect_staff,
@@ -76,7 +77,8 @@ async def test_binary_and_invalid_utf8_close_the_staff_socket(seeded_client: Tes
 
 async def test_counsellor_cannot_write_into_a_colleagues_chat(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
     """Messages, ends and reads of someone else's conversation are refused; a supervisor
-    may read it, and that read is audited."""
+    may read it through the socket only under the transcript page's rule (once a supervisor
+    is requested), and that read is audited with the supervisor's address."""
     bundle = await published_offer(seeded_client)
     c3 = await connect_staff(seeded_client, "counsellor3")
     player = await connect_player(seeded_client)
@@ -86,14 +88,25 @@ async def test_counsellor_cannot_write_into_a_colleagues_chat(seeded_client: Tes
     conv = (await c3.expect("matched"))["conversation_id"]
     sup = await connect_staff(seeded_client, "supervisor1")
     await sup.send({"type": "resume", "conversation_id": conv, "last_seq": 0})
+    assert (await sup.expect("error"))["code"] == "not_your_conversation"
+    csrf = await staff_login(seeded_client, "counsellor3")
+    resp = await seeded_client.post(
+        f"/console/api/conversations/{conv}/supervisor", headers={"X-CSRF-Token": csrf}
+    )
+    assert resp.status == 201, await resp.text()
+    await sup.send({"type": "resume", "conversation_id": conv, "last_seq": 0})
     await sup.expect("resumed")
     async with seeded_client.app[DB].engine.connect() as c:
         audit = (
             await c.execute(
-                sa.text("SELECT action, target FROM audit_log WHERE target = :t"), {"t": conv}
+                sa.text(
+                    "SELECT action, target, ip FROM audit_log WHERE target = :t "
+                    "AND action = 'transcript_read'"
+                ),
+                {"t": conv},
             )
         ).all()
-    assert [tuple(a) for a in audit] == [("transcript_read", conv)]
+    assert [tuple(a) for a in audit] == [("transcript_read", conv, "127.0.0.1")]
     await sup.close()
     c2 = await connect_staff(seeded_client, "counsellor2")
     await c2.send({"type": "message", "conversation_id": conv, "client_id": "x", "text": "hi"})
