@@ -56,6 +56,9 @@ class ErrorCode(StrEnum):
     SERVICE_CLOSED = "service_closed"
     SLOT_UNAVAILABLE = "slot_unavailable"
     INVALID_STATE = "invalid_state"
+    CLIENT_ID_REUSED = "client_id_reused"  # the client_id was used before for another text
+    REQUEST_UNAVAILABLE = "request_unavailable"  # pick: no longer waiting or not yours to serve
+    CASELOAD_FULL = "caseload_full"
     INTERNAL_ERROR = "internal_error"
 
 
@@ -87,7 +90,10 @@ class _Frame(BaseModel):
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
-Seq = Annotated[int, Field(ge=0)]
+#: Sequence numbers are 64-bit signed integers in the database: anything larger is refused at
+#: the edge (``invalid_field``) instead of failing deep inside (an OverflowError on binding).
+MAX_SEQ: Final = 2**63 - 1
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 Language = Annotated[str, StringConstraints(min_length=2, max_length=8)]
 Outcome = Literal["talked", "referred", "no_response", "safeguarding"]
 AnyOutcome = Literal[
@@ -617,9 +623,35 @@ def decode_json(text: str, *, max_bytes: int = MAX_FRAME_BYTES) -> Any:
             close_code=CloseCode.MESSAGE_TOO_BIG,
         )
     try:
-        return json.loads(text)
+        obj = json.loads(text)
     except (ValueError, RecursionError):
         raise RemoteProtocolError("the frame is not valid JSON", code=ErrorCode.BAD_FRAME) from None
+    _check_unicode(obj)
+    return obj
+
+
+def _check_unicode(obj: Any) -> None:
+    """JSON escapes can spell lone surrogates (``"\\ud800"``), which are not text and cannot
+    be stored or sent on: refuse them here, with the frame's reference, as the peer's fault."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        ref = _ref(obj) if isinstance(obj, dict) else None
+        if ref is not None and not _encodable(ref):
+            ref = None
+        raise RemoteProtocolError(
+            "a string in the frame is not valid Unicode (a lone surrogate escape)",
+            code=ErrorCode.INVALID_UTF8,
+            ref=ref,
+        ) from None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _ref(obj: dict[Any, Any]) -> str | None:

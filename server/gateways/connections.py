@@ -46,7 +46,9 @@ def _framed(data: bytes | str) -> bytes:
     """Bytes go out as a binary frame, text as a text frame (as send_bytes/send_str do)."""
     if isinstance(data, bytes):
         return ws_frame(data, _FIN_BINARY)
-    return ws_frame(data.encode("utf-8"), _FIN_TEXT)
+    # "replace": a string that cannot be UTF-8 (never from a checked frame) must not take the
+    # other frames of this write down with it.
+    return ws_frame(data.encode("utf-8", "replace"), _FIN_TEXT)
 
 
 def ws_frame(payload: bytes, first_byte: int) -> bytes:

@@ -78,6 +78,15 @@ def _ack(conversation_id: str, client_id: str, seq: int) -> dict[str, Any]:
     return {"type": "ack", "conversation_id": conversation_id, "client_id": client_id, "seq": seq}
 
 
+def _reused(client_id: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "code": "client_id_reused",
+        "message": "this client_id was already used for another text; send it with a new one",
+        "ref": client_id,
+    }
+
+
 def _store_failed(client_id: str) -> dict[str, Any]:
     return {
         "type": "error",
@@ -127,6 +136,8 @@ class Hub:
         # (slot, organisation) pairs the counsellors were told about (once per process)
         self._slots_announced: set[tuple[datetime, str]] = set()
         self.offer_versions: dict[str, dict[str, int]] = {}
+        # staff id -> the staff session its status was chosen under (a new sign-in resets it)
+        self.status_sign_in: dict[int, str] = {}
         self._tick_task: asyncio.Task[None] | None = None
         self.closing = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -777,6 +788,9 @@ class Hub:
         if stored is None:
             await origin.send(_store_failed(client_id))
             return
+        if stored.conflict:
+            await origin.send(_reused(client_id))
+            return
         origin.mark(conversation_id, stored.seq)
         await origin.send(_ack(conversation_id, client_id, stored.seq))
         if not stored.duplicate:
@@ -796,6 +810,9 @@ class Hub:
         try:
             if stored is None:
                 origin.send_nowait(_store_failed(client_id))
+                return
+            if stored.conflict:
+                origin.send_nowait(_reused(client_id))
                 return
             origin.mark(conversation_id, stored.seq)
             origin.send_nowait(_ack(conversation_id, client_id, stored.seq))
@@ -878,7 +895,8 @@ class Hub:
         try:
             rows = await self.store.messages_after(conversation_id, last_seq)
             seen = conn.delivered.setdefault(conversation_id, set())
-            top = last_seq
+            # Never echo a seq the conversation has not reached (a client's future value).
+            top = min(last_seq, await self.store.last_seq(conversation_id))
             for frame in rows:
                 top = max(top, frame["seq"])
                 if frame["seq"] not in seen:

@@ -38,15 +38,16 @@ from server import auth
 from server.app import DB, SETTINGS, json_error
 from server.chat import repo
 from server.gateways.common import (
-    HEARTBEAT_SECONDS,
     HUB,
     frame_loop,
     origin_allowed,
     rate,
     refuse,
+    socket_options,
 )
-from server.gateways.connections import WRITER_LIMIT, PlayerConnection
+from server.gateways.connections import PlayerConnection
 from server.gateways.hub import Hub, new_id, utcnow
+from server.gateways.masking import require_masked_frames
 
 log = logging.getLogger("crossroads.gateways.player")
 
@@ -59,15 +60,11 @@ async def player_ws(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request, settings):
         return json_error(403, "origin_not_allowed", "This origin may not open the player socket.")
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS,
-        max_msg_size=settings.max_frame_bytes,
-        compress=False,
-        writer_limit=WRITER_LIMIT,
-    )
+    ws = web.WebSocketResponse(**socket_options(settings))
     await ws.prepare(request)
     per_second, burst = rate(settings)
     conn = PlayerConnection(ws, rate=per_second, burst=burst, transport=request.transport)
+    require_masked_frames(request, conn.close)
     try:
         if await _hello(request, hub, conn):
             await frame_loop(

@@ -38,14 +38,15 @@ from server.app import SETTINGS, json_error
 from server.chat import repo
 from server.gateways.authority import Grant
 from server.gateways.common import (
-    HEARTBEAT_SECONDS,
     HUB,
     frame_loop,
     origin_allowed,
     rate,
+    socket_options,
 )
-from server.gateways.connections import WRITER_LIMIT, StaffConnection
+from server.gateways.connections import StaffConnection
 from server.gateways.hub import Hub, new_id, profile_for, utcnow
+from server.gateways.masking import require_masked_frames
 
 log = logging.getLogger("crossroads.gateways.staff")
 
@@ -65,12 +66,7 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         return json_error(403, "forbidden", "Only counsellors and supervisors use the console.")
     assert account.id is not None
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS,
-        max_msg_size=settings.max_frame_bytes,
-        compress=False,
-        writer_limit=WRITER_LIMIT,
-    )
+    ws = web.WebSocketResponse(**socket_options(settings))
     await ws.prepare(request)
     per_second, burst = rate(settings)
     conn = StaffConnection(
@@ -84,6 +80,7 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         grant=Grant.of(staff_session, account),
         address=(request.remote or "unknown")[:64],
     )
+    require_masked_frames(request, conn.close)
     first = hub.add_staff(conn)
     try:
         now = utcnow()
@@ -91,8 +88,14 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         profile = profile_for(account, partner or HOME_ORG)
         events = []
         if first:
-            events = hub.core.counsellor_connected(profile, now)
-        await conn.send(await _welcome(hub, conn, now))
+            # The status is chosen per sign-in: a new sign-in starts available (whatever the
+            # last one ended with); a reconnect under the same sign-in keeps the choice.
+            fresh = hub.status_sign_in.get(account.id) != staff_session.id
+            hub.status_sign_in[account.id] = staff_session.id
+            events = hub.core.counsellor_connected(
+                profile, now, status="available" if fresh else None
+            )
+        await conn.send(await _welcome(hub, conn, now, staff_session.created_at))
         await hub.execute(events)
         await frame_loop(
             conn,
@@ -116,7 +119,9 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, Any]:
+async def _welcome(
+    hub: Hub, conn: StaffConnection, now: datetime, signed_in_at: datetime
+) -> dict[str, Any]:
     c = hub.core.counsellors.get(conn.staff_id)
     conversations = []
     for req in hub.core.requests.values():
@@ -145,6 +150,8 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
             "roles": sorted(conn.roles),
             "kind": c.profile.kind if c is not None and c.profile.capacity > 0 else None,
             "status": c.status if c is not None else "offline",
+            # Which sign-in this is: the console keeps a status choice only within one.
+            "signed_in_at": signed_in_at.isoformat(),
         },
         "conversations": conversations,
         "queue": snapshot["items"],

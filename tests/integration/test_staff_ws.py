@@ -14,6 +14,7 @@ from server.app import DB
 from server.gateways.common import HUB
 from tests.conftest import staff_login
 from tests.integration.test_handoff_support import (
+    Staff,
     connect_player,
     connect_staff,
     consent_frame,
@@ -357,3 +358,25 @@ async def test_a_last_message_sent_with_the_end_still_reaches_the_player_live(
     assert message["text"] == "Take care. The door stays open."
     assert (await player.expect("ended"))["outcome"] == "talked"
     await counsellor.close()
+
+
+async def test_status_belongs_to_a_sign_in(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """A counsellor who went away is away again after reconnecting under the same sign-in,
+    but a new sign-in starts available, as docs/PROTOCOL.md says."""
+    from tests.integration.test_staff_authority import open_console
+
+    first, cookie, _ = await open_console(seeded_client, "counsellor4")
+    await first.send({"type": "status", "status": "away"})
+    assert (await first.expect("status"))["status"] == "away"
+    await first.ws.close()
+    ws = await first.session.ws_connect(
+        seeded_client.make_url("/ws/staff"), headers={"Cookie": f"crossroads_session={cookie}"}
+    )
+    again = Staff(ws, first.session)
+    welcome = await again.expect("welcome")
+    assert welcome["staff"]["status"] == "away"
+    assert welcome["staff"]["signed_in_at"] == first.welcome["staff"]["signed_in_at"]
+    await again.close()
+    fresh = await connect_staff(seeded_client, "counsellor4")
+    assert fresh.welcome["staff"]["status"] == "available"
+    await fresh.close()
