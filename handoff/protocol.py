@@ -213,6 +213,13 @@ class Decline(_Frame):
     offer_id: Id
 
 
+class Pick(_Frame):
+    """A counsellor takes a waiting request from their queue view themselves."""
+
+    type: Literal["pick"]
+    request_id: Id
+
+
 class StaffMessage(_Frame):
     type: Literal["message"]
     conversation_id: Id
@@ -265,6 +272,7 @@ StaffFrame: TypeAlias = Annotated[
     StaffStatus
     | Accept
     | Decline
+    | Pick
     | StaffMessage
     | StaffResume
     | StaffTyping
@@ -384,6 +392,7 @@ class ReferredOut(_Frame):
     type: Literal["referred"] = "referred"
     conversation_id: str
     organisation: OrganisationInfo
+    handover: bool = False  # True: no queue here; contact the partner directly
 
 
 class Service(_Frame):
@@ -429,6 +438,7 @@ class StaffInfo(_Frame):
     roles: list[str]
     kind: Kind | None
     status: Status
+    signed_in_at: str | None = None
 
 
 class ConversationInfo(_Frame):
@@ -444,6 +454,7 @@ class ConversationInfo(_Frame):
 class QueueItem(_Frame):
     request_id: str
     organisation: str
+    language: str
     preferences: Choices
     waited_seconds: int
     offered: bool
@@ -581,6 +592,7 @@ STAFF_TYPES: Final = frozenset(
         "status",
         "accept",
         "decline",
+        "pick",
         "message",
         "resume",
         "typing",

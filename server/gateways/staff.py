@@ -21,6 +21,7 @@ from handoff.protocol import (
     Accept,
     Decline,
     ErrorCode,
+    Pick,
     Refer,
     RequestSupervisor,
     StaffEnd,
@@ -105,7 +106,9 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
             ),
             handle=partial(_handle, hub, conn),
             error_ref=lambda frame: (
-                getattr(frame, "client_id", None) or getattr(frame, "offer_id", None)
+                getattr(frame, "client_id", None)
+                or getattr(frame, "offer_id", None)
+                or getattr(frame, "request_id", None)
             ),
             wrong_type="JSON text frames only",
             who="staff",
@@ -239,6 +242,8 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         await hub.execute(hub.core.accept(frame.offer_id, sid, now))
     elif isinstance(frame, Decline):
         await hub.execute(hub.core.decline(frame.offer_id, sid, now))
+    elif isinstance(frame, Pick):
+        await hub.execute(hub.core.pick(frame.request_id, sid, now))
     elif isinstance(frame, StaffResume):
         row = await repo.session_conversation(hub.db, frame.conversation_id)
         if row is None:

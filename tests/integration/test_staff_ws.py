@@ -380,3 +380,27 @@ async def test_status_belongs_to_a_sign_in(seeded_client: TestClient) -> None:  
     fresh = await connect_staff(seeded_client, "counsellor4")
     assert fresh.welcome["staff"]["status"] == "available"
     await fresh.close()
+
+
+async def test_a_counsellor_picks_a_waiting_player_they_can_serve(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """An away counsellor takes a waiting player from the queue with ``pick``; a request
+    they cannot serve (a language they do not speak) is refused as ``request_unavailable``."""
+    bundle = await published_offer(seeded_client)
+    c3 = await connect_staff(seeded_client, "counsellor3")  # survivor, English only
+    await set_away_all(c3)
+    german = await connect_player(seeded_client)
+    await german.send(consent_frame(bundle, language="de"))
+    de_request = (await german.expect("queued"))["request_id"]
+    english = await connect_player(seeded_client)
+    await english.send(consent_frame(bundle, language="en"))
+    en_request = (await english.expect("queued"))["request_id"]
+    await c3.send({"type": "pick", "request_id": de_request})
+    error = await c3.expect("error")
+    assert error["code"] == "request_unavailable" and error["ref"] == de_request
+    await c3.send({"type": "pick", "request_id": en_request})
+    matched = await c3.expect("matched")
+    assert matched["request_id"] == en_request
+    assert (await english.expect("matched"))["conversation_id"] == matched["conversation_id"]
+    await c3.close()
