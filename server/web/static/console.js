@@ -81,13 +81,24 @@ function unlockAudio() {
     const Ctx = window.AudioContext || window.webkitAudioContext;
     if (Ctx) audio = new Ctx();
   }
-  if (audio && audio.state === "suspended") audio.resume();
+  if (audio && audio.state === "suspended") audio.resume().then(showSoundNote, showSoundNote);
+  showSoundNote();
 }
 document.addEventListener("pointerdown", unlockAudio, { once: false });
 document.addEventListener("keydown", unlockAudio, { once: false });
 
-function beep() {
-  if (!document.getElementById("sound-on").checked || !audio) return;
+// Browsers keep audio silent until the page gets a click or a key: say so plainly, instead of
+// letting the first offer of a shift arrive without the sound the counsellor expects.
+function soundReady() { return Boolean(audio && audio.state === "running"); }
+function showSoundNote() {
+  const wanted = document.getElementById("sound-on").checked;
+  show(document.getElementById("sound-note"), wanted && !soundReady());
+}
+document.getElementById("sound-enable").addEventListener("click", () => { unlockAudio(); beep(true); });
+document.getElementById("sound-on").addEventListener("change", showSoundNote);
+
+function beep(test = false) {
+  if (!audio || (!test && !document.getElementById("sound-on").checked)) return;
   const start = audio.currentTime + 0.01;
   [[660, 0], [880, 0.18]].forEach(([freq, offset]) => {
     const osc = audio.createOscillator();
@@ -129,7 +140,12 @@ let queueItems = [];
 let queueReceivedAt = Date.now();
 let activeId = null;
 // The counsellor's own choice survives reloads; until they choose, the server's status stands.
-let desiredStatus = STORE.getItem("crossroads.status");
+// It belongs to one sign-in (welcome.staff.signed_in_at): a new sign-in starts available.
+let desiredStatus = null;
+function storedStatus() {
+  try { return JSON.parse(STORE.getItem("crossroads.status") || "null"); } catch { return null; }
+}
+let signedInAt = null;
 let cannedItems = [];
 let lastOfferExpired = false;
 let chatCounter = 0; // labels "Chat 1", "Chat 2", ... never reused while the page is open
@@ -149,10 +165,44 @@ function newClientId() {
 // ---------------------------------------------------------------------------------------------
 // the socket
 
+// Reconnecting: the first retry comes at once, later ones are jittered and capped at 1.5 s,
+// and while the socket is down /healthz is probed about once a second; a healthy answer
+// resets the backoff and reconnects at once. So the console is back within about 2 s of the
+// server (docs/STAFF.md), without every console of a shift hammering it in step.
+const BACKOFF_MIN = 200;
+const BACKOFF_MAX = 1500;
 let ws = null;
-let backoff = 500;
+let backoff = BACKOFF_MIN;
 let reconnectTimer = null;
+let probeTimer = null;
 let everConnected = false;
+
+function jitter(ms) { return ms * (0.75 + Math.random() * 0.5); }
+
+function scheduleReconnect() {
+  clearTimeout(reconnectTimer);
+  reconnectTimer = setTimeout(connect, jitter(backoff));
+  backoff = Math.min(backoff * 2, BACKOFF_MAX);
+  clearTimeout(probeTimer);
+  probeTimer = setTimeout(probeHealth, jitter(1000));
+}
+
+async function probeHealth() {
+  probeTimer = null;
+  if (ws && ws.readyState === WebSocket.OPEN) return;
+  try {
+    const response = await fetch("/healthz", { cache: "no-store", credentials: "same-origin" });
+    if (response.ok && !(ws && ws.readyState <= WebSocket.OPEN)) {
+      backoff = BACKOFF_MIN;
+      clearTimeout(reconnectTimer);
+      connect();
+      return;
+    }
+  } catch {
+    /* still down */
+  }
+  if (!(ws && ws.readyState === WebSocket.OPEN)) probeTimer = setTimeout(probeHealth, jitter(1000));
+}
 const connEl = document.getElementById("conn");
 
 function setConn(state, text) {
@@ -173,27 +223,32 @@ function connect() {
   const scheme = window.location.protocol === "https:" ? "wss" : "ws";
   ws = new WebSocket(`${scheme}://${window.location.host}${root.dataset.wsPath}`);
   setConn("reconnecting", everConnected ? "Reconnecting…" : "Connecting…");
-  ws.addEventListener("open", () => { backoff = 500; });
+  ws.addEventListener("open", () => { backoff = BACKOFF_MIN; clearTimeout(probeTimer); });
   ws.addEventListener("message", (event) => {
     let frame;
     try { frame = JSON.parse(event.data); } catch { return; }
     handleFrame(frame);
   });
+  const socket = ws;
   ws.addEventListener("close", (event) => {
+    if (ws !== socket) return; // an older socket closing after a newer one opened
     ws = null;
     if (event.code === 4001 || event.code === 4003) {
-      // Signed out (elsewhere, or the account changed): drafts stay in this tab's storage.
+      // Signed out (here, elsewhere, or the account was disabled): drafts stay in this tab.
       setConn("", "Signed out");
+      STORE.removeItem("crossroads.status");
       showAlert("Your session ended. Sign in again to continue; your drafts are kept.");
       window.location.assign("/login?next=/console");
       return;
     }
+    if (event.code === 4011) {
+      // Roles or password changed: reconnect now and get what this account may do today.
+      showAlert("Your access was changed by an administrator or on your account page; reconnecting.");
+      backoff = BACKOFF_MIN;
+    }
     checkShift(); // a 401 here means the session is gone: api() sends the browser to sign in
     setConn("reconnecting", "Connection lost, reconnecting…");
-    const delay = backoff + Math.random() * 250;
-    backoff = Math.min(backoff * 2, 10000);
-    clearTimeout(reconnectTimer);
-    reconnectTimer = setTimeout(connect, delay);
+    scheduleReconnect();
   });
 }
 
@@ -249,6 +304,10 @@ function onWelcome(frame) {
     if (live.has(item.conversation_id)) send({ type: "message", conversation_id: item.conversation_id, client_id: item.client_id, text: item.text });
   }
   if (frame.queue) onQueue({ items: Array.isArray(frame.queue) ? frame.queue : frame.queue.items || [] });
+  signedInAt = (frame.staff && frame.staff.signed_in_at) || null;
+  const remembered = storedStatus();
+  desiredStatus = remembered && remembered.signedInAt === signedInAt ? remembered.status : null;
+  if (!desiredStatus) STORE.removeItem("crossroads.status");
   if (desiredStatus && desiredStatus !== serverStatus) send({ type: "status", status: desiredStatus });
   setStatusButtons(desiredStatus || serverStatus || "offline");
   updateLoad();
@@ -259,10 +318,7 @@ function onStatus(frame) {
   if (desiredStatus && frame.status !== desiredStatus && frame.status === "away" && lastOfferExpired) {
     showAlert("An offer ran out, so you were set to Away. Choose Available when you are ready.");
   }
-  if (desiredStatus && frame.status !== desiredStatus) {
-    desiredStatus = frame.status;
-    STORE.setItem("crossroads.status", desiredStatus);
-  }
+  if (desiredStatus && frame.status !== desiredStatus) rememberStatus(frame.status);
   setStatusButtons(frame.status);
   checkShift();
 }
@@ -274,7 +330,7 @@ function onError(frame) {
   if (frame.ref) {
     // A message the server refused for good (too long, conversation over): keep its text as a draft.
     const pending = outboxLoad().find((m) => m.client_id === frame.ref);
-    if (pending && ["text_too_long", "not_your_conversation", "unknown_conversation", "not_in_conversation", "invalid_state", "invalid_field"].includes(frame.code)) {
+    if (pending && ["text_too_long", "not_your_conversation", "unknown_conversation", "not_in_conversation", "invalid_state", "invalid_field", "invalid_utf8", "client_id_reused"].includes(frame.code)) {
       outboxRemove(frame.ref);
       const c = conversations.get(pending.conversation_id);
       if (c) {
@@ -304,9 +360,13 @@ const statusButtons = [...document.querySelectorAll(".status-group button")];
 function setStatusButtons(status) {
   for (const b of statusButtons) b.setAttribute("aria-pressed", String(b.dataset.status === status));
 }
-function chooseStatus(status) {
+function rememberStatus(status) {
   desiredStatus = status;
-  STORE.setItem("crossroads.status", status);
+  STORE.setItem("crossroads.status", JSON.stringify({ status, signedInAt }));
+}
+function chooseStatus(status) {
+  rememberStatus(status);
+  if (status === "available") unlockAudio(); // a click: the browser now lets us play sound
   setStatusButtons(status);
   send({ type: "status", status });
 }
@@ -334,7 +394,19 @@ function renderQueue() {
     const top = el("div", "row");
     top.append(el("strong", "", `Waiting ${fmtWait((item.waited_seconds || 0) + elapsed)}`));
     if (item.position) top.append(el("span", "small muted", `#${item.position}`));
-    li.append(top, prefChips(item.preferences));
+    const where = el("div", "small");
+    where.append(el("span", "chip", (item.language || "").toUpperCase() || "?"));
+    where.append(el("span", "chip", item.organisation === "home" ? "This service" : `Partner: ${item.organisation}`));
+    if (item.player_online === false) where.append(el("span", "chip chip-muted", "Player away"));
+    if (item.offered) where.append(el("span", "chip chip-muted", "Offered"));
+    li.append(top, where, prefChips({ ...item.preferences, language: null }));
+    if (!item.offered && item.player_online !== false && me.capacity > 0) {
+      const pick = el("button", "btn btn-small", "Take this chat");
+      pick.type = "button";
+      pick.dataset.action = "pick";
+      pick.addEventListener("click", () => send({ type: "pick", request_id: item.request_id }));
+      li.append(pick);
+    }
     queueEl.append(li);
   }
   document.getElementById("queue-count").textContent = String(queueItems.length);
@@ -1004,6 +1076,7 @@ async function checkShift() {
 }
 
 setStatusButtons(desiredStatus || "offline");
+showSoundNote();
 loadCanned();
 connect();
 checkShift();
