@@ -754,17 +754,21 @@ class Dispatcher:
 
         A counsellor (their id) sees only what they could serve (organisation, language,
         a required kind) and whose player is there; ``None`` (a supervisor) sees every
-        request that some counsellor known here could serve, parked ones included. A
-        request nobody here can serve is shown to nobody: the shell must hand it over.
-        Requests are grouped by bucket once per call, so each extra viewer costs a merge.
+        request that some counsellor known here could serve, players who are away included.
+        A request nobody here can serve is shown to nobody: the shell must hand it over.
+        Waiting requests come from the queue's buckets (only the first ``limit`` of each is
+        read), offered and parked ones, few by nature, from their own indexes.
         """
-        buckets: dict[BucketKey, list[Request]] = {}
-        for req in self.requests.values():
-            if req.state is State.WAITING or req.state is State.OFFERED:
-                buckets.setdefault(req.bucket, []).append(req)
-        for reqs in buckets.values():
-            reqs.sort(key=_serving_order)
+        sizes = self._queue.sizes()
+        buckets = [b for b, n in sizes.items() if n > 0]
+        offered = [self.requests[o.request_id] for o in self.offers.values()]
+        parked = [
+            r
+            for rid in self._away
+            if (r := self.requests.get(rid)) is not None and r.state is State.WAITING
+        ]
         serving = [c.profile for c in self.counsellors.values() if c.profile.capacity > 0]
+        heads: dict[BucketKey, list[Request]] = {}
         out: dict[int | None, tuple[list[Request], int]] = {}
         for viewer in viewers:
             if viewer in out:
@@ -774,15 +778,23 @@ class Dispatcher:
                 out[viewer] = ([], 0)
                 continue
             profiles = [c.profile] if c is not None else serving
-            lists = [
-                reqs
-                for key, reqs in buckets.items()
-                if any(_bucket_served(p, key) for p in profiles)
-            ]
-            if c is not None:
-                lists = [[r for r in reqs if r.offline_since is None] for reqs in lists]
-            total = sum(len(reqs) for reqs in lists)
-            first = list(islice(heapq.merge(*lists, key=_serving_order), limit))
+
+            def served(bucket: BucketKey, profiles: list[CounsellorProfile] = profiles) -> bool:
+                return any(_bucket_served(p, bucket) for p in profiles)
+
+            mine = [b for b in buckets if served(b)]
+            lists: list[list[Request]] = []
+            for b in mine:
+                head = heads.get(b)
+                if head is None:
+                    head = heads[b] = [self.requests[e[2]] for e in self._queue.first(b, limit)]
+                lists.append(head)
+            extra = [r for r in offered if served(r.bucket)]
+            if c is None:
+                extra += [r for r in parked if served(r.bucket)]
+            extra.sort(key=_serving_order)
+            total = sum(sizes[b] for b in mine) + len(extra)
+            first = list(islice(heapq.merge(*lists, extra, key=_serving_order), limit))
             out[viewer] = (first, total)
         return out
 
