@@ -12,9 +12,9 @@
 
 import { STORE, conversations, me, offers, state } from "./console/state.js";
 import { showAlert } from "./console/dom.js";
-import { showSoundNote } from "./console/notify.js";
+import { initNotifications, showSoundNote } from "./console/notify.js";
 import { connect, hooks, outboxLoad, outboxRemove, send, setConn } from "./console/socket.js";
-import { checkShift, chooseStatus, onStatus, setStatusButtons, storedStatus, updateLoad } from "./console/status.js";
+import { checkShift, chooseStatus, initAutoAway, onStatus, setStatusButtons, storedStatus, updateLoad } from "./console/status.js";
 import { acceptOffer, declineOffer, onOffer, onQueue, removeOffer } from "./console/offers.js";
 import { activate, ensureConversation, markEnded, onAck, onBookingsSoon, onEnded, onMatched, onMessage, onRead, onSupervisor, onTransferred, onTyping, saveDraft, systemLine } from "./console/conversations.js";
 import { loadCanned } from "./console/canned.js";
@@ -140,6 +140,8 @@ document.addEventListener("keydown", (event) => {
 
 setStatusButtons(state.desiredStatus || "offline");
 showSoundNote();
+initNotifications();
+initAutoAway();
 loadCanned();
 hooks.onFrame = handleFrame;
 hooks.onLost = checkShift;

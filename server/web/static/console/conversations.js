@@ -7,6 +7,7 @@ import { newClientId, outboxAdd, outboxLoad, outboxRemove, outboxSave, send } fr
 import { updateLoad } from "./status.js";
 import { loadNotes } from "./notes.js";
 import { loadCanned } from "./canned.js";
+import { desktopNotify, refreshCue } from "./notify.js";
 
 const tabsEl = document.getElementById("tabs");
 const panelsEl = document.getElementById("panels");
@@ -101,6 +102,7 @@ export function activate(id) {
     if (on) {
       conv.unread = 0;
       show(conv.unreadEl, false);
+      refreshCue();
       markRead(conv);
       scrollDown(conv);
     }
@@ -238,6 +240,8 @@ export function onMessage(frame) {
       conv.unread += 1;
       conv.unreadEl.textContent = String(conv.unread);
       show(conv.unreadEl, true);
+      refreshCue();
+      desktopNotify(`Chat ${conv.index}: new message`, "The player wrote something. Open the console to read it.", `message-${conv.id}`);
     } else {
       markRead(conv);
     }
@@ -290,7 +294,13 @@ export function markRead(conv) {
 }
 document.addEventListener("visibilitychange", () => {
   const conv = conversations.get(state.activeId);
-  if (conv) markRead(conv);
+  if (!conv) return;
+  if (!document.hidden && conv.unread) {
+    conv.unread = 0;
+    show(conv.unreadEl, false);
+    refreshCue();
+  }
+  markRead(conv);
 });
 
 export function onMatched(frame) {
@@ -322,6 +332,7 @@ export function markEnded(conv, by, outcome) {
   }
   conv.pendingNodes.clear();
   updateLoad();
+  refreshCue();
 }
 
 export function onEnded(frame) {

@@ -2,7 +2,7 @@
 
 import { me, offers, state } from "./state.js";
 import { el, fmtWait, prefChips, show, showAlert } from "./dom.js";
-import { beep, flashTitle, stopFlash } from "./notify.js";
+import { beep, desktopNotify, flashTitle, refreshCue, stopFlash } from "./notify.js";
 import { send } from "./socket.js";
 
 const queueEl = document.getElementById("queue");
@@ -73,6 +73,8 @@ export function onOffer(frame) {
   show(document.getElementById("offers-empty"), false);
   beep();
   flashTitle("New offer · Crossroads");
+  refreshCue();
+  desktopNotify("New conversation offer", "Someone would like to talk. Accept or decline in the console.", `offer-${frame.offer_id}`);
   if (!document.activeElement || document.activeElement === document.body) accept.focus();
 }
 export function removeOffer(offerId, why) {
@@ -83,6 +85,7 @@ export function removeOffer(offerId, why) {
   offers.delete(offerId);
   show(document.getElementById("offers-empty"), offers.size === 0);
   if (offers.size === 0) stopFlash();
+  refreshCue();
   if (why === "expired") showAlert("An offer ran out before it was accepted; it went to the next counsellor.");
   if (why === "left") showAlert("The player left the queue before the offer was accepted.");
 }

@@ -20,7 +20,9 @@ export function onStatus(frame) {
 }
 
 const statusButtons = [...document.querySelectorAll(".status-group button")];
+let shownStatus = "offline";
 export function setStatusButtons(status) {
+  shownStatus = status;
   for (const b of statusButtons) b.setAttribute("aria-pressed", String(b.dataset.status === status));
 }
 export function rememberStatus(status) {
@@ -38,6 +40,33 @@ statusButtons.forEach((b) => b.addEventListener("click", () => chooseStatus(b.da
 export function updateLoad() {
   const open = [...conversations.values()].filter((c) => !c.ended).length;
   document.getElementById("load").textContent = `${open} of ${me.capacity} chats`;
+}
+
+// Auto-away: an Available counsellor who has not touched the page (key, click, pointer, wheel)
+// for the chosen time is set Away, so offers go to colleagues who are there. The time is this
+// browser's choice (localStorage); "Never" turns it off.
+const idleSelect = document.getElementById("auto-away");
+const IDLE_KEY = "crossroads.autoAway";
+let lastActive = Date.now();
+export function initAutoAway() {
+  const saved = window.localStorage.getItem(IDLE_KEY);
+  if (saved && [...idleSelect.options].some((o) => o.value === saved)) idleSelect.value = saved;
+  idleSelect.addEventListener("change", () => {
+    window.localStorage.setItem(IDLE_KEY, idleSelect.value);
+    lastActive = Date.now();
+  });
+  for (const kind of ["pointerdown", "pointermove", "keydown", "wheel"]) {
+    document.addEventListener(kind, () => { lastActive = Date.now(); }, { passive: true });
+  }
+  setInterval(checkIdle, 1000);
+}
+function checkIdle() {
+  const minutes = Number(idleSelect.value);
+  if (!minutes || shownStatus !== "available") return;
+  if (Date.now() - lastActive < minutes * 60_000) return;
+  chooseStatus("away");
+  const span = minutes >= 1 ? `${minutes} minute${minutes === 1 ? "" : "s"}` : `${Math.round(minutes * 60)} seconds`;
+  showAlert(`You were set to Away after ${span} without activity on this page. Choose Available when you are back.`);
 }
 
 // Welfare: shift length and break reminders (the server decides when one is due).
