@@ -53,9 +53,7 @@ async def audit_page(request: web.Request) -> web.Response:
     async with db_of(request).session() as session:
         accounts = (await session.exec(select(StaffAccount).order_by(StaffAccount.username))).all()
         names = {a.id: a.username for a in accounts}
-        actions = sorted(
-            set((await session.exec(select(AuditLog.action).distinct())).all())
-        )
+        actions = sorted(set((await session.exec(select(AuditLog.action).distinct())).all()))
         try:
             before = _int(q.get("before", ""), "The page")
             since = _day(filters["since"], "From")

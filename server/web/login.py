@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import pyotp
+import segno
 from aiohttp import web
 from cryptography.fernet import InvalidToken
 from sqlmodel import col, select
@@ -47,10 +48,12 @@ from server.web.signin import (
     SecondFactorNeeded,
     SignInRefused,
     locked_message,
+    new_recovery_codes,
     role_requires_totp,
     second_factor,
     sign_in,
     totp_required,
+    unused_recovery_codes,
 )
 
 PENDING_COOKIE = "crossroads_pending_totp"
@@ -226,7 +229,14 @@ async def _totp_form(
     response = await render(
         request,
         "totp.html",
-        {"login_csrf": token, "error": error, "enrol_secret": enrol or "", "enrol_uri": uri},
+        {
+            "login_csrf": token,
+            "error": error,
+            "enrol_secret": enrol or "",
+            "enrol_uri": uri,
+            # segno draws the otpauth:// link as an SVG data URI (the CSP allows data: images)
+            "enrol_qr": segno.make(uri, error="m").svg_data_uri(scale=5) if uri else "",
+        },
         status=status,
     )
     _set_login_csrf(response, request, token)
@@ -380,20 +390,74 @@ async def json_logout(request: web.Request) -> web.Response:
 async def account_page(request: web.Request) -> web.Response:
     """``GET /account``: who am I, password change, second factor, sign out everywhere."""
     account = await page_staff(request)
+    message = request.query.get("msg", "")
+    return await _account(request, account, message=MESSAGES.get(message, ""))
+
+
+async def _account(
+    request: web.Request, account: StaffAccount, *, status: int = 200, **extra: Any
+) -> web.Response:
+    """The account page with what it always shows, plus ``extra`` (errors, new codes)."""
     async with db_of(request).session() as session:
         required = await totp_required(session, account) and not account.totp_secret
         role_requires = await role_requires_totp(session, account)
-    message = request.query.get("msg", "")
-    return await render(
-        request,
-        "account.html",
-        {
-            "account": account,
-            "totp_on": bool(account.totp_secret),
-            "totp_required_by_role": role_requires or required,
-            "message": MESSAGES.get(message, ""),
-        },
-    )
+        left = await unused_recovery_codes(session, staff_id=account.id or 0)
+    context: dict[str, Any] = {
+        "account": account,
+        "totp_on": bool(account.totp_secret),
+        "totp_required_by_role": role_requires or required,
+        "recovery_left": left,
+        "message": "",
+    }
+    context.update(extra)
+    return await render(request, "account.html", context, status=status)
+
+
+async def recovery_codes(request: web.Request) -> web.StreamResponse:
+    """``POST /account/recovery-codes``: a fresh set of one-time codes, shown once. Needs the
+    current password (throttled and audited like a sign-in)."""
+    account = await page_staff(request)
+    form = await request.post()
+    now = utcnow()
+    ip = client_ip(request)
+    async with db_of(request).session() as session:
+        keys = (throttle.user_key(account.username), throttle.ip_key(ip))
+        locked = await throttle.lockout_seconds(session, keys, now)
+        if locked:
+            return await _account(
+                request, account, status=429, recovery_error=locked_message(locked)
+            )
+        if not account.totp_secret:
+            return await _account(
+                request,
+                account,
+                status=400,
+                recovery_error="Turn on two-step sign-in first; recovery codes stand in for it.",
+            )
+        if not verify_password(account.password_hash, str(form.get("current_password", ""))):
+            locked = await throttle.record_failure(
+                session, username=account.username, address=ip, now=now
+            )
+            await audit_request(
+                session,
+                request,
+                staff_id=account.id,
+                action="recovery_codes_failed",
+                detail={"reason": "wrong_current_password"},
+            )
+            await session.commit()
+            return await _account(
+                request,
+                account,
+                status=429 if locked else 400,
+                recovery_error=locked_message(locked)
+                if locked
+                else "Your current password is not right.",
+            )
+        codes = await new_recovery_codes(session, staff_id=account.id or 0, now=now)
+        await audit_request(session, request, staff_id=account.id, action="recovery_codes_created")
+        await session.commit()
+    return await _account(request, account, recovery_codes=codes)
 
 
 MESSAGES = {
@@ -439,18 +503,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         elif new != repeat:
             error = "The two new passwords differ."
     if error:
-        response = await render(
-            request,
-            "account.html",
-            {
-                "account": account,
-                "totp_on": bool(account.totp_secret),
-                "totp_required_by_role": False,
-                "password_error": error,
-                "message": "",
-            },
-            status=status,
-        )
+        response = await _account(request, account, status=status, password_error=error)
         if status == 429:
             response.headers["Retry-After"] = str(locked)
         return response
@@ -538,3 +591,4 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_post("/account/password", change_password)
     app.router.add_post("/account/totp/enable", totp_enrol_start)
     app.router.add_post("/account/totp/disable", totp_disable)
+    app.router.add_post("/account/recovery-codes", recovery_codes)

@@ -13,7 +13,9 @@ endpoint only chooses how to show them.
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,7 +29,7 @@ from server.storage.db import Database
 from server.storage.models import StaffAccount
 from server.web import throttle
 from server.web.common import audit
-from server.web.models import RolePolicy, TotpUse
+from server.web.models import RecoveryCode, RolePolicy, TotpUse
 
 
 class SignInRefused(Exception):
@@ -110,6 +112,85 @@ async def use_totp(
     session.add(row)
     await session.commit()
     return True
+
+
+#: Recovery codes: ten per set, 10 characters from an unambiguous alphabet (about 50 bits each).
+RECOVERY_CODES = 10
+_RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+def _normalise_recovery(code: str) -> str:
+    return "".join(ch for ch in code.lower() if ch.isalnum())
+
+
+def _recovery_hash(code: str) -> str:
+    return hashlib.sha256(("crossroads-recovery:" + _normalise_recovery(code)).encode()).hexdigest()
+
+
+async def new_recovery_codes(session: AsyncSession, *, staff_id: int, now: datetime) -> list[str]:
+    """Replace the account's recovery codes with a fresh set; the codes are shown once."""
+    old = await session.exec(select(RecoveryCode).where(RecoveryCode.staff_id == staff_id))
+    for row in old.all():
+        await session.delete(row)
+    codes = []
+    for _ in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(_RECOVERY_ALPHABET) for _ in range(10))
+        codes.append(f"{raw[:5]}-{raw[5:]}")
+        session.add(RecoveryCode(code_hash=_recovery_hash(raw), staff_id=staff_id, created_at=now))
+    return codes
+
+
+async def unused_recovery_codes(session: AsyncSession, *, staff_id: int) -> int:
+    """How many recovery codes of the account are still unused."""
+    rows = await session.exec(
+        select(RecoveryCode).where(
+            RecoveryCode.staff_id == staff_id, col(RecoveryCode.used_at).is_(None)
+        )
+    )
+    return len(rows.all())
+
+
+async def use_recovery_code(
+    session: AsyncSession, *, staff_id: int, code: str, now: datetime
+) -> bool:
+    """Accept an unused recovery code of this account once (it is then spent)."""
+    if len(_normalise_recovery(code)) != 10:
+        return False
+    row = await session.get(RecoveryCode, _recovery_hash(code))
+    if row is None or row.staff_id != staff_id or row.used_at is not None:
+        return False
+    row.used_at = now
+    session.add(row)
+    await session.commit()
+    return True
+
+
+async def use_second_factor(
+    session: AsyncSession,
+    *,
+    account: StaffAccount,
+    secret: str,
+    code: str,
+    address: str,
+    now: datetime,
+) -> bool:
+    """A six-digit TOTP code, or else one of the account's recovery codes (audited)."""
+    assert account.id is not None
+    if await use_totp(session, staff_id=account.id, secret=secret, code=code, now=now):
+        return True
+    if await use_recovery_code(session, staff_id=account.id, code=code, now=now):
+        left = await unused_recovery_codes(session, staff_id=account.id)
+        await audit(
+            session,
+            now=now,
+            staff_id=account.id,
+            action="recovery_code_used",
+            ip=address,
+            detail={"left": left},
+        )
+        await session.commit()
+        return True
+    return False
 
 
 async def _fail(
@@ -227,8 +308,13 @@ async def sign_in(
                     "Your role requires two-step sign-in. Sign in at /login to set it up.",
                 )
             assert account.id is not None
-            if not await use_totp(
-                session, staff_id=account.id, secret=account.totp_secret, code=totp, now=now
+            if not await use_second_factor(
+                session,
+                account=account,
+                secret=account.totp_secret,
+                code=totp,
+                address=address,
+                now=now,
             ):
                 raise await _fail(
                     session,
@@ -261,7 +347,15 @@ async def second_factor(
             raise SignInRefused(401, "not_signed_in", "Sign in again.")
         await _check_lock(session, username=account.username, address=address, now=now)
         secret = enrol_secret or account.totp_secret or ""
-        if not await use_totp(session, staff_id=staff_id, secret=secret, code=code, now=now):
+        # While enrolling only the new app's code counts (recovery codes belong to a set-up).
+        ok = (
+            await use_totp(session, staff_id=staff_id, secret=secret, code=code, now=now)
+            if enrol_secret
+            else await use_second_factor(
+                session, account=account, secret=secret, code=code, address=address, now=now
+            )
+        )
+        if not ok:
             raise await _fail(
                 session,
                 username=account.username,

@@ -140,3 +140,55 @@ async def test_every_transcript_read_through_the_api_is_audited(
     assert [(r.target, r.ip) for r in rows] == [(conv, "127.0.0.1")]
     assert '"after": 1' in str(rows[0].detail) or "'after': 1" in str(rows[0].detail)
     await staff.close()
+
+
+async def test_totp_enrolment_shows_a_qr_code_and_recovery_codes_work_once(
+    web_client: TestClient,  # noqa: F811
+) -> None:
+    """Enrolling shows the set-up as a QR code (an SVG of the otpauth link); afterwards ten
+    one-time recovery codes can be created, one of them signs in instead of a TOTP code,
+    and the same one is refused the second time."""
+    import re
+    import urllib.parse
+
+    import pyotp
+
+    await sign_in(web_client, "counsellor3")
+    token = await page_csrf(web_client)
+    await web_client.post("/account/totp/enable", data={"csrf_token": token})
+    page = await (await web_client.get("/login/totp")).text()
+    qr = re.search(r'id="totp-qr" src="([^"]+)"', page)
+    assert qr is not None and qr.group(1).startswith("data:image/svg+xml")
+    svg = urllib.parse.unquote(qr.group(1).split(",", 1)[1].replace("&#39;", "'"))
+    assert "<svg" in svg and "<path" in svg
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)  # type: ignore[union-attr]
+    form_token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    await web_client.post(
+        "/login/totp", data={"csrf_token": form_token, "code": pyotp.TOTP(secret).now()}
+    )
+    csrf = await page_csrf(web_client)
+    wrong = await web_client.post(
+        "/account/recovery-codes", data={"csrf_token": csrf, "current_password": "nope"}
+    )
+    assert wrong.status == 400
+    made = await web_client.post(
+        "/account/recovery-codes",
+        data={"csrf_token": csrf, "current_password": "demo-counsellor3"},
+    )
+    codes = re.findall(r"<li><code>([a-z0-9]{5}-[a-z0-9]{5})</code></li>", await made.text())
+    assert len(codes) == 10 and len(set(codes)) == 10
+    web_client.session.cookie_jar.clear()
+
+    async def second_step(code: str) -> Any:
+        await sign_in(web_client, "counsellor3")
+        text = await (await web_client.get("/login/totp")).text()
+        step_token = re.search(r'name="csrf_token" value="([^"]+)"', text).group(1)  # type: ignore[union-attr]
+        return await web_client.post(
+            "/login/totp", data={"csrf_token": step_token, "code": code}, allow_redirects=False
+        )
+
+    assert (await second_step(codes[0].upper())).status == 303
+    web_client.session.cookie_jar.clear()
+    assert (await second_step(codes[0])).status == 401
+    used = await audit_rows(web_client, "recovery_code_used")
+    assert len(used) == 1 and '"left": 9' in str(used[0].detail).replace("'", '"')
