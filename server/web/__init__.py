@@ -31,7 +31,17 @@ def setup(app: web.Application) -> None:
     import jinja2
 
     from server.chat.jobs import register_announce
-    from server.web import admin, audit_page, console, login, rota, security, shifts, supervisor
+    from server.web import (
+        admin,
+        audit_page,
+        console,
+        history,
+        login,
+        rota,
+        security,
+        shifts,
+        supervisor,
+    )
     from server.web.common import JINJA_KEY
 
     aiohttp_jinja2.setup(
@@ -55,6 +65,7 @@ def setup(app: web.Application) -> None:
     supervisor.setup_routes(app)
     admin.setup_routes(app)
     audit_page.setup_routes(app)
+    history.setup_routes(app)
     rota.setup_routes(app)
     shifts.register_job()
     register_announce()  # service frames when the rota or hours open/close the chat

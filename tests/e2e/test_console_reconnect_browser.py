@@ -1,7 +1,7 @@
 """The console in Chromium: it says plainly that offer sounds need a click, starts each sign-in
 available, is connected again within 2 s of a restarted server being back, cues unread
-messages in the title, favicon and (opt-in) desktop notifications without chat text, and
-sets an idle counsellor away."""
+messages in the title, favicon and (opt-in) desktop notifications without chat text, shows
+past conversations and searches canned responses, and sets an idle counsellor away."""
 
 from __future__ import annotations
 
@@ -118,6 +118,16 @@ async def test_unread_cues_notifications_and_auto_away(tmp_path: Path) -> None:
             notes = await page.evaluate("window.__notes")
             assert "Chat 1: new message" in [n["title"] for n in notes], notes
             assert all("secret" not in n["title"] + n["body"] for n in notes)
+
+            # History and canned search are on the page (nothing ended yet for this counsellor).
+            await expect(page.locator("#history-list")).to_contain_text("No ended conversations")
+            visible = page.locator("#canned-list li:not(.hidden)")
+            total = await visible.count()
+            assert total > 1
+            await page.fill("#canned-search", "zzzz-no-such-response")
+            await expect(visible).to_have_count(0)
+            await page.fill("#canned-search", "")
+            await expect(visible).to_have_count(total)
 
             # Idle: the shortest choice is minutes in real use; 2 s here (an option the test adds).
             await page.evaluate(

@@ -18,6 +18,7 @@ import { checkShift, chooseStatus, initAutoAway, onStatus, setStatusButtons, sto
 import { acceptOffer, declineOffer, onOffer, onQueue, removeOffer } from "./console/offers.js";
 import { activate, ensureConversation, markEnded, onAck, onBookingsSoon, onEnded, onMatched, onMessage, onRead, onSupervisor, onTransferred, onTyping, saveDraft, systemLine } from "./console/conversations.js";
 import { loadCanned } from "./console/canned.js";
+import { loadHistory } from "./console/history.js";
 
 function handleFrame(frame) {
   switch (frame.type) {
@@ -143,6 +144,7 @@ showSoundNote();
 initNotifications();
 initAutoAway();
 loadCanned();
+loadHistory();
 hooks.onFrame = handleFrame;
 hooks.onLost = checkShift;
 connect();

@@ -16,6 +16,7 @@ export async function loadCanned(force) {
   cannedList.replaceChildren();
   for (const item of state.cannedItems) {
     const li = el("li");
+    li.dataset.search = `${item.title} ${item.shortcut} ${item.body}`.toLowerCase();
     const text = el("div", "canned-text");
     text.append(el("strong", "", item.title), el("br"), el("span", "shortcut", `/${item.shortcut}${item.personal ? " · personal" : ""}`));
     const insert = el("button", "btn btn-small", "Insert");
@@ -61,4 +62,11 @@ document.getElementById("canned-form").addEventListener("submit", async (event) 
   } catch (err) {
     showAlert(`Could not save the response: ${err.message}`);
   }
+});
+
+// Search: the list filters as one types (title, shortcut and text; nothing leaves the page).
+const cannedSearch = document.getElementById("canned-search");
+cannedSearch.addEventListener("input", () => {
+  const needle = cannedSearch.value.trim().toLowerCase();
+  for (const li of cannedList.children) li.classList.toggle("hidden", Boolean(needle) && !li.dataset.search.includes(needle));
 });
