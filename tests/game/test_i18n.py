@@ -26,7 +26,9 @@ def used_keys() -> set[str]:
     keys |= {f"settings.speed_{s}" for s in TEXT_SPEEDS}
     keys |= {f"prefs.h_{g}" for g in ("kind", "gender", "age_band", "language", "format")}
     keys |= {f"day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
-    keys |= {f"chat.sys_{k}" for k in ("counsellor_lost", "counsellor_back", "referred")}
+    keys |= {
+        f"chat.sys_{k}" for k in ("counsellor_lost", "counsellor_back", "referred", "handover")
+    }
     assert AGE_BANDS  # shown as they are, no label needed
     return keys
 
