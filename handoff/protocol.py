@@ -59,6 +59,7 @@ class ErrorCode(StrEnum):
     CLIENT_ID_REUSED = "client_id_reused"  # the client_id was used before for another text
     REQUEST_UNAVAILABLE = "request_unavailable"  # pick: no longer waiting or not yours to serve
     CASELOAD_FULL = "caseload_full"
+    NO_COUNSELLOR = "no_counsellor"  # consent: nobody here could ever serve these choices
     INTERNAL_ERROR = "internal_error"
 
 

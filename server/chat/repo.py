@@ -255,6 +255,12 @@ async def partner_of(db: Database, staff_id: int) -> str | None:
     return str(value) if value is not None else None
 
 
+async def partner_members(db: Database) -> set[int]:
+    """Ids of staff accounts that counsel for a partner organisation (not the home one)."""
+    async with db.engine.connect() as conn:
+        return {int(v) for v in (await conn.execute(sa.select(MEMBER.c.staff_id))).scalars()}
+
+
 async def partner_has_counsellors(db: Database, partner_key: str) -> bool:
     """Whether an active counsellor account on this server counsels for ``partner_key``.
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import Preferences, State
+from handoff import HOME_ORG, Preferences, State
 from handoff.exceptions import RemoteProtocolError, StateError
 from handoff.protocol import (
     PROTOCOL_VERSION,
@@ -46,7 +46,7 @@ from server.gateways.common import (
     socket_options,
 )
 from server.gateways.connections import PlayerConnection
-from server.gateways.hub import Hub, new_id, utcnow
+from server.gateways.hub import Hub, new_id, profile_for, utcnow
 from server.gateways.masking import require_masked_frames
 
 log = logging.getLogger("crossroads.gateways.player")
@@ -327,10 +327,35 @@ async def _consent(hub: Hub, conn: PlayerConnection, frame: Consent) -> None:
         )
         await conn.send(info.frame())
         return
+    if not await _serviceable(hub, prefs):
+        raise StateError(
+            "No counsellor of this service speaks that language or is of the kind you insisted "
+            "on. Choose other options, or see the helplines.",
+            code="no_counsellor",
+        )
     events = hub.core.request(new_id(), sid, prefs, now)
     consent = hub.store.submit(partial(repo.insert_consent, **consent_values))
     await hub.execute(events)
     await consent
+
+
+async def _serviceable(hub: Hub, prefs: Preferences) -> bool:
+    """Whether any counsellor account of the home organisation could ever take such a request
+    (language, an insisted kind), connected or not: nobody waits in a queue no one serves."""
+    if hub.core.serviceable(prefs, HOME_ORG):
+        return True
+    from sqlmodel import select
+
+    from server.storage.models import StaffAccount
+
+    async with hub.db.session() as session:
+        accounts = (await session.exec(select(StaffAccount))).all()
+    members = await repo.partner_members(hub.db)
+    return any(
+        profile_for(a).capacity > 0 and profile_for(a).can_serve(prefs, HOME_ORG)
+        for a in accounts
+        if a.id not in members
+    )
 
 
 async def _book(
