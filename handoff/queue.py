@@ -79,12 +79,14 @@ class WaitingQueue:
             return []
         live = self._live
         out: list[tuple[int, int, str]] = []
+        seen: set[str] = set()  # a request removed and pushed again has two equal entries
         frontier: list[tuple[tuple[int, int, str], int]] = [(heap[0], 0)]
         n = len(heap)
         while frontier and len(out) < limit:
             entry, i = heapq.heappop(frontier)
             known = live.get(entry[2])
-            if known is not None and known == (bucket, entry[0], entry[1]):
+            if known is not None and known == (bucket, entry[0], entry[1]) and entry[2] not in seen:
+                seen.add(entry[2])
                 out.append(entry)
             for child in (2 * i + 1, 2 * i + 2):
                 if child < n:
