@@ -16,13 +16,17 @@
 6. Crash: kill -9 the server under saturating load (200 conversations), restart, reconnect,
    retry what was not acknowledged, read every conversation back: acknowledged messages
    lost or duplicated, seq gaps.
+7. Queue view: a counsellor's queue refresh (only what they can serve) with 10,000 waiting.
+8. Authority: time from a role removal (admin page) and from an account disabled behind the
+   server's back (database write) to the counsellor's socket being closed.
 
 Servers run as child processes, so the load generator (this process) and the server each
 have a core. Run: ``.venv/bin/python bench/bench_handoff.py [--quick]``.
 
 Knobs (environment): BENCH_DEBUG=1 prints phase times and CPU per server thread and child
 process; BENCH_ONLY_FULL=1 skips the bare relay and the idle sockets; BENCH_SKIP_MATCHING=1
-skips part 1, BENCH_SKIP_METRICS=1 part 5 and BENCH_SKIP_CRASH=1 part 6;
+skips part 1, BENCH_SKIP_METRICS=1 part 5 and BENCH_SKIP_CRASH=1 part 6; BENCH_ONLY_STAFF=1
+stops after parts 7 and 8 (which run right after part 1);
 BENCH_SATURATING=N lets only the first N conversations send in the saturation phase and
 BENCH_WINDOW=W sets the messages each keeps in flight (default all and 8; the first session
 measured N=200);
@@ -928,6 +932,156 @@ async def bench_crash(conversations: int, seconds: float) -> None:
     )
 
 
+# --------------------------------------------------------------------------- 7. queue view
+def bench_queue_view(waiting: int = 10_000, counsellors: int = 50, rounds: int = 40) -> None:
+    """What one staff queue refresh costs with ``waiting`` requests: the per-viewer view
+    (only what each counsellor can serve) as ``Hub.push_queue`` builds it once a second."""
+    from types import SimpleNamespace
+
+    from handoff import CounsellorProfile, Dispatcher, Preferences
+    from handoff.model import KINDS
+    from server.gateways.hub import Hub
+
+    rng = random.Random(11)
+    langs = ["en", "de", "fr", "tr", "ar", "ru"]
+    orgs = ["home", "home", "home", "partner-a", "partner-b"]
+    now = datetime(2026, 11, 27, 10, tzinfo=UTC)
+    d = Dispatcher()
+    for cid in range(1, counsellors + 1):
+        profile = CounsellorProfile(
+            id=cid,
+            display_name=f"c{cid}",
+            kind=rng.choice(KINDS),
+            languages=frozenset(rng.sample(langs, rng.randint(1, 3))),
+            capacity=3,
+            organisation=rng.choice(orgs),
+        )
+        d.counsellor_connected(profile, now, status="away")  # nobody is offered anything
+    for n in range(waiting):
+        prefs = Preferences(
+            language=rng.choice(langs),
+            kind=rng.choice(KINDS),
+            kind_required=rng.random() < 0.2,
+            crisis=rng.random() < 0.05,
+        )
+        d.request(f"r{n}", f"s{n}", prefs, now, organisation=rng.choice(orgs))
+    hub: Any = SimpleNamespace(core=d)
+    viewers: list[int | None] = [None, *range(1, counsellors + 1)]
+    one, every = [], []
+    views: dict[int | None, dict[str, Any]] = {}
+    for _ in range(rounds):
+        t = time.perf_counter()
+        Hub.queue_snapshots(hub, [3], now)
+        one.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        views = Hub.queue_snapshots(hub, viewers, now)
+        every.append(time.perf_counter() - t)
+    per_viewer = statistics.median(every) / len(viewers) * 1e3
+    sizes = sorted(v["total"] for k, v in views.items() if k is not None)
+    print(f"[queue view] {waiting} waiting, {counsellors} counsellors + a supervisor")
+    print(f"  one counsellor's refresh alone : median {statistics.median(one) * 1e3:6.2f} ms")
+    print(
+        f"  all {len(viewers)} views in one push     : median "
+        f"{statistics.median(every) * 1e3:6.2f} ms = {per_viewer:5.2f} ms per counsellor refresh"
+        "   (goal < 5 ms)"
+    )
+    print(f"  requests in a counsellor's view: median {statistics.median(sizes):.0f} of {waiting}")
+
+
+# --------------------------------------------------------------------------- 8. authority
+async def bench_authority(rounds: int = 20) -> None:
+    """Time from an authority change to the affected staff socket's close frame: an admin
+    removing the counsellor role on the admin page (the close is sent by that request), and
+    an account disabled behind the server's back (direct database write: the 0.5 s recheck)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        server = FullServer(Path(tmp), staff=0, tokens=0)
+        server.prepare()
+        server.start()
+        try:
+            async with aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar()) as http:
+                admin = await http.post(
+                    f"{server.url}/auth/login",
+                    json={"username": "admin1", "password": "demo-admin1"},
+                )
+                admin_cookie = admin.cookies["crossroads_session"].value
+                csrf = (await admin.json())["csrf_token"]
+                con = sqlite3.connect(server.db)
+                sid = con.execute(
+                    "SELECT id FROM staff_account WHERE username = 'counsellor3'"
+                ).fetchone()[0]
+
+                async def counsellor_socket() -> Any:
+                    login = await http.post(
+                        f"{server.url}/auth/login",
+                        json={"username": "counsellor3", "password": "demo-counsellor3"},
+                    )
+                    assert login.status == 200, await login.text()
+                    cookie = login.cookies["crossroads_session"].value
+                    ws = await http.ws_connect(
+                        f"{server.url}/ws/staff",
+                        headers={"Cookie": f"crossroads_session={cookie}"},
+                    )
+                    assert json.loads((await ws.receive()).data)["type"] == "welcome"
+                    return ws
+
+                async def until_closed(ws: Any, started: float) -> float:
+                    while True:
+                        msg = await ws.receive(timeout=10)
+                        if msg.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED):
+                            return time.perf_counter() - started
+
+                async def save(roles: str) -> None:
+                    form = aiohttp.FormData(
+                        [
+                            ("csrf_token", csrf),
+                            ("action", "save"),
+                            ("roles", roles),
+                            ("display_name", "Miriam (survivor)"),
+                            ("kind", "survivor"),
+                            ("languages", "en"),
+                            ("capacity", "2"),
+                            ("active", "1"),
+                        ]
+                    )
+                    r = await http.post(
+                        f"{server.url}/admin/staff/{sid}",
+                        data=form,
+                        headers={"Cookie": f"crossroads_session={admin_cookie}"},
+                        allow_redirects=False,
+                    )
+                    assert r.status == 303, await r.text()
+
+                page, behind = [], []
+                for _ in range(rounds):
+                    ws = await counsellor_socket()
+                    started = time.perf_counter()
+                    closing = asyncio.ensure_future(until_closed(ws, started))
+                    await save("author")
+                    page.append(await closing)
+                    await save("counsellor")
+                    ws = await counsellor_socket()
+                    started = time.perf_counter()
+                    with con:
+                        con.execute("UPDATE staff_account SET active = 0 WHERE id = ?", (sid,))
+                    behind.append(await until_closed(ws, started))
+                    with con:
+                        con.execute("UPDATE staff_account SET active = 1 WHERE id = ?", (sid,))
+                con.close()
+        finally:
+            server.stop()
+
+    def fmt(xs: list[float]) -> str:
+        xs = sorted(xs)
+        return (
+            f"median {statistics.median(xs) * 1e3:6.1f} ms, "
+            f"p95 {xs[max(0, int(len(xs) * 0.95) - 1)] * 1e3:6.1f} ms, max {xs[-1] * 1e3:6.1f} ms"
+        )
+
+    print(f"[authority] change -> staff socket closed, {rounds} rounds each   (goal < 1000 ms)")
+    print(f"  role removed on the admin page : {fmt(page)}")
+    print(f"  account disabled in the db     : {fmt(behind)}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="smaller, faster run")
@@ -939,6 +1093,10 @@ def main() -> None:
     started = time.perf_counter()
     if not os.environ.get("BENCH_SKIP_MATCHING"):
         bench_matching(decisions=500 if args.quick else 2000)
+    bench_queue_view(rounds=10 if args.quick else 40)
+    asyncio.run(bench_authority(rounds=5 if args.quick else 20))
+    if os.environ.get("BENCH_ONLY_STAFF"):
+        return
     asyncio.run(
         bench_relay(
             conversations=200 if args.quick else 1000,

@@ -78,6 +78,7 @@ class Conversation:
     reminder_minutes: int | None = None
     counsellor_present: bool = True
     referred_to: str | None = None
+    referred_contact: str | None = None  # a handover: the partner's own contact, no queue
     offer_ref: dict[str, Any] = field(default_factory=dict)
     ended_by: str | None = None
     outcome: str | None = None
@@ -162,7 +163,7 @@ class Conversation:
         self.last_seq = self.read_upto = self.seen_upto = self.unseen = 0
         self.counsellor_typing = False
         self.ended_by = self.outcome = self.error = None
-        self.booking_id = self.booked_slot = self.referred_to = None
+        self.booking_id = self.booked_slot = self.referred_to = self.referred_contact = None
         self._forget_reminder()
         self.counsellor_present = True
 
@@ -393,6 +394,16 @@ class Conversation:
         if kind == "referred":
             org = _mapping(frame.get("organisation"))
             self.referred_to = str(org.get("name") or "")
+            if frame.get("handover") is True:
+                # The partner has nobody on this server: no queue to wait in (saying "wait
+                # here" would not be true); the player gets the partner's contact instead.
+                contact = org.get("contact_url")
+                self.referred_contact = contact if isinstance(contact, str) else ""
+                self.lines.append(ChatLine("system", "@handover"))
+                self.phase = Phase.ENDED
+                self.conversation_id = None
+                self.counsellor = None
+                return "referred"
             self.lines.append(ChatLine("system", "@referred"))
             self.phase = Phase.REQUESTING
             self.conversation_id = None

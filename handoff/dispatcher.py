@@ -20,10 +20,12 @@ counsellors who speak the language, never the whole queue.
 
 from __future__ import annotations
 
+import heapq
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import islice
 
 from handoff.estimate import WaitEstimator
 from handoff.events import (
@@ -78,6 +80,9 @@ class Request:
     matched_at: datetime | None = None
     grace_until: datetime | None = None
     declined_by: dict[int, datetime] = field(default_factory=dict)
+    #: When the player's last socket closed (None while the game is connected). A request
+    #: whose player is away is never offered and, once away for ``abandon_after``, leaves.
+    offline_since: datetime | None = None
 
     @property
     def bucket(self) -> BucketKey:
@@ -128,12 +133,14 @@ class Dispatcher:
         offer_timeout: timedelta = timedelta(seconds=30),
         grace: timedelta = timedelta(seconds=60),
         decline_cooldown: timedelta = timedelta(minutes=2),
+        abandon_after: timedelta = timedelta(minutes=10),
         new_id: Callable[[], str] = _new_id,
         estimator: WaitEstimator | None = None,
     ) -> None:
         self.offer_timeout = offer_timeout
         self.grace = grace
         self.decline_cooldown = decline_cooldown
+        self.abandon_after = abandon_after
         self._new_id = new_id
         self.estimator = estimator if estimator is not None else WaitEstimator()
         self.requests: dict[str, Request] = {}  # only non-terminal requests
@@ -145,6 +152,7 @@ class Dispatcher:
         # (organisation, language) -> kind -> ids of counsellors who take new offers now
         self._free: dict[tuple[str, str], dict[str, set[int]]] = {}
         self._grace: set[str] = set()
+        self._away: set[str] = set()  # requests whose player has no socket now
         self._next_seq = 1
         self._next_front = 0
 
@@ -226,7 +234,90 @@ class Dispatcher:
         events.extend(self._dispatch(now))
         return events
 
+    def counsellor_revoked(self, counsellor_id: int, now: datetime) -> list[HandoffEvent]:
+        """The account may no longer counsel (role removed, account disabled): it is forgotten.
+
+        Unlike a dropped connection there is no grace period, as nobody may come back to these
+        conversations: pending offers are withdrawn and every conversation it held goes back
+        to the front of the queue at once (``Requeued``), so the player is never left talking
+        to, or waiting for, someone who lost the right to answer.
+        """
+        c = self.counsellors.get(counsellor_id)
+        if c is None:
+            return []
+        events: list[HandoffEvent] = []
+        for oid in sorted(c.offers):
+            events.append(self._drop_offer(oid, Event.WITHDRAW, "withdrawn", now))
+        c.connected = False
+        self._unindex(c)
+        for rid in sorted(c.conversations):
+            req = self.requests[rid]
+            if req.state is State.ACTIVE:
+                req.state = transition(req.state, Event.COUNSELLOR_LOST)
+            req.state = transition(req.state, Event.GRACE_EXPIRED)
+            self._grace.discard(rid)
+            req.grace_until = None
+            req.counsellor_id = None
+            req.seq = self._take_front()
+            req.declined_by.pop(counsellor_id, None)
+            self._enqueue(req)
+            assert req.conversation_id is not None
+            events.append(
+                Requeued(rid, req.conversation_id, req.session_id, counsellor_id, req.seq)
+            )
+        c.conversations.clear()
+        del self.counsellors[counsellor_id]
+        events.extend(self._dispatch(now))
+        return events
+
     # ----------------------------------------------------------------- players
+    def player_presence(
+        self, session_id: str, *, online: bool, now: datetime
+    ) -> list[HandoffEvent]:
+        """The player's game connected (``online``) or its last socket closed.
+
+        A waiting player who is away is parked: never offered (an offer out to them is
+        withdrawn, freeing the counsellor for someone who is there) and, after
+        ``abandon_after`` away, removed by :meth:`tick` like any waiting player who left.
+        A conversation is not touched here; if it is re-queued while its player is away,
+        the same rule applies from the moment the player went away.
+        """
+        req = self.request_for_session(session_id)
+        if req is None:
+            return []
+        events: list[HandoffEvent] = []
+        if online:
+            if req.offline_since is None:
+                return []
+            req.offline_since = None
+            self._away.discard(req.id)
+            if req.state is State.WAITING:
+                self._queue.push(req.bucket, req.id, req.key)
+        else:
+            if req.offline_since is not None:
+                return []
+            req.offline_since = now
+            self._away.add(req.id)
+            if req.state is State.WAITING:
+                self._queue.remove(req.id)
+            elif req.state is State.OFFERED:
+                assert req.offer_id is not None
+                events.append(self._drop_offer(req.offer_id, Event.WITHDRAW, "player_gone", now))
+        events.extend(self._dispatch(now))
+        return events
+
+    def _abandon(self, now: datetime) -> list[HandoffEvent]:
+        """Requests whose player has been away for ``abandon_after`` leave the queue."""
+        limit = now - self.abandon_after
+        events: list[HandoffEvent] = []
+        for rid in sorted(self._away):
+            req = self.requests.get(rid)
+            if req is None or req.offline_since is None or req.offline_since > limit:
+                continue
+            if req.state in (State.WAITING, State.OFFERED):
+                events.extend(self.leave(rid, now))
+        return events
+
     def request(
         self,
         request_id: str,
@@ -299,6 +390,38 @@ class Dispatcher:
         events.extend(self._dispatch(now))
         return events
 
+    def pick(self, request_id: str, counsellor_id: int, now: datetime) -> list[HandoffEvent]:
+        """A counsellor takes a waiting request from the queue themselves.
+
+        Only a request that is waiting (not offered to a colleague), whose player is there,
+        that this counsellor may serve (hard preferences) and with a free slot: the same
+        rules as an offer, minus the offer.
+        """
+        req = self.requests.get(request_id)
+        c = self._counsellor(counsellor_id)
+        if req is None or req.state is not State.WAITING or req.offline_since is not None:
+            raise StateError(
+                "that request is no longer waiting for a counsellor", code="request_unavailable"
+            )
+        if not c.connected or not c.profile.can_serve(req.prefs, req.organisation):
+            raise StateError("you cannot serve this request", code="request_unavailable")
+        if c.load >= c.profile.capacity:
+            raise StateError("your caseload is full", code="caseload_full")
+        self._queue.remove(req.id)
+        req.state = transition(transition(req.state, Event.OFFER), Event.ACCEPT)
+        c.conversations.add(req.id)
+        req.counsellor_id = counsellor_id
+        if req.conversation_id is None:
+            req.conversation_id = self._new_id()
+            req.matched_at = now
+        self._by_conversation[req.conversation_id] = req.id
+        self._reindex(c)
+        events: list[HandoffEvent] = [
+            Matched(req.id, req.conversation_id, req.session_id, counsellor_id, req.prefs)
+        ]
+        events.extend(self._dispatch(now))
+        return events
+
     def decline(self, offer_id: str, counsellor_id: int, now: datetime) -> list[HandoffEvent]:
         """The offered counsellor declines: the request goes to the next counsellor."""
         offer = self._offer_for(offer_id, counsellor_id)
@@ -359,12 +482,17 @@ class Dispatcher:
         self,
         conversation_id: str,
         organisation: str,
-        new_request_id: str,
+        new_request_id: str | None,
         now: datetime,
         *,
         by: int | None,
     ) -> list[HandoffEvent]:
-        """End a live conversation as ``referred`` and queue the player with a partner."""
+        """End a live conversation as ``referred`` and queue the player with a partner.
+
+        ``new_request_id`` None is a handover: the partner has nobody on this server, so
+        the player is given the partner's contact instead of a place in a queue nobody
+        serves (the shell decides which, as only it knows the partner's accounts).
+        """
         req = self._live_conversation(conversation_id, by)
         if req.state is not State.ACTIVE:
             raise StateError("the conversation is not active", code="invalid_state")
@@ -385,9 +513,15 @@ class Dispatcher:
                 new_request_id,
             )
         ]
+        if new_request_id is None:
+            events.extend(self._dispatch(now))
+            return events
         events.extend(
             self.request(new_request_id, req.session_id, req.prefs, now, organisation=organisation)
         )
+        if req.offline_since is not None:  # still away: parked, and away since then
+            events.extend(self.player_presence(req.session_id, online=False, now=now))
+            self.requests[new_request_id].offline_since = req.offline_since
         return events
 
     def end(
@@ -449,8 +583,9 @@ class Dispatcher:
             req.counsellor_id = None
             req.seq = self._take_front()
             req.declined_by.pop(previous, None)
-            self._queue.push(req.bucket, req.id, req.key)
+            self._enqueue(req)
             events.append(Requeued(rid, req.conversation_id, req.session_id, previous, req.seq))
+        events.extend(self._abandon(now))
         events.extend(self._dispatch(now))
         return events
 
@@ -472,8 +607,12 @@ class Dispatcher:
         organisation: str = HOME_ORG,
         conversation_id: str | None = None,
         matched_at: datetime | None = None,
+        offline_since: datetime | None = None,
     ) -> None:
-        """Put back a request that was waiting (or offered) when the server stopped."""
+        """Put back a request that was waiting (or offered) when the server stopped.
+
+        ``offline_since`` is when the shell last knew the player there (after a restart no
+        game is connected yet): the request is parked until the player's game is back."""
         req = Request(
             id=request_id,
             session_id=session_id,
@@ -484,6 +623,7 @@ class Dispatcher:
             seq=seq,
             conversation_id=conversation_id,
             matched_at=matched_at,
+            offline_since=offline_since,
         )
         self._bump_counters(seq)
         self._admit(req)
@@ -501,6 +641,7 @@ class Dispatcher:
         matched_at: datetime,
         now: datetime,
         organisation: str = HOME_ORG,
+        offline_since: datetime | None = None,
     ) -> None:
         """Put back a live conversation; its counsellor has ``grace`` from ``now`` to return."""
         c = self.counsellors.get(counsellor.id)
@@ -522,9 +663,12 @@ class Dispatcher:
             conversation_id=conversation_id,
             matched_at=matched_at,
             grace_until=now + self.grace,
+            offline_since=offline_since,
         )
         self._bump_counters(seq)
         self.requests[request_id] = req
+        if offline_since is not None:
+            self._away.add(request_id)
         self._by_session[session_id] = request_id
         self._by_conversation[conversation_id] = request_id
         self._grace.add(request_id)
@@ -536,7 +680,7 @@ class Dispatcher:
         organisation and language (the people actually ahead of the player)."""
         groups: dict[tuple[str, str], list[Request]] = {}
         for req in self.requests.values():
-            if req.state in (State.WAITING, State.OFFERED):
+            if req.state in (State.WAITING, State.OFFERED) and req.offline_since is None:
                 groups.setdefault((req.organisation, req.prefs.language), []).append(req)
         result: dict[str, int] = {}
         for reqs in groups.values():
@@ -546,12 +690,14 @@ class Dispatcher:
         return result
 
     def position(self, request_id: str) -> int:
-        """1-based position of one request (see ``positions``)."""
+        """1-based position of one request (see ``positions``; players who are away are
+        skipped when offers are made, so they are not counted as ahead of anyone)."""
         req = self._request(request_id)
         ahead = 0
         for other in self.requests.values():
             if (
                 other.state in (State.WAITING, State.OFFERED)
+                and other.offline_since is None
                 and other.organisation == req.organisation
                 and other.prefs.language == req.prefs.language
                 and other.key < req.key
@@ -601,6 +747,64 @@ class Dispatcher:
         reqs.sort(key=lambda r: r.key)
         return reqs if limit is None else reqs[:limit]
 
+    def queue_views(
+        self, viewers: Iterable[int | None], limit: int
+    ) -> dict[int | None, tuple[list[Request], int]]:
+        """What each viewer's queue shows: (first ``limit`` requests, how many in all).
+
+        A counsellor (their id) sees only what they could serve (organisation, language,
+        a required kind) and whose player is there; ``None`` (a supervisor) sees every
+        request that some counsellor known here could serve, players who are away included.
+        A request nobody here can serve is shown to nobody: the shell must hand it over.
+        Waiting requests come from the queue's buckets (only the first ``limit`` of each is
+        read), offered and parked ones, few by nature, from their own indexes.
+        """
+        sizes = self._queue.sizes()
+        buckets = [b for b, n in sizes.items() if n > 0]
+        offered = [self.requests[o.request_id] for o in self.offers.values()]
+        parked = [
+            r
+            for rid in self._away
+            if (r := self.requests.get(rid)) is not None and r.state is State.WAITING
+        ]
+        serving = [c.profile for c in self.counsellors.values() if c.profile.capacity > 0]
+        heads: dict[BucketKey, list[Request]] = {}
+        out: dict[int | None, tuple[list[Request], int]] = {}
+        for viewer in viewers:
+            if viewer in out:
+                continue
+            c = self.counsellors.get(viewer) if viewer is not None else None
+            if viewer is not None and (c is None or c.profile.capacity <= 0):
+                out[viewer] = ([], 0)
+                continue
+            profiles = [c.profile] if c is not None else serving
+
+            def served(bucket: BucketKey, profiles: list[CounsellorProfile] = profiles) -> bool:
+                return any(_bucket_served(p, bucket) for p in profiles)
+
+            mine = [b for b in buckets if served(b)]
+            lists: list[list[Request]] = []
+            for b in mine:
+                head = heads.get(b)
+                if head is None:
+                    head = heads[b] = [self.requests[e[2]] for e in self._queue.first(b, limit)]
+                lists.append(head)
+            extra = [r for r in offered if served(r.bucket)]
+            if c is None:
+                extra += [r for r in parked if served(r.bucket)]
+            extra.sort(key=_serving_order)
+            total = sum(sizes[b] for b in mine) + len(extra)
+            first = list(islice(heapq.merge(*lists, extra, key=_serving_order), limit))
+            out[viewer] = (first, total)
+        return out
+
+    def serviceable(self, prefs: Preferences, organisation: str) -> bool:
+        """Whether any counsellor known here could ever serve such a request."""
+        return any(
+            c.profile.capacity > 0 and c.profile.can_serve(prefs, organisation)
+            for c in self.counsellors.values()
+        )
+
     def check_invariants(self) -> None:
         """Raise AssertionError if any rule of the core is broken (used by tests)."""
         held: dict[str, int] = {}
@@ -619,7 +823,12 @@ class Dispatcher:
             assert req.session_id not in sessions, "session with two live requests"
             sessions.add(req.session_id)
             in_queue = req.id in self._queue
-            assert in_queue == (req.state is State.WAITING), f"queue mismatch {req.state}"
+            parked = req.offline_since is not None
+            assert in_queue == (req.state is State.WAITING and not parked), (
+                f"queue mismatch {req.state} parked={parked}"
+            )
+            assert not (parked and req.state is State.OFFERED), "offer to a player who is away"
+            assert (req.id in self._away) == parked, "away index out of step"
             if req.state in LIVE or req.state is State.OFFERED:
                 assert held.get(req.id) == (
                     req.counsellor_id
@@ -675,7 +884,14 @@ class Dispatcher:
         self._by_session[req.session_id] = req.id
         if req.conversation_id is not None:
             self._by_conversation[req.conversation_id] = req.id
-        self._queue.push(req.bucket, req.id, req.key)
+        if req.offline_since is not None:
+            self._away.add(req.id)
+        self._enqueue(req)
+
+    def _enqueue(self, req: Request) -> None:
+        """Put a WAITING request into its bucket, unless its player is away (parked)."""
+        if req.offline_since is None:
+            self._queue.push(req.bucket, req.id, req.key)
 
     def _retire(self, req: Request) -> None:
         """Forget a request that reached a terminal state."""
@@ -685,6 +901,7 @@ class Dispatcher:
         if req.conversation_id is not None:
             self._by_conversation.pop(req.conversation_id, None)
         self._grace.discard(req.id)
+        self._away.discard(req.id)
         self._queue.remove(req.id)
 
     def _release(self, req: Request, now: datetime) -> None:
@@ -703,7 +920,7 @@ class Dispatcher:
         req.state = transition(req.state, event)
         req.offer_id = None
         if req.state is State.WAITING:
-            self._queue.push(req.bucket, req.id, req.key)
+            self._enqueue(req)
         self._reindex(c)
         return OfferExpired(offer_id, req.id, c.profile.id, reason)
 
@@ -808,3 +1025,16 @@ class Dispatcher:
         for req in skipped:
             self._queue.push(req.bucket, req.id, req.key)
         return events
+
+
+def _serving_order(req: Request) -> QueueKey:
+    return req.key
+
+
+def _bucket_served(profile: CounsellorProfile, bucket: BucketKey) -> bool:
+    organisation, language, kind = bucket
+    return (
+        organisation == profile.organisation
+        and language in profile.languages
+        and (kind is None or kind == profile.kind)
+    )

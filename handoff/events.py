@@ -99,7 +99,7 @@ class Referred:
     session_id: str
     counsellor_id: int
     organisation: str
-    new_request_id: str
+    new_request_id: str | None  # None: a handover (the partner has nobody here)
 
 
 @dataclass(frozen=True, slots=True)

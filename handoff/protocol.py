@@ -56,6 +56,10 @@ class ErrorCode(StrEnum):
     SERVICE_CLOSED = "service_closed"
     SLOT_UNAVAILABLE = "slot_unavailable"
     INVALID_STATE = "invalid_state"
+    CLIENT_ID_REUSED = "client_id_reused"  # the client_id was used before for another text
+    REQUEST_UNAVAILABLE = "request_unavailable"  # pick: no longer waiting or not yours to serve
+    CASELOAD_FULL = "caseload_full"
+    NO_COUNSELLOR = "no_counsellor"  # consent: nobody here could ever serve these choices
     INTERNAL_ERROR = "internal_error"
 
 
@@ -76,6 +80,7 @@ class CloseCode(IntEnum):
     HELLO_TIMEOUT = 4008  # no hello within the time limit
     HELLO_REQUIRED = 4009  # first frame was not a hello
     ERASED = 4010  # the player erased their data; the token is gone
+    AUTHORITY_CHANGED = 4011  # staff: roles or password changed; reconnect to get the new rights
     RATE_LIMITED = 4029  # flood: far above the per-connection message rate
     TOO_MANY_CONNECTIONS = 4030
 
@@ -86,7 +91,10 @@ class _Frame(BaseModel):
 
 Id = Annotated[str, StringConstraints(min_length=1, max_length=MAX_ID_CHARS)]
 Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT_CHARS)]
-Seq = Annotated[int, Field(ge=0)]
+#: Sequence numbers are 64-bit signed integers in the database: anything larger is refused at
+#: the edge (``invalid_field``) instead of failing deep inside (an OverflowError on binding).
+MAX_SEQ: Final = 2**63 - 1
+Seq = Annotated[int, Field(ge=0, le=MAX_SEQ)]
 Language = Annotated[str, StringConstraints(min_length=2, max_length=8)]
 Outcome = Literal["talked", "referred", "no_response", "safeguarding"]
 AnyOutcome = Literal[
@@ -206,6 +214,13 @@ class Decline(_Frame):
     offer_id: Id
 
 
+class Pick(_Frame):
+    """A counsellor takes a waiting request from their queue view themselves."""
+
+    type: Literal["pick"]
+    request_id: Id
+
+
 class StaffMessage(_Frame):
     type: Literal["message"]
     conversation_id: Id
@@ -258,6 +273,7 @@ StaffFrame: TypeAlias = Annotated[
     StaffStatus
     | Accept
     | Decline
+    | Pick
     | StaffMessage
     | StaffResume
     | StaffTyping
@@ -377,6 +393,7 @@ class ReferredOut(_Frame):
     type: Literal["referred"] = "referred"
     conversation_id: str
     organisation: OrganisationInfo
+    handover: bool = False  # True: no queue here; contact the partner directly
 
 
 class Service(_Frame):
@@ -422,6 +439,7 @@ class StaffInfo(_Frame):
     roles: list[str]
     kind: Kind | None
     status: Status
+    signed_in_at: str | None = None
 
 
 class ConversationInfo(_Frame):
@@ -437,6 +455,7 @@ class ConversationInfo(_Frame):
 class QueueItem(_Frame):
     request_id: str
     organisation: str
+    language: str
     preferences: Choices
     waited_seconds: int
     offered: bool
@@ -574,6 +593,7 @@ STAFF_TYPES: Final = frozenset(
         "status",
         "accept",
         "decline",
+        "pick",
         "message",
         "resume",
         "typing",
@@ -616,9 +636,35 @@ def decode_json(text: str, *, max_bytes: int = MAX_FRAME_BYTES) -> Any:
             close_code=CloseCode.MESSAGE_TOO_BIG,
         )
     try:
-        return json.loads(text)
+        obj = json.loads(text)
     except (ValueError, RecursionError):
         raise RemoteProtocolError("the frame is not valid JSON", code=ErrorCode.BAD_FRAME) from None
+    _check_unicode(obj)
+    return obj
+
+
+def _check_unicode(obj: Any) -> None:
+    """JSON escapes can spell lone surrogates (``"\\ud800"``), which are not text and cannot
+    be stored or sent on: refuse them here, with the frame's reference, as the peer's fault."""
+    try:
+        json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        ref = _ref(obj) if isinstance(obj, dict) else None
+        if ref is not None and not _encodable(ref):
+            ref = None
+        raise RemoteProtocolError(
+            "a string in the frame is not valid Unicode (a lone surrogate escape)",
+            code=ErrorCode.INVALID_UTF8,
+            ref=ref,
+        ) from None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _ref(obj: dict[Any, Any]) -> str | None:

@@ -3,7 +3,8 @@
 Staff passwords are argon2id hashes (argon2-cffi); the session cookie holds a random token
 whose SHA-256 is the session row's id, so a stolen database cannot be replayed as cookies.
 Players get a random bearer token and nothing else; only its SHA-256 is stored.
-The staff web area (``server.web``) adds throttling, TOTP and CSRF on top of these functions.
+The staff web area signs people in through these functions (``server.web.signin``, with
+throttling, TOTP, CSRF and audit) and serves both sign-in endpoints.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from aiohttp import web
 from argon2 import PasswordHasher
@@ -110,17 +110,6 @@ async def open_staff_session(
         )
     )
     return LoginResult(account, cookie_token, csrf, expires)
-
-
-async def login(
-    db: Database, username: str, password: str, now: datetime, *, hours: int = 12
-) -> LoginResult:
-    """Check credentials and open a session, or raise :class:`AuthenticationFailed`."""
-    async with db.session() as session:
-        account = await authenticate(session, username, password)
-        result = await open_staff_session(session, account, now=now, hours=hours)
-        await session.commit()
-        return result
 
 
 async def staff_session_for_cookie(
@@ -266,70 +255,6 @@ def bearer_token(request: web.Request) -> str | None:
 # --- HTTP handlers ---------------------------------------------------------------------------
 
 
-async def _credentials(request: web.Request) -> dict[str, Any]:
-    if request.content_type == "application/json":
-        try:
-            data = await request.json()
-        except ValueError as exc:
-            raise json_error_exception(400, "invalid_json", "The body is not valid JSON.") from exc
-    else:
-        data = dict(await request.post())
-    if not isinstance(data, dict):
-        raise json_error_exception(
-            400, "invalid_body", "Send an object with username and password."
-        )
-    username, password = data.get("username"), data.get("password")
-    if not isinstance(username, str) or not isinstance(password, str) or not username:
-        raise json_error_exception(
-            400, "missing_credentials", "Both username and password are required."
-        )
-    if len(username) > 64 or len(password) > 1024:
-        raise json_error_exception(400, "credentials_too_long", "Username or password is too long.")
-    return {"username": username, "password": password}
-
-
-async def login_handler(request: web.Request) -> web.Response:
-    """``POST /auth/login``: JSON or form credentials -> session cookie and CSRF token."""
-    from server.app import SETTINGS
-
-    creds = await _credentials(request)
-    try:
-        result = await login(
-            _db(request),
-            creds["username"],
-            creds["password"],
-            utcnow(),
-            hours=request.app[SETTINGS].session_hours,
-        )
-    except AuthenticationFailed as exc:
-        raise json_error_exception(
-            401, "invalid_credentials", "Unknown username or wrong password."
-        ) from exc
-    from server.storage.models import public_staff
-
-    response = web.json_response(
-        {"staff": public_staff(result.account), "csrf_token": result.csrf_token}
-    )
-    set_session_cookie(response, request, result)
-    return response
-
-
-async def logout_handler(request: web.Request) -> web.Response:
-    """``POST /auth/logout``: end this session (``?everywhere=1``: all of them)."""
-    found = await resolve_staff(request)
-    if found is None:
-        raise json_error_exception(401, "not_signed_in", "Sign in first.")
-    row, account = found
-    assert account.id is not None
-    everywhere = request.query.get("everywhere") in ("1", "true")
-    ended = await end_staff_sessions(
-        _db(request), staff_id=account.id, only=None if everywhere else row.id
-    )
-    response = web.json_response({"ended_sessions": ended})
-    response.del_cookie(SESSION_COOKIE, path="/")
-    return response
-
-
 SESSION_LIMITER: web.AppKey[KeyedRateLimiter] = web.AppKey(
     "crossroads_session_limiter", KeyedRateLimiter
 )
@@ -357,11 +282,9 @@ async def create_player_session_handler(request: web.Request) -> web.Response:
 
 
 def setup(app: web.Application) -> None:
-    """Register the sign-in and anonymous session routes."""
+    """Register the anonymous session route (staff sign-in lives in ``server.web.login``)."""
     from server.app import SETTINGS
 
     per_minute = app[SETTINGS].sessions_per_minute
     app[SESSION_LIMITER] = KeyedRateLimiter(rate=per_minute / 60.0, burst=per_minute)
-    app.router.add_post("/auth/login", login_handler, name="auth_login")
-    app.router.add_post("/auth/logout", logout_handler, name="auth_logout")
     app.router.add_post("/api/v1/sessions", create_player_session_handler, name="player_sessions")

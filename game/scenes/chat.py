@@ -174,7 +174,8 @@ class ChatScene(Scene):
         """System notes made by the client are i18n keys starting with '@'."""
         if line.sender == "system" and line.text.startswith("@"):
             org = self.app.conversation.referred_to or ""
-            return self.tr(f"chat.sys_{line.text[1:]}", organisation=org)
+            contact = self.app.conversation.referred_contact or ""
+            return self.tr(f"chat.sys_{line.text[1:]}", organisation=org, contact=contact)
         return line.text
 
     def _bubble_layout(self, line: ChatLine, width: int) -> tuple[Any, ...]:

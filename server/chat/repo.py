@@ -255,6 +255,32 @@ async def partner_of(db: Database, staff_id: int) -> str | None:
     return str(value) if value is not None else None
 
 
+async def partner_members(db: Database) -> set[int]:
+    """Ids of staff accounts that counsel for a partner organisation (not the home one)."""
+    async with db.engine.connect() as conn:
+        return {int(v) for v in (await conn.execute(sa.select(MEMBER.c.staff_id))).scalars()}
+
+
+async def partner_has_counsellors(db: Database, partner_key: str) -> bool:
+    """Whether an active counsellor account on this server counsels for ``partner_key``.
+
+    A referral to a partner without one would be a wait in a queue nobody serves, so the
+    shell hands the player over to the partner's own contact instead.
+    """
+    from server.storage.models import StaffAccount
+
+    async with db.engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                sa.select(StaffAccount.__table__.c.roles)  # type: ignore[attr-defined]
+                .join(MEMBER, MEMBER.c.staff_id == StaffAccount.__table__.c.id)  # type: ignore[attr-defined]
+                .where(MEMBER.c.partner_key == partner_key)
+                .where(StaffAccount.__table__.c.active.is_(True))  # type: ignore[attr-defined]
+            )
+        ).scalars()
+        return any("counsellor" in (roles or []) for roles in rows)
+
+
 async def session_conversation(db: Database, conversation_id: str) -> Any | None:
     """The conversation row (any state), for ownership checks on resume."""
     async with db.engine.connect() as conn:

@@ -13,6 +13,7 @@ are encrypted and inserted by a child process (``sqlite_writer``), off this proc
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import sqlite3
 import time
@@ -43,18 +44,28 @@ CHECKPOINT_SECONDS = 1.0
 
 @dataclass(frozen=True, slots=True)
 class Stored:
-    """The outcome of appending a message: its seq and time, and whether it was a retry."""
+    """The outcome of appending a message: its seq and time, and whether it was a retry.
+
+    ``conflict``: the client id was already used for a *different* text in this conversation
+    (a client bug, or a hostile one); nothing was stored and the sender is told so."""
 
     conversation_id: str
     seq: int
     at: datetime
     duplicate: bool
+    conflict: bool = False
 
 
 @dataclass(slots=True)
 class _ConvCache:
     last_seq: int
-    by_client: dict[tuple[str, str], tuple[int, datetime]]
+    # (sender, client id) -> (seq, time, digest of the text; None when loaded from disk)
+    by_client: dict[tuple[str, str], tuple[int, datetime, bytes | None]]
+
+
+def _digest(text: str) -> bytes:
+    """A short fingerprint of a message's text, to tell a retry from a reused client id."""
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=8).digest()
 
 
 @dataclass(slots=True)
@@ -363,11 +374,13 @@ class ChatStore:
             cache = cache_of[conversation_id]
             key = (item.sender, item.client_id)
             known = cache.by_client.get(key)
+            digest = _digest(item.text)
             if known is not None:
-                results.append(Stored(conversation_id, known[0], known[1], True))
+                conflict = known[2] is not None and known[2] != digest
+                results.append(Stored(conversation_id, known[0], known[1], True, conflict))
                 continue
             seq = cache.last_seq = cache.last_seq + 1
-            cache.by_client[key] = (seq, item.at)
+            cache.by_client[key] = (seq, item.at, digest)
             rows.append((conversation_id, seq, item.sender, item.client_id, item.text, item.at))
             results.append(Stored(conversation_id, seq, item.at, False))
         return results, rows
@@ -427,7 +440,7 @@ class ChatStore:
                 self._cache[conversation_id] = _ConvCache(
                     max((seq for _, _, seq, _ in found), default=0),
                     {
-                        (snd, cid): (seq, datetime.fromisoformat(at).replace(tzinfo=UTC))
+                        (snd, cid): (seq, datetime.fromisoformat(at).replace(tzinfo=UTC), None)
                         for snd, cid, seq, at in found
                     },
                 )
@@ -477,7 +490,9 @@ class ChatStore:
                     ).where(MESSAGES.c.conversation_id == conversation_id)
                 )
             ).all()
-            by_client = {(r.sender, r.client_id): (r.seq, _aware(r.at)) for r in rows}
+            by_client: dict[tuple[str, str], tuple[int, datetime, bytes | None]] = {
+                (r.sender, r.client_id): (r.seq, _aware(r.at), None) for r in rows
+            }
             last = max((r.seq for r in rows), default=0)
             cache = _ConvCache(last, by_client)
             self._cache[conversation_id] = cache

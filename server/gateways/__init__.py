@@ -17,6 +17,7 @@ from handoff.protocol import CloseCode
 from server import content_api
 from server.app import DB, HEALTH_CHECKS, SETTINGS
 from server.chat.jobs import schedule_jobs
+from server.gateways import authority
 from server.gateways.common import HUB
 from server.gateways.hub import Hub
 from server.gateways.player import delete_session_handler, player_ws
@@ -56,6 +57,7 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/ws/staff", staff_ws, name="ws_staff")
     app.router.add_delete("/api/v1/sessions/me", delete_session_handler, name="erase_session")
     app.cleanup_ctx.append(_hub_ctx)
+    app.cleanup_ctx.append(authority.watcher(HUB))
     app.on_shutdown.append(_on_shutdown)
     app[content_api.KINDS_AVAILABLE] = lambda: _kinds_available(app)
     app[HEALTH_CHECKS].append(lambda: _chat_writer_health(app))

@@ -10,14 +10,33 @@ from aiohttp import WSMsgType, web
 
 from handoff.exceptions import HandoffError, RemoteProtocolError
 from handoff.protocol import CloseCode, ErrorCode, error_frame
-from server.gateways.connections import Connection
+from server.gateways.connections import WRITER_LIMIT, Connection
 from server.gateways.hub import Hub
 from server.settings import Settings
 
 log = logging.getLogger("crossroads.gateways")
 
 HUB: web.AppKey[Hub] = web.AppKey("crossroads_handoff_hub", Hub)
+#: The server pings a silent socket after this long; a peer that answers no ping is dropped.
 HEARTBEAT_SECONDS = 20.0
+#: A socket that delivers no complete frame (a pong counts) for this long is closed with 1008.
+#: Any byte received postpones the ping, so a peer trickling a partial frame would otherwise
+#: hold the socket open for ever; an honest idle peer answers the ping within this time.
+FRAME_DEADLINE_SECONDS = 45.0
+#: Frames up to this many times the limit are read and answered with ``frame_too_large``
+#: before the 1009 close; anything larger is cut off unread (1009 alone), to bound memory.
+OVERSIZE_READ_FACTOR = 4
+
+
+def socket_options(settings: Settings) -> dict[str, Any]:
+    """The ``WebSocketResponse`` options both sockets use (read at each upgrade)."""
+    return {
+        "heartbeat": HEARTBEAT_SECONDS,
+        "receive_timeout": FRAME_DEADLINE_SECONDS,
+        "max_msg_size": settings.max_frame_bytes * OVERSIZE_READ_FACTOR,
+        "compress": False,
+        "writer_limit": WRITER_LIMIT,
+    }
 
 
 def origin_allowed(request: web.Request, settings: Settings) -> bool:
@@ -82,8 +101,26 @@ async def frame_loop(
     JSON text), their parser and their handler. A bad frame gets its error code (or a close
     code); a failure of ours gets ``internal_error``; neither disturbs any other connection.
     """
+    try:
+        await _read_frames(conn, data_type, parse, handle, error_ref, wrong_type, who)
+    except TimeoutError:
+        log.info("%s socket %s sent no complete frame in time; closing", who, conn.id)
+        await conn.close(CloseCode.POLICY_VIOLATION, "frame_timeout")
+
+
+async def _read_frames(
+    conn: Connection,
+    data_type: WSMsgType,
+    parse: Callable[[Any], Any],
+    handle: Callable[[Any], Awaitable[None]],
+    error_ref: Callable[[Any], str | None],
+    wrong_type: str,
+    who: str,
+) -> None:
     ws = conn.ws
     async for msg in ws:
+        if conn.revoked:  # authority withdrawn: the close is on its way, read nothing more
+            return
         if msg.type == data_type:
             if not conn.allow():
                 if await rate_limited(conn):

@@ -19,6 +19,8 @@ from typing import Any
 import msgpack
 from aiohttp import web
 
+from server.gateways.authority import Grant
+
 log = logging.getLogger("crossroads.gateways")
 
 #: Unsent bytes a connection may have queued before it counts as not reading (see _stalled).
@@ -44,7 +46,9 @@ def _framed(data: bytes | str) -> bytes:
     """Bytes go out as a binary frame, text as a text frame (as send_bytes/send_str do)."""
     if isinstance(data, bytes):
         return ws_frame(data, _FIN_BINARY)
-    return ws_frame(data.encode("utf-8"), _FIN_TEXT)
+    # "replace": a string that cannot be UTF-8 (never from a checked frame) must not take the
+    # other frames of this write down with it.
+    return ws_frame(data.encode("utf-8", "replace"), _FIN_TEXT)
 
 
 def ws_frame(payload: bytes, first_byte: int) -> bytes:
@@ -85,6 +89,9 @@ class Connection:
         self._flush_handle: asyncio.Handle | None = None
         self.pending = 0  # chat messages read but not yet committed and answered
         self._room: asyncio.Future[None] | None = None
+        #: Set when the connection lost its authority and is being closed: read no more.
+        self.revoked = False
+        self._closing: asyncio.Future[None] | None = None
 
     def allow(self) -> bool:
         """Token bucket: True when this frame is within the per-connection rate."""
@@ -223,12 +230,32 @@ class Connection:
         self.push(self.encode(frame) if encoded is None else encoded)
 
     async def close(self, code: int, message: str = "") -> None:
-        """Close with a WebSocket close code (after any frames still queued)."""
+        """Close with a WebSocket close code (after any frames still queued).
+
+        May be called from another task than the socket's handler (an authority change,
+        an erasure); the handler then waits in :meth:`closing_done` before it returns, as
+        returning would end the connection before the close frame is out.
+        """
         self.flush()
-        if not self.ws.closed:
+        if self.ws.closed:
+            return
+        done = self._closing
+        if done is None:
+            done = self._closing = asyncio.get_running_loop().create_future()
+        try:
+            await self.ws.close(code=code, message=message.encode()[:120])
+        except (ConnectionError, RuntimeError):
+            pass
+        finally:
+            if not done.done():
+                done.set_result(None)
+
+    async def closing_done(self, timeout: float = 5.0) -> None:
+        """Wait for a close started elsewhere to finish its handshake (at most ``timeout``)."""
+        if self._closing is not None and not self._closing.done():
             try:
-                await self.ws.close(code=code, message=message.encode()[:120])
-            except (ConnectionError, RuntimeError):
+                await asyncio.wait_for(asyncio.shield(self._closing), timeout)
+            except TimeoutError:
                 pass
 
 
@@ -264,11 +291,15 @@ class StaffConnection(Connection):
         display_name: str,
         roles: frozenset[str],
         transport: asyncio.BaseTransport | None = None,
+        grant: Grant | None = None,
+        address: str = "",
     ) -> None:
         super().__init__(ws, rate=rate, burst=burst, transport=transport)
         self.staff_id = staff_id
         self.display_name = display_name
         self.roles = roles
+        self.grant = grant  # what the socket was opened with (server.gateways.authority)
+        self.address = address  # the peer address, for the audit log
 
     @property
     def is_supervisor(self) -> bool:

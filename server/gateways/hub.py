@@ -78,6 +78,15 @@ def _ack(conversation_id: str, client_id: str, seq: int) -> dict[str, Any]:
     return {"type": "ack", "conversation_id": conversation_id, "client_id": client_id, "seq": seq}
 
 
+def _reused(client_id: str) -> dict[str, Any]:
+    return {
+        "type": "error",
+        "code": "client_id_reused",
+        "message": "this client_id was already used for another text; send it with a new one",
+        "ref": client_id,
+    }
+
+
 def _store_failed(client_id: str) -> dict[str, Any]:
     return {
         "type": "error",
@@ -114,6 +123,7 @@ class Hub:
         self.core = Dispatcher(
             offer_timeout=timedelta(seconds=settings.offer_timeout_seconds),
             grace=timedelta(seconds=settings.grace_period_seconds),
+            abandon_after=ABANDON_AFTER,
         )
         self.store = ChatStore(db, settings.transcript_key, settings.transcript_keys_previous)
         self.service = Service(db)
@@ -125,9 +135,9 @@ class Hub:
         self._booking_for: dict[str, str] = {}
         # (slot, organisation) pairs the counsellors were told about (once per process)
         self._slots_announced: set[tuple[datetime, str]] = set()
-        # session id -> monotonic time its last socket closed (for abandoned requests)
-        self._offline_since: dict[str, float] = {}
         self.offer_versions: dict[str, dict[str, int]] = {}
+        # staff id -> the staff session its status was chosen under (a new sign-in resets it)
+        self.status_sign_in: dict[int, str] = {}
         self._tick_task: asyncio.Task[None] | None = None
         self.closing = False
         self._tasks: set[asyncio.Task[None]] = set()
@@ -180,6 +190,7 @@ class Hub:
                         organisation=row.organisation,
                         conversation_id=row.conversation_id,
                         matched_at=row.matched_at,
+                        offline_since=now,  # no game is connected yet after a restart
                     )
                     continue
                 cid = row.counsellor_id
@@ -201,12 +212,10 @@ class Hub:
                     matched_at=row.matched_at or now,
                     now=now,
                     organisation=row.organisation,
+                    offline_since=now,
                 )
             except Exception:
                 log.exception("could not restore request %s; it stays in the database", row.id)
-        started = time.monotonic()
-        for row in rows:
-            self._offline_since.setdefault(row.session_id, started)
         if rows:
             log.info("restored %d requests and conversations", len(rows))
         # Wait estimates survive a restart: recent handling times come from the database.
@@ -220,7 +229,6 @@ class Hub:
             await asyncio.sleep(TICK_SECONDS)
             try:
                 await self.execute(self.core.tick(utcnow()))
-                await self.drop_abandoned(utcnow())
                 if self._queue_dirty and (
                     time.monotonic() - self._last_queue_push >= QUEUE_PUSH_SECONDS
                 ):
@@ -248,7 +256,6 @@ class Hub:
         conns = self.players.setdefault(conn.session_id, {})
         conns[conn.id] = conn
         if len(conns) == 1:
-            self._offline_since.pop(conn.session_id, None)
             self._player_presence(conn.session_id, online=True)
 
     def remove_player(self, conn: PlayerConnection) -> None:
@@ -257,33 +264,19 @@ class Hub:
             conns.pop(conn.id, None)
             if not conns:
                 del self.players[conn.session_id]
-                self._offline_since[conn.session_id] = time.monotonic()
                 self._player_presence(conn.session_id, online=False)
-
-    async def drop_abandoned(self, now: datetime) -> int:
-        """Remove waiting requests whose player has been gone for ``ABANDON_AFTER``.
-
-        Nobody should be offered to a counsellor long after closing the game; a player who
-        comes back later simply asks again. Live conversations are never dropped here.
-        """
-        limit = time.monotonic() - ABANDON_AFTER.total_seconds()
-        gone = [s for s, since in self._offline_since.items() if since <= limit]
-        dropped = 0
-        for session_id in gone:
-            del self._offline_since[session_id]
-            req = self.core.request_for_session(session_id)
-            if req is not None and req.state in (State.WAITING, State.OFFERED):
-                log.info("request %s abandoned: its player left", req.id)
-                await self.execute(self.core.leave(req.id, now))
-                dropped += 1
-        return dropped
 
     def player_online(self, session_id: str) -> bool:
         """Whether the player has at least one open socket."""
         return session_id in self.players
 
     def _player_presence(self, session_id: str, *, online: bool) -> None:
-        """Tell the counsellor when their player's game goes away or comes back."""
+        """Tell the core (a waiting player who is away is not offered and is dropped after
+        ``ABANDON_AFTER``) and the counsellor when their player's game goes or comes back."""
+        if not self.closing:
+            events = self.core.player_presence(session_id, online=online, now=utcnow())
+            if events:
+                self.spawn(self.execute(events))
         req = self.core.request_for_session(session_id)
         if req is None or req.counsellor_id is None or req.conversation_id is None:
             return
@@ -573,6 +566,7 @@ class Hub:
                     "type": "referred",
                     "conversation_id": e.conversation_id,
                     "organisation": await self.partner_info(e.organisation),
+                    "handover": e.new_request_id is None,
                 },
             )
             await self.to_staff(e.counsellor_id, frame)
@@ -637,32 +631,45 @@ class Hub:
         for rid in [r for r in self._sent_positions if r not in positions]:
             del self._sent_positions[rid]
         if self.staff:
-            frame = {"type": "queue", **self.queue_snapshot(now)}
-            encoded: bytes | str | None = None
-            for conns in list(self.staff.values()):
-                for c in list(conns.values()):
-                    encoded = encoded if encoded is not None else c.encode(frame)
-                    sends.append(c.send_encoded(encoded))
+            conns = [c for d in list(self.staff.values()) for c in list(d.values())]
+            views = self.queue_snapshots([self.queue_viewer(c) for c in conns], now)
+            encoded: dict[int | None, bytes | str] = {}
+            for c in conns:
+                viewer = self.queue_viewer(c)
+                data = encoded.get(viewer)
+                if data is None:
+                    data = encoded[viewer] = c.encode({"type": "queue", **views[viewer]})
+                sends.append(c.send_encoded(data))
         if sends:
             await asyncio.gather(*sends)
 
-    def queue_snapshot(self, now: datetime) -> dict[str, Any]:
-        """The anonymous queue as staff see it: first items and the total."""
-        waiting = self.core.waiting()
-        return {
-            "items": [
-                {
-                    "request_id": r.id,
-                    "organisation": r.organisation,
-                    "preferences": r.prefs.to_dict(),
-                    "waited_seconds": int((now - r.created_at).total_seconds()),
-                    "offered": r.state is State.OFFERED,
-                    "player_online": r.session_id in self.players,
-                }
-                for r in waiting[:QUEUE_ITEMS]
-            ],
-            "total": len(waiting),
-        }
+    def queue_viewer(self, conn: StaffConnection) -> int | None:
+        """Whose queue a socket sees: a supervisor's whole one (None) or a counsellor's own."""
+        return None if conn.is_supervisor else conn.staff_id
+
+    def queue_snapshots(
+        self, viewers: Iterable[int | None], now: datetime
+    ) -> dict[int | None, dict[str, Any]]:
+        """The anonymous queue as each viewer sees it (see ``Dispatcher.queue_views``): the
+        first items, each with its language and organisation, and the total."""
+        out: dict[int | None, dict[str, Any]] = {}
+        for viewer, (reqs, total) in self.core.queue_views(viewers, QUEUE_ITEMS).items():
+            out[viewer] = {
+                "items": [
+                    {
+                        "request_id": r.id,
+                        "organisation": r.organisation,
+                        "language": r.prefs.language,
+                        "preferences": r.prefs.to_dict(),
+                        "waited_seconds": int((now - r.created_at).total_seconds()),
+                        "offered": r.state is State.OFFERED,
+                        "player_online": r.offline_since is None,
+                    }
+                    for r in reqs
+                ],
+                "total": total,
+            }
+        return out
 
     async def partner_info(self, key: str) -> dict[str, Any]:
         """Name and contact of a partner organisation (from the staff area's table)."""
@@ -785,6 +792,9 @@ class Hub:
         if stored is None:
             await origin.send(_store_failed(client_id))
             return
+        if stored.conflict:
+            await origin.send(_reused(client_id))
+            return
         origin.mark(conversation_id, stored.seq)
         await origin.send(_ack(conversation_id, client_id, stored.seq))
         if not stored.duplicate:
@@ -804,6 +814,9 @@ class Hub:
         try:
             if stored is None:
                 origin.send_nowait(_store_failed(client_id))
+                return
+            if stored.conflict:
+                origin.send_nowait(_reused(client_id))
                 return
             origin.mark(conversation_id, stored.seq)
             origin.send_nowait(_ack(conversation_id, client_id, stored.seq))
@@ -886,7 +899,8 @@ class Hub:
         try:
             rows = await self.store.messages_after(conversation_id, last_seq)
             seen = conn.delivered.setdefault(conversation_id, set())
-            top = last_seq
+            # Never echo a seq the conversation has not reached (a client's future value).
+            top = min(last_seq, await self.store.last_seq(conversation_id))
             for frame in rows:
                 top = max(top, frame["seq"])
                 if frame["seq"] not in seen:

@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from handoff import Preferences, State
+from handoff import HOME_ORG, Preferences, State
 from handoff.exceptions import RemoteProtocolError, StateError
 from handoff.protocol import (
     PROTOCOL_VERSION,
@@ -38,15 +38,16 @@ from server import auth
 from server.app import DB, SETTINGS, json_error
 from server.chat import repo
 from server.gateways.common import (
-    HEARTBEAT_SECONDS,
     HUB,
     frame_loop,
     origin_allowed,
     rate,
     refuse,
+    socket_options,
 )
-from server.gateways.connections import WRITER_LIMIT, PlayerConnection
-from server.gateways.hub import Hub, new_id, utcnow
+from server.gateways.connections import PlayerConnection
+from server.gateways.hub import Hub, new_id, profile_for, utcnow
+from server.gateways.masking import require_masked_frames
 
 log = logging.getLogger("crossroads.gateways.player")
 
@@ -59,15 +60,11 @@ async def player_ws(request: web.Request) -> web.StreamResponse:
     if not origin_allowed(request, settings):
         return json_error(403, "origin_not_allowed", "This origin may not open the player socket.")
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS,
-        max_msg_size=settings.max_frame_bytes,
-        compress=False,
-        writer_limit=WRITER_LIMIT,
-    )
+    ws = web.WebSocketResponse(**socket_options(settings))
     await ws.prepare(request)
     per_second, burst = rate(settings)
     conn = PlayerConnection(ws, rate=per_second, burst=burst, transport=request.transport)
+    require_masked_frames(request, conn.close)
     try:
         if await _hello(request, hub, conn):
             await frame_loop(
@@ -82,6 +79,7 @@ async def player_ws(request: web.Request) -> web.StreamResponse:
                 who="player",
             )
     finally:
+        await conn.closing_done()
         if conn.session_id:
             hub.remove_player(conn)
     return ws
@@ -329,10 +327,35 @@ async def _consent(hub: Hub, conn: PlayerConnection, frame: Consent) -> None:
         )
         await conn.send(info.frame())
         return
+    if not await _serviceable(hub, prefs):
+        raise StateError(
+            "No counsellor of this service speaks that language or is of the kind you insisted "
+            "on. Choose other options, or see the helplines.",
+            code="no_counsellor",
+        )
     events = hub.core.request(new_id(), sid, prefs, now)
     consent = hub.store.submit(partial(repo.insert_consent, **consent_values))
     await hub.execute(events)
     await consent
+
+
+async def _serviceable(hub: Hub, prefs: Preferences) -> bool:
+    """Whether any counsellor account of the home organisation could ever take such a request
+    (language, an insisted kind), connected or not: nobody waits in a queue no one serves."""
+    if hub.core.serviceable(prefs, HOME_ORG):
+        return True
+    from sqlmodel import select
+
+    from server.storage.models import StaffAccount
+
+    async with hub.db.session() as session:
+        accounts = (await session.exec(select(StaffAccount))).all()
+    members = await repo.partner_members(hub.db)
+    return any(
+        profile_for(a).capacity > 0 and profile_for(a).can_serve(prefs, HOME_ORG)
+        for a in accounts
+        if a.id not in members
+    )
 
 
 async def _book(

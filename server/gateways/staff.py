@@ -21,6 +21,7 @@ from handoff.protocol import (
     Accept,
     Decline,
     ErrorCode,
+    Pick,
     Refer,
     RequestSupervisor,
     StaffEnd,
@@ -36,15 +37,17 @@ from handoff.protocol import (
 from server import auth
 from server.app import SETTINGS, json_error
 from server.chat import repo
+from server.gateways.authority import Grant
 from server.gateways.common import (
-    HEARTBEAT_SECONDS,
     HUB,
     frame_loop,
     origin_allowed,
     rate,
+    socket_options,
 )
-from server.gateways.connections import WRITER_LIMIT, StaffConnection
+from server.gateways.connections import StaffConnection
 from server.gateways.hub import Hub, new_id, profile_for, utcnow
+from server.gateways.masking import require_masked_frames
 
 log = logging.getLogger("crossroads.gateways.staff")
 
@@ -56,19 +59,15 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS]
     if not origin_allowed(request, settings):
         return json_error(403, "origin_not_allowed", "This origin may not open the staff socket.")
-    account = await auth.current_staff(request)
-    if account is None:
+    found = await auth.resolve_staff(request)
+    if found is None:
         return json_error(401, "not_signed_in", "Sign in first.")
+    staff_session, account = found
     if not any(role in account.roles for role in (*STAFF_ROLES, "admin")):
         return json_error(403, "forbidden", "Only counsellors and supervisors use the console.")
     assert account.id is not None
     hub = request.app[HUB]
-    ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS,
-        max_msg_size=settings.max_frame_bytes,
-        compress=False,
-        writer_limit=WRITER_LIMIT,
-    )
+    ws = web.WebSocketResponse(**socket_options(settings))
     await ws.prepare(request)
     per_second, burst = rate(settings)
     conn = StaffConnection(
@@ -79,7 +78,10 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         display_name=account.display_name,
         roles=frozenset(account.roles),
         transport=request.transport,
+        grant=Grant.of(staff_session, account),
+        address=(request.remote or "unknown")[:64],
     )
+    require_masked_frames(request, conn.close)
     first = hub.add_staff(conn)
     try:
         now = utcnow()
@@ -87,8 +89,14 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
         profile = profile_for(account, partner or HOME_ORG)
         events = []
         if first:
-            events = hub.core.counsellor_connected(profile, now)
-        await conn.send(await _welcome(hub, conn, now))
+            # The status is chosen per sign-in: a new sign-in starts available (whatever the
+            # last one ended with); a reconnect under the same sign-in keeps the choice.
+            fresh = hub.status_sign_in.get(account.id) != staff_session.id
+            hub.status_sign_in[account.id] = staff_session.id
+            events = hub.core.counsellor_connected(
+                profile, now, status="available" if fresh else None
+            )
+        await conn.send(await _welcome(hub, conn, now, staff_session.created_at))
         await hub.execute(events)
         await frame_loop(
             conn,
@@ -98,12 +106,15 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
             ),
             handle=partial(_handle, hub, conn),
             error_ref=lambda frame: (
-                getattr(frame, "client_id", None) or getattr(frame, "offer_id", None)
+                getattr(frame, "client_id", None)
+                or getattr(frame, "offer_id", None)
+                or getattr(frame, "request_id", None)
             ),
             wrong_type="JSON text frames only",
             who="staff",
         )
     finally:
+        await conn.closing_done()
         if hub.remove_staff(conn) and conn.staff_id in hub.core.counsellors:
             # The handler may be cancelled when the peer vanishes: run the follow-up
             # (grace period notices) as its own task so it always completes.
@@ -111,7 +122,9 @@ async def staff_ws(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, Any]:
+async def _welcome(
+    hub: Hub, conn: StaffConnection, now: datetime, signed_in_at: datetime
+) -> dict[str, Any]:
     c = hub.core.counsellors.get(conn.staff_id)
     conversations = []
     for req in hub.core.requests.values():
@@ -128,7 +141,8 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
                     "player_online": hub.player_online(req.session_id),
                 }
             )
-    snapshot = hub.queue_snapshot(now)
+    viewer = hub.queue_viewer(conn)
+    snapshot = hub.queue_snapshots([viewer], now)[viewer]
     settings = hub.settings
     return {
         "type": "welcome",
@@ -139,6 +153,8 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
             "roles": sorted(conn.roles),
             "kind": c.profile.kind if c is not None and c.profile.capacity > 0 else None,
             "status": c.status if c is not None else "offline",
+            # Which sign-in this is: the console keeps a status choice only within one.
+            "signed_in_at": signed_in_at.isoformat(),
         },
         "conversations": conversations,
         "queue": snapshot["items"],
@@ -151,28 +167,33 @@ async def _welcome(hub: Hub, conn: StaffConnection, now: datetime) -> dict[str, 
     }
 
 
-async def _audit_read(hub: Hub, staff_id: int, conversation_id: str) -> None:
-    """A supervisor reading a colleague's transcript is recorded in the staff audit log."""
-    try:
-        from server.web.models import AuditLog
-    except ImportError:  # the staff web area is not installed
-        log.warning("supervisor %s read conversation %s (no audit log)", staff_id, conversation_id)
-        return
-    table = AuditLog.__table__  # type: ignore[attr-defined]
-    values = {
-        "at": utcnow(),
-        "staff_id": staff_id,
-        "action": "transcript_read",
-        "target": conversation_id,
-        "ip": "",
-        "detail": {"via": "staff_socket_resume"},
-    }
-    statement = table.insert().values(**values)
+async def _may_read(hub: Hub, conn: StaffConnection, conversation_id: str) -> bool:
+    """The transcript page's rule (``server.web.access``), read through the socket; a read of
+    a colleague's conversation is audited with the reader's address, like the page."""
+    from server.storage.models import StaffAccount
+    from server.web.access import can_read_conversation
+    from server.web.common import audit
 
-    async def write(conn: Any) -> None:
-        await conn.execute(statement)
-
-    await hub.store.submit(write)
+    async with hub.db.session() as session:
+        account = await session.get(StaffAccount, conn.staff_id)
+        if account is None:
+            return False
+        allowed = await can_read_conversation(
+            session, staff=account, conversation_id=conversation_id
+        )
+        if not allowed:
+            return False
+        await audit(
+            session,
+            now=utcnow(),
+            staff_id=conn.staff_id,
+            action="transcript_read",
+            target=conversation_id,
+            ip=conn.address,
+            detail={"via": "staff_socket_resume"},
+        )
+        await session.commit()
+    return True
 
 
 def _holder(hub: Hub, conn: StaffConnection, conversation_id: str) -> int | None:
@@ -221,14 +242,18 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         await hub.execute(hub.core.accept(frame.offer_id, sid, now))
     elif isinstance(frame, Decline):
         await hub.execute(hub.core.decline(frame.offer_id, sid, now))
+    elif isinstance(frame, Pick):
+        await hub.execute(hub.core.pick(frame.request_id, sid, now))
     elif isinstance(frame, StaffResume):
         row = await repo.session_conversation(hub.db, frame.conversation_id)
         if row is None:
             raise StateError("no such conversation", code="unknown_conversation")
-        if row.counsellor_id != sid and not conn.is_supervisor:
-            raise StateError("this conversation is not yours", code="not_your_conversation")
-        if row.counsellor_id != sid:
-            await _audit_read(hub, sid, frame.conversation_id)
+        if row.counsellor_id != sid and not await _may_read(hub, conn, frame.conversation_id):
+            raise StateError(
+                "this conversation is not yours; a supervisor may read it once a supervisor "
+                "is requested or after a safeguarding outcome",
+                code="not_your_conversation",
+            )
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
     elif isinstance(frame, StaffEnd):
         holder = _holder(hub, conn, frame.conversation_id)
@@ -250,8 +275,17 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         holder = _holder(hub, conn, frame.conversation_id)
         if not await hub.partner_exists(frame.organisation_id):
             raise StateError("no such partner organisation", code="unknown_organisation")
+        # A partner with counsellors here gets the player in its queue; any other partner
+        # is a handover: the player is shown the partner's contact at once, never a wait.
+        served = await repo.partner_has_counsellors(hub.db, frame.organisation_id)
         await hub.execute(
-            hub.core.refer(frame.conversation_id, frame.organisation_id, new_id(), now, by=holder)
+            hub.core.refer(
+                frame.conversation_id,
+                frame.organisation_id,
+                new_id() if served else None,
+                now,
+                by=holder,
+            )
         )
     elif isinstance(frame, RequestSupervisor):
         _holder(hub, conn, frame.conversation_id)

@@ -31,7 +31,17 @@ def setup(app: web.Application) -> None:
     import jinja2
 
     from server.chat.jobs import register_announce
-    from server.web import admin, console, login, rota, security, shifts, supervisor
+    from server.web import (
+        admin,
+        audit_page,
+        console,
+        history,
+        login,
+        rota,
+        security,
+        shifts,
+        supervisor,
+    )
     from server.web.common import JINJA_KEY
 
     aiohttp_jinja2.setup(
@@ -41,10 +51,9 @@ def setup(app: web.Application) -> None:
         app_key=JINJA_KEY,
     )
     app.on_response_prepare.append(security.add_security_headers)
-    # Inside the lead's error middleware: CSRF, then the sign-in guard. (Idle sessions are
-    # ended where every request reads its session: server.auth.staff_session_for_cookie.)
+    # Inside the lead's error middleware: CSRF. (Idle sessions are ended where every request
+    # reads its session: server.auth.staff_session_for_cookie.)
     app.middlewares.append(security.csrf_middleware)
-    app.middlewares.append(login.login_guard_middleware)
     app.router.add_static("/static/web", STATIC, name="web_static", append_version=False)
     if "web_root" not in app.router.named_resources() and not any(
         getattr(r, "canonical", None) == "/" for r in app.router.resources()
@@ -55,6 +64,8 @@ def setup(app: web.Application) -> None:
     app.router.add_get("/console/api/shift", shifts.shift_handler)
     supervisor.setup_routes(app)
     admin.setup_routes(app)
+    audit_page.setup_routes(app)
+    history.setup_routes(app)
     rota.setup_routes(app)
     shifts.register_job()
     register_announce()  # service frames when the rota or hours open/close the chat

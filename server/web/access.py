@@ -40,9 +40,16 @@ async def open_supervisor_request(
 
 
 async def can_read_conversation(
-    session: AsyncSession, *, app: web.Application, staff: StaffAccount, conversation_id: str
+    session: AsyncSession,
+    *,
+    app: web.Application | None = None,
+    staff: StaffAccount,
+    conversation_id: str,
 ) -> bool | None:
-    """True/False for an existing conversation, None when there is no such conversation."""
+    """True/False for an existing conversation, None when there is no such conversation.
+
+    The one rule for every way of reading a conversation: the transcript page and API, the
+    notes, and a ``resume`` on the staff socket."""
     conversation = await session.get(Conversation, conversation_id)
     if conversation is None:
         return None

@@ -24,7 +24,7 @@ from server.storage.models import (
 )
 from server.web import staff_service
 from server.web.common import audit, audit_request, client_ip, db_of, page_staff, render
-from server.web.live import close_staff_sockets
+from server.web.live import account_changed
 from server.web.models import AuditLog, CannedResponse, PartnerOrganisation, utcnow
 from server.web.staff_service import StaffInputError
 
@@ -248,8 +248,7 @@ async def staff_update(request: web.Request) -> web.StreamResponse:
                 detail=detail,
             )
             await session.commit()
-        if action in ("password", "reset_totp") or not account.active:
-            await close_staff_sockets(request.app, staff_id)
+        await account_changed(request.app, staff_id)
     except StaffInputError as exc:
         from urllib.parse import quote
 

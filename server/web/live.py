@@ -105,18 +105,16 @@ async def post_system_message(
     return True
 
 
-async def close_staff_sockets(app: web.Application, staff_id: int) -> int:
-    """Close every live staff socket of an account (sign-out everywhere, deactivation).
+async def account_changed(app: web.Application, staff_id: int) -> int:
+    """An account's authority changed (roles, password, disabled, sessions ended): close
+    its staff sockets whose grant no longer holds, now (see ``server.gateways.authority``).
 
-    Closed with 4001 (unauthenticated): the console then sends the person to sign in again,
-    keeping their drafts. Returns how many sockets were closed.
+    Returns how many sockets were closed.
     """
     hub = hub_of(app)
     if hub is None:
         return 0
-    from handoff.protocol import CloseCode
+    from server.gateways.authority import recheck
 
-    conns = list(hub.staff.get(staff_id, {}).values())
-    for conn in conns:
-        await conn.close(CloseCode.UNAUTHENTICATED, "signed out")
-    return len(conns)
+    closed: int = await recheck(hub, [staff_id])
+    return closed

@@ -1,42 +1,38 @@
 """Sign-in, second factor, sign-out and the account page.
 
-``/login`` checks a pre-session double-submit token, the throttle (per account and per
-address), the password (``server.auth.authenticate``) and, where the account or one of its
-roles requires it, a TOTP code (pyotp). Only then is a session opened. ``POST /auth/login``
-(the lead's JSON endpoint) is wrapped by :func:`login_guard_middleware` with the same rules.
+Both sign-in endpoints call :func:`server.web.signin.sign_in` (throttle, password, second
+factor, audit). ``/login`` is the form, guarded against login CSRF by a pre-session
+double-submit token; ``POST /auth/login`` takes JSON only (a foreign page cannot send a JSON
+body without a CORS preflight, which this server never grants) and refuses a foreign
+``Origin``. Every way of ending sessions or changing a password closes the account's staff
+sockets at once (``server.web.live.account_changed``).
 """
 
 from __future__ import annotations
 
-import hmac
 import json
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlparse
 
 import pyotp
+import segno
 from aiohttp import web
-from aiohttp.typedefs import Handler
 from cryptography.fernet import InvalidToken
 from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from server.auth import (
     SESSION_COOKIE,
-    AuthenticationFailed,
-    authenticate,
+    LoginResult,
     end_staff_sessions,
     hash_password,
-    open_staff_session,
     resolve_staff,
     set_session_cookie,
     verify_password,
 )
 from server.errors import json_error
-from server.storage.models import StaffAccount, StaffSession
+from server.storage.models import StaffAccount, StaffSession, public_staff
 from server.web import throttle
 from server.web.common import (
-    audit,
     audit_request,
     client_ip,
     db_of,
@@ -45,9 +41,20 @@ from server.web.common import (
     render,
     settings_of,
 )
-from server.web.live import close_staff_sockets
-from server.web.models import RolePolicy, TotpUse, utcnow
+from server.web.live import account_changed
+from server.web.models import utcnow
 from server.web.security import LOGIN_CSRF_COOKIE, new_login_csrf, tokens_match
+from server.web.signin import (
+    SecondFactorNeeded,
+    SignInRefused,
+    locked_message,
+    new_recovery_codes,
+    role_requires_totp,
+    second_factor,
+    sign_in,
+    totp_required,
+    unused_recovery_codes,
+)
 
 PENDING_COOKIE = "crossroads_pending_totp"
 PENDING_TTL_SECONDS = 300
@@ -81,51 +88,6 @@ def safe_next(value: str | None) -> str | None:
     if parsed.scheme or parsed.netloc:
         return None
     return value
-
-
-async def totp_required(session: AsyncSession, account: StaffAccount) -> bool:
-    """True when the account has TOTP set up or one of its roles requires it."""
-    if account.totp_secret:
-        return True
-    if not account.roles:
-        return False
-    rows = await session.exec(
-        select(RolePolicy).where(
-            col(RolePolicy.role).in_(account.roles), col(RolePolicy.require_totp).is_(True)
-        )
-    )
-    return rows.first() is not None
-
-
-def totp_step(secret: str, code: str, now: datetime) -> int | None:
-    """The time step a six-digit code belongs to (one step of clock drift either way)."""
-    code = "".join(ch for ch in code if ch.isdigit())
-    if len(code) != 6:
-        return None
-    totp = pyotp.TOTP(secret)
-    current = totp.timecode(now)
-    for step in (current - 1, current, current + 1):
-        if hmac.compare_digest(totp.generate_otp(step), code):
-            return step
-    return None
-
-
-async def use_totp(
-    session: AsyncSession, *, staff_id: int, secret: str, code: str, now: datetime
-) -> bool:
-    """Accept a code once: a replay of the same (or an older) step is refused."""
-    step = totp_step(secret, code, now)
-    if step is None:
-        return False
-    row = await session.get(TotpUse, staff_id)
-    if row is not None and step <= row.last_step:
-        return False
-    if row is None:
-        row = TotpUse(staff_id=staff_id, last_step=step)
-    row.last_step = step
-    session.add(row)
-    await session.commit()
-    return True
 
 
 def _set_login_csrf(response: web.StreamResponse, request: web.Request, token: str) -> None:
@@ -168,14 +130,6 @@ async def _login_form(
     return response
 
 
-def _locked_message(seconds: int) -> str:
-    minutes = max(1, (seconds + 59) // 60)
-    return (
-        "Too many failed sign-in attempts. For your safety, sign-in is paused for about "
-        f"{minutes} minute{'s' if minutes != 1 else ''}. Try again later or ask an administrator."
-    )
-
-
 async def login_page(request: web.Request) -> web.Response:
     """``GET /login``: the sign-in form (or straight on when already signed in)."""
     found = await resolve_staff(request)
@@ -184,25 +138,22 @@ async def login_page(request: web.Request) -> web.Response:
     return await _login_form(request)
 
 
-async def _finish_sign_in(
-    request: web.Request, session: AsyncSession, account: StaffAccount, next_path: str | None
-) -> web.Response:
-    now = utcnow()
-    result = await open_staff_session(
-        session, account, now=now, hours=settings_of(request).session_hours
-    )
-    await audit(session, now=now, staff_id=account.id, action="sign_in", ip=client_ip(request))
-    await session.commit()
-    await throttle.record_success(session, username=account.username)
-    response = redirect(next_path or home_for(account))
+def _signed_in(request: web.Request, result: LoginResult, next_path: str | None) -> web.Response:
+    response = redirect(next_path or home_for(result.account))
     set_session_cookie(response, request, result)
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/login")
     response.del_cookie(PENDING_COOKIE, path="/login")
     return response
 
 
+_FORM_MESSAGES = {
+    "invalid_credentials": "Unknown user name or wrong password.",
+    "missing_credentials": "Enter your user name and password.",
+}
+
+
 async def login_submit(request: web.Request) -> web.StreamResponse:
-    """``POST /login``: check token, throttle and password; then TOTP or a session."""
+    """``POST /login``: check the form's token, then :func:`sign_in`; TOTP or a session."""
     form = await request.post()
     username = str(form.get("username", "")).strip()[:64]
     password = str(form.get("password", ""))[:1024]
@@ -214,68 +165,42 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
             status=403,
             username=username,
         )
-    if not username or not password:
-        return await _login_form(
-            request, error="Enter your user name and password.", status=400, username=username
+    try:
+        outcome = await sign_in(
+            db_of(request),
+            username,
+            password,
+            None,
+            client_ip(request),
+            utcnow(),
+            hours=settings_of(request).session_hours,
+            via="form",
         )
-    now = utcnow()
-    ip = client_ip(request)
-    async with db_of(request).session() as session:
-        keys = (throttle.user_key(username), throttle.ip_key(ip))
-        locked = await throttle.lockout_seconds(session, keys, now)
-        if locked:
-            return await _login_form(
-                request,
-                error=_locked_message(locked),
-                status=429,
-                username=username,
-                retry_after=locked,
-            )
-        try:
-            account = await authenticate(session, username, password)
-        except AuthenticationFailed:
-            await session.rollback()
-            locked = await throttle.record_failure(session, username=username, address=ip, now=now)
-            await audit(
-                session,
-                now=now,
-                staff_id=None,
-                action="sign_in_failed",
-                target=username,
-                ip=ip,
-            )
-            await session.commit()
-            if locked:
-                return await _login_form(
-                    request,
-                    error=_locked_message(locked),
-                    status=429,
-                    username=username,
-                    retry_after=locked,
-                )
-            return await _login_form(
-                request,
-                error="Unknown user name or wrong password.",
-                status=401,
-                username=username,
-            )
-        await session.commit()  # a rehashed password, if any
-        if await totp_required(session, account):
-            enrol = None if account.totp_secret else pyotp.random_base32()
-            pending = {"staff_id": account.id, "next": next_path, "enrol": enrol}
-            token = pending_cipher(settings_of(request)).encrypt(json.dumps(pending).encode())
-            response = redirect("/login/totp")
-            response.set_cookie(
-                PENDING_COOKIE,
-                token.decode(),
-                max_age=PENDING_TTL_SECONDS,
-                path="/login",
-                secure=settings_of(request).secure_cookies,
-                httponly=True,
-                samesite="Strict",
-            )
-            return response
-        return await _finish_sign_in(request, session, account, next_path)
+    except SignInRefused as exc:
+        return await _login_form(
+            request,
+            error=_FORM_MESSAGES.get(exc.code, exc.message),
+            status=exc.status,
+            username=username,
+            retry_after=exc.retry_after,
+        )
+    if isinstance(outcome, SecondFactorNeeded):
+        account = outcome.account
+        enrol = None if outcome.enrolled else pyotp.random_base32()
+        pending = {"staff_id": account.id, "next": next_path, "enrol": enrol}
+        token = pending_cipher(settings_of(request)).encrypt(json.dumps(pending).encode())
+        response = redirect("/login/totp")
+        response.set_cookie(
+            PENDING_COOKIE,
+            token.decode(),
+            max_age=PENDING_TTL_SECONDS,
+            path="/login",
+            secure=settings_of(request).secure_cookies,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+    return _signed_in(request, outcome, next_path)
 
 
 def _pending(request: web.Request) -> dict[str, Any] | None:
@@ -304,7 +229,14 @@ async def _totp_form(
     response = await render(
         request,
         "totp.html",
-        {"login_csrf": token, "error": error, "enrol_secret": enrol or "", "enrol_uri": uri},
+        {
+            "login_csrf": token,
+            "error": error,
+            "enrol_secret": enrol or "",
+            "enrol_uri": uri,
+            # segno draws the otpauth:// link as an SVG data URI (the CSP allows data: images)
+            "enrol_qr": segno.make(uri, error="m").svg_data_uri(scale=5) if uri else "",
+        },
         status=status,
     )
     _set_login_csrf(response, request, token)
@@ -329,64 +261,128 @@ async def totp_submit(request: web.Request) -> web.StreamResponse:
         return await _totp_form(
             request, pending, error="The form expired. Please enter the code again.", status=403
         )
-    now = utcnow()
-    ip = client_ip(request)
+    try:
+        result = await second_factor(
+            db_of(request),
+            int(pending["staff_id"]),
+            str(form.get("code", "")),
+            client_ip(request),
+            utcnow(),
+            hours=settings_of(request).session_hours,
+            enrol_secret=pending.get("enrol") or None,
+        )
+    except SignInRefused as exc:
+        if exc.code == "not_signed_in":
+            raise web.HTTPSeeOther("/login") from exc
+        response = await _totp_form(request, pending, error=exc.message, status=exc.status)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    return _signed_in(request, result, safe_next(pending.get("next")))
+
+
+async def sign_out(request: web.Request, *, everywhere: bool, via: str) -> int:
+    """End this session (or every session of the account), audit it and close the sockets
+    that ran under the ended sessions. Returns how many sessions ended (0: not signed in)."""
+    found = await resolve_staff(request)
+    if found is None:
+        return 0
+    row, account = found
+    assert account.id is not None
+    ended = await end_staff_sessions(
+        db_of(request), staff_id=account.id, only=None if everywhere else row.id
+    )
+    await account_changed(request.app, account.id)
     async with db_of(request).session() as session:
-        account = await session.get(StaffAccount, pending["staff_id"])
-        if account is None or not account.active:
-            raise web.HTTPSeeOther("/login")
-        keys = (throttle.user_key(account.username), throttle.ip_key(ip))
-        locked = await throttle.lockout_seconds(session, keys, now)
-        if locked:
-            response = await _totp_form(request, pending, error=_locked_message(locked), status=429)
-            response.headers["Retry-After"] = str(locked)
-            return response
-        secret = pending.get("enrol") or account.totp_secret or ""
-        assert account.id is not None
-        if not await use_totp(
-            session, staff_id=account.id, secret=secret, code=str(form.get("code", "")), now=now
-        ):
-            locked = await throttle.record_failure(
-                session, username=account.username, address=ip, now=now
-            )
-            if locked:
-                response = await _totp_form(
-                    request, pending, error=_locked_message(locked), status=429
-                )
-                response.headers["Retry-After"] = str(locked)
-                return response
-            return await _totp_form(
-                request, pending, error="That code did not match. Try the current one.", status=401
-            )
-        if pending.get("enrol"):
-            account.totp_secret = pending["enrol"]
-            session.add(account)
-            await audit(session, now=now, staff_id=account.id, action="totp_enrolled", ip=ip)
-        return await _finish_sign_in(request, session, account, safe_next(pending.get("next")))
+        await audit_request(
+            session,
+            request,
+            staff_id=account.id,
+            action="sign_out_everywhere" if everywhere else "sign_out",
+            detail={"via": via, "sessions": ended},
+        )
+        await session.commit()
+    return ended
 
 
 async def logout(request: web.Request) -> web.StreamResponse:
     """``POST /logout``: end this session; with ``everywhere=1``, every session of the account."""
-    found = await resolve_staff(request)
-    if found is not None:
-        row, account = found
-        assert account.id is not None
-        form = await request.post()
-        everywhere = form.get("everywhere") == "1"
-        await end_staff_sessions(
-            db_of(request), staff_id=account.id, only=None if everywhere else row.id
-        )
-        if everywhere:
-            await close_staff_sockets(request.app, account.id)
-        async with db_of(request).session() as session:
-            await audit_request(
-                session,
-                request,
-                staff_id=account.id,
-                action="sign_out_everywhere" if everywhere else "sign_out",
-            )
-            await session.commit()
+    form = await request.post()
+    await sign_out(request, everywhere=form.get("everywhere") == "1", via="form")
     response = redirect("/login?signed_out=1")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _foreign_origin(request: web.Request) -> bool:
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return False  # not a browser, or a same-origin request of an old browser
+    allowed = {o.rstrip("/") for o in settings_of(request).allowed_origins}
+    origin = origin.rstrip("/")
+    return origin not in allowed and origin != f"{request.scheme}://{request.host}"
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    """The JSON object of a sign-in request; anything else is refused with a clear code."""
+    if _foreign_origin(request):
+        raise SignInRefused(403, "origin_not_allowed", "Sign in from this service's own pages.")
+    if request.content_type != "application/json":
+        raise SignInRefused(
+            415, "json_required", "Send the credentials as JSON (Content-Type: application/json)."
+        )
+    try:
+        data = await request.json()
+    except ValueError as exc:
+        raise SignInRefused(400, "invalid_json", "The body is not valid JSON.") from exc
+    if not isinstance(data, dict):
+        raise SignInRefused(400, "invalid_body", "Send an object with username and password.")
+    return data
+
+
+async def json_login(request: web.Request) -> web.Response:
+    """``POST /auth/login``: JSON ``{username, password, totp?}`` -> session cookie and CSRF."""
+    try:
+        data = await _json_body(request)
+        username, password = data.get("username"), data.get("password")
+        totp = data.get("totp", "")
+        if not isinstance(username, str) or not isinstance(password, str):
+            raise SignInRefused(
+                400, "missing_credentials", "Both username and password are required."
+            )
+        if len(username) > 64 or len(password) > 1024:
+            raise SignInRefused(400, "credentials_too_long", "Username or password is too long.")
+        outcome = await sign_in(
+            db_of(request),
+            username,
+            password,
+            totp if isinstance(totp, str) else "",
+            client_ip(request),
+            utcnow(),
+            hours=settings_of(request).session_hours,
+            via="json",
+        )
+    except SignInRefused as exc:
+        response = json_error(exc.status, exc.code, exc.message)
+        if exc.retry_after:
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+    assert isinstance(outcome, LoginResult)  # a str totp never asks for a second step
+    response = web.json_response(
+        {"staff": public_staff(outcome.account), "csrf_token": outcome.csrf_token}
+    )
+    set_session_cookie(response, request, outcome)
+    return response
+
+
+async def json_logout(request: web.Request) -> web.Response:
+    """``POST /auth/logout``: end this session (``?everywhere=1``: all of them), audited,
+    closing the staff sockets of every session it ends."""
+    everywhere = request.query.get("everywhere") in ("1", "true")
+    if await resolve_staff(request) is None:
+        return json_error(401, "not_signed_in", "Sign in first.")
+    ended = await sign_out(request, everywhere=everywhere, via="json")
+    response = web.json_response({"ended_sessions": ended})
     response.del_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -394,27 +390,74 @@ async def logout(request: web.Request) -> web.StreamResponse:
 async def account_page(request: web.Request) -> web.Response:
     """``GET /account``: who am I, password change, second factor, sign out everywhere."""
     account = await page_staff(request)
+    message = request.query.get("msg", "")
+    return await _account(request, account, message=MESSAGES.get(message, ""))
+
+
+async def _account(
+    request: web.Request, account: StaffAccount, *, status: int = 200, **extra: Any
+) -> web.Response:
+    """The account page with what it always shows, plus ``extra`` (errors, new codes)."""
     async with db_of(request).session() as session:
         required = await totp_required(session, account) and not account.totp_secret
-        role_requires = False
-        if account.roles:
-            rows = await session.exec(
-                select(RolePolicy).where(
-                    col(RolePolicy.role).in_(account.roles), col(RolePolicy.require_totp).is_(True)
-                )
+        role_requires = await role_requires_totp(session, account)
+        left = await unused_recovery_codes(session, staff_id=account.id or 0)
+    context: dict[str, Any] = {
+        "account": account,
+        "totp_on": bool(account.totp_secret),
+        "totp_required_by_role": role_requires or required,
+        "recovery_left": left,
+        "message": "",
+    }
+    context.update(extra)
+    return await render(request, "account.html", context, status=status)
+
+
+async def recovery_codes(request: web.Request) -> web.StreamResponse:
+    """``POST /account/recovery-codes``: a fresh set of one-time codes, shown once. Needs the
+    current password (throttled and audited like a sign-in)."""
+    account = await page_staff(request)
+    form = await request.post()
+    now = utcnow()
+    ip = client_ip(request)
+    async with db_of(request).session() as session:
+        keys = (throttle.user_key(account.username), throttle.ip_key(ip))
+        locked = await throttle.lockout_seconds(session, keys, now)
+        if locked:
+            return await _account(
+                request, account, status=429, recovery_error=locked_message(locked)
             )
-            role_requires = rows.first() is not None
-    message = request.query.get("msg", "")
-    return await render(
-        request,
-        "account.html",
-        {
-            "account": account,
-            "totp_on": bool(account.totp_secret),
-            "totp_required_by_role": role_requires or required,
-            "message": MESSAGES.get(message, ""),
-        },
-    )
+        if not account.totp_secret:
+            return await _account(
+                request,
+                account,
+                status=400,
+                recovery_error="Turn on two-step sign-in first; recovery codes stand in for it.",
+            )
+        if not verify_password(account.password_hash, str(form.get("current_password", ""))):
+            locked = await throttle.record_failure(
+                session, username=account.username, address=ip, now=now
+            )
+            await audit_request(
+                session,
+                request,
+                staff_id=account.id,
+                action="recovery_codes_failed",
+                detail={"reason": "wrong_current_password"},
+            )
+            await session.commit()
+            return await _account(
+                request,
+                account,
+                status=429 if locked else 400,
+                recovery_error=locked_message(locked)
+                if locked
+                else "Your current password is not right.",
+            )
+        codes = await new_recovery_codes(session, staff_id=account.id or 0, now=now)
+        await audit_request(session, request, staff_id=account.id, action="recovery_codes_created")
+        await session.commit()
+    return await _account(request, account, recovery_codes=codes)
 
 
 MESSAGES = {
@@ -425,32 +468,45 @@ MESSAGES = {
 
 
 async def change_password(request: web.Request) -> web.StreamResponse:
-    """``POST /account/password``: needs the current password; signs out other sessions."""
+    """``POST /account/password``: needs the current password (throttled and audited like a
+    sign-in); signs out every other session and closes the account's sockets."""
     account = await page_staff(request)
     form = await request.post()
     current = str(form.get("current_password", ""))
     new = str(form.get("new_password", ""))
     repeat = str(form.get("repeat_password", ""))
+    now = utcnow()
+    ip = client_ip(request)
     error = ""
-    if not verify_password(account.password_hash, current):
-        error = "Your current password is not right."
-    elif len(new) < MIN_PASSWORD_LENGTH:
-        error = f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters."
-    elif new != repeat:
-        error = "The two new passwords differ."
+    status = 400
+    async with db_of(request).session() as session:
+        keys = (throttle.user_key(account.username), throttle.ip_key(ip))
+        locked = await throttle.lockout_seconds(session, keys, now)
+        if locked:
+            error, status = locked_message(locked), 429
+        elif not verify_password(account.password_hash, current):
+            locked = await throttle.record_failure(
+                session, username=account.username, address=ip, now=now
+            )
+            await audit_request(
+                session,
+                request,
+                staff_id=account.id,
+                action="password_change_failed",
+                detail={"reason": "wrong_current_password", "locked_seconds": locked},
+            )
+            await session.commit()
+            error = locked_message(locked) if locked else "Your current password is not right."
+            status = 429 if locked else 400
+        elif len(new) < MIN_PASSWORD_LENGTH:
+            error = f"Choose a new password of at least {MIN_PASSWORD_LENGTH} characters."
+        elif new != repeat:
+            error = "The two new passwords differ."
     if error:
-        return await render(
-            request,
-            "account.html",
-            {
-                "account": account,
-                "totp_on": bool(account.totp_secret),
-                "totp_required_by_role": False,
-                "password_error": error,
-                "message": "",
-            },
-            status=400,
-        )
+        response = await _account(request, account, status=status, password_error=error)
+        if status == 429:
+            response.headers["Retry-After"] = str(locked)
+        return response
     found = await resolve_staff(request)
     assert found is not None and account.id is not None
     async with db_of(request).session() as session:
@@ -458,15 +514,8 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         assert row is not None
         row.password_hash = hash_password(new)
         session.add(row)
-        await audit_request(
-            session,
-            request,
-            staff_id=account.id,
-            action="password_changed",
-        )
-        await session.commit()
-    # Keep this session, end every other one.
-    async with db_of(request).session() as session:
+        await audit_request(session, request, staff_id=account.id, action="password_changed")
+        # Keep this session, end every other one.
         others = await session.exec(
             select(StaffSession).where(
                 StaffSession.staff_id == account.id, col(StaffSession.id) != found[0].id
@@ -475,6 +524,7 @@ async def change_password(request: web.Request) -> web.StreamResponse:
         for other in others.all():
             await session.delete(other)
         await session.commit()
+    await account_changed(request.app, account.id)
     raise web.HTTPSeeOther("/account?msg=password_changed")
 
 
@@ -485,12 +535,7 @@ async def totp_disable(request: web.Request) -> web.StreamResponse:
     if not verify_password(account.password_hash, str(form.get("current_password", ""))):
         raise web.HTTPSeeOther("/account?msg=")
     async with db_of(request).session() as session:
-        rows = await session.exec(
-            select(RolePolicy).where(
-                col(RolePolicy.role).in_(account.roles), col(RolePolicy.require_totp).is_(True)
-            )
-        )
-        if rows.first() is not None:
+        if await role_requires_totp(session, account):
             raise web.HTTPForbidden(text="Your role requires two-step sign-in.")
         row = await session.get(StaffAccount, account.id)
         assert row is not None
@@ -518,6 +563,7 @@ async def totp_enrol_start(request: web.Request) -> web.StreamResponse:
     }
     token = pending_cipher(settings_of(request)).encrypt(json.dumps(pending).encode())
     await end_staff_sessions(db_of(request), staff_id=account.id or 0, only=found[0].id)
+    await account_changed(request.app, account.id or 0)
     response = redirect("/login/totp")
     response.del_cookie(SESSION_COOKIE, path="/")
     response.set_cookie(
@@ -532,92 +578,6 @@ async def totp_enrol_start(request: web.Request) -> web.StreamResponse:
     return response
 
 
-# --- the lead's JSON sign-in gets the same throttle and second factor ------------------------
-
-
-async def _json_credentials(request: web.Request) -> dict[str, str]:
-    try:
-        if request.content_type == "application/json":
-            data = await request.json()
-        else:
-            data = dict(await request.post())
-    except ValueError:
-        return {}
-    if not isinstance(data, dict):
-        return {}
-    return {k: v for k, v in data.items() if isinstance(v, str)}
-
-
-@web.middleware
-async def login_guard_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Throttle ``POST /auth/login`` and demand ``totp`` for accounts that need a second factor."""
-    if request.method != "POST" or request.path != "/auth/login":
-        return await handler(request)
-    creds = await _json_credentials(request)
-    username = creds.get("username", "")[:64]
-    password = creds.get("password", "")[:1024]
-    now = utcnow()
-    ip = client_ip(request)
-    async with db_of(request).session() as session:
-        keys = (throttle.user_key(username), throttle.ip_key(ip))
-        locked = await throttle.lockout_seconds(session, keys, now)
-        if locked:
-            response = json_error(429, "too_many_attempts", _locked_message(locked))
-            response.headers["Retry-After"] = str(locked)
-            return response
-        named = (
-            await session.exec(select(StaffAccount).where(StaffAccount.username == username))
-        ).first()
-        # Only accounts with a second factor need the password checked here as well; the
-        # lead's handler checks it (once) for everyone else.
-        if username and password and named is not None and await totp_required(session, named):
-            try:
-                account: StaffAccount | None = await authenticate(session, username, password)
-            except AuthenticationFailed:
-                account = None
-            if account is not None:
-                if not account.totp_secret:
-                    return json_error(
-                        403,
-                        "totp_enrolment_required",
-                        "Your role requires two-step sign-in. Sign in at /login to set it up.",
-                    )
-                if not await use_totp(
-                    session,
-                    staff_id=account.id or 0,
-                    secret=account.totp_secret,
-                    code=creds.get("totp", ""),
-                    now=now,
-                ):
-                    locked = await throttle.record_failure(
-                        session, username=username, address=ip, now=now
-                    )
-                    if locked:
-                        response = json_error(429, "too_many_attempts", _locked_message(locked))
-                        response.headers["Retry-After"] = str(locked)
-                        return response
-                    return json_error(
-                        401, "totp_required", "Send the current six-digit code as 'totp'."
-                    )
-    try:
-        result = await handler(request)
-    except web.HTTPException as exc:
-        if exc.status == 401 and username:
-            async with db_of(request).session() as session:
-                locked = await throttle.record_failure(
-                    session, username=username, address=ip, now=now
-                )
-            if locked:
-                response = json_error(429, "too_many_attempts", _locked_message(locked))
-                response.headers["Retry-After"] = str(locked)
-                return response
-        raise
-    if result.status == 200 and username:
-        async with db_of(request).session() as session:
-            await throttle.record_success(session, username=username)
-    return result
-
-
 def setup_routes(app: web.Application) -> None:
     """Register sign-in, sign-out and account routes."""
     app.router.add_get("/login", login_page, name="web_login")
@@ -625,7 +585,10 @@ def setup_routes(app: web.Application) -> None:
     app.router.add_get("/login/totp", totp_page, name="web_login_totp")
     app.router.add_post("/login/totp", totp_submit)
     app.router.add_post("/logout", logout, name="web_logout")
+    app.router.add_post("/auth/login", json_login, name="auth_login")
+    app.router.add_post("/auth/logout", json_logout, name="auth_logout")
     app.router.add_get("/account", account_page, name="web_account")
     app.router.add_post("/account/password", change_password)
     app.router.add_post("/account/totp/enable", totp_enrol_start)
     app.router.add_post("/account/totp/disable", totp_disable)
+    app.router.add_post("/account/recovery-codes", recovery_codes)

@@ -150,3 +150,14 @@ class TotpUse(SQLModel, table=True):
 
     staff_id: int = Field(primary_key=True, foreign_key="staff_account.id", ondelete="CASCADE")
     last_step: int = 0
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time code that stands in for a TOTP code (a lost phone); only its SHA-256."""
+
+    __tablename__ = "recovery_code"
+
+    code_hash: str = Field(primary_key=True, max_length=64)
+    staff_id: int = Field(foreign_key="staff_account.id", index=True, ondelete="CASCADE")
+    created_at: datetime | None = _ts()
+    used_at: datetime | None = _ts(nullable=True)

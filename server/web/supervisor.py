@@ -295,7 +295,8 @@ async def transcript_page(request: web.Request) -> web.Response:
 async def transcript_api(request: web.Request) -> web.Response:
     """``GET /supervisor/api/conversations/{id}/messages?after=N``: follow a conversation live.
 
-    The first read (``after=0``) is audited like opening the page.
+    Every read that returns messages is audited like opening the page (with ``after``), so
+    following a chat from any point leaves a trace; an empty poll reads nothing.
     """
     account = await api_staff(request, "supervisor", "counsellor")
     conversation_id = request.match_info["conversation_id"][:64]
@@ -315,13 +316,14 @@ async def transcript_api(request: web.Request) -> web.Response:
             session, app=request.app, conversation_id=conversation_id, after=after
         )
         conversation = await session.get(Conversation, conversation_id)
-        if after == 0:
+        if after == 0 or messages:
             await audit_request(
                 session,
                 request,
                 staff_id=account.id,
                 action="transcript_read",
                 target=conversation_id,
+                detail={"via": "transcript_api", "after": after, "messages": len(messages)},
             )
             await session.commit()
     return web.json_response(

@@ -28,7 +28,14 @@ def used_keys() -> set[str]:
     keys |= {f"day.{d}" for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
     keys |= {
         f"chat.sys_{k}"
-        for k in ("counsellor_lost", "counsellor_back", "referred", "reloaded", "cleared")
+        for k in (
+            "counsellor_lost",
+            "counsellor_back",
+            "referred",
+            "handover",
+            "reloaded",
+            "cleared",
+        )
     }
     assert AGE_BANDS  # shown as they are, no label needed
     return keys

@@ -3,6 +3,7 @@ the front when its slot starts; wait estimates are honest."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -285,9 +286,7 @@ async def test_waiting_player_who_left_the_game_leaves_the_queue(
 ) -> None:
     """A waiting player whose game stays closed is taken out of the queue, so no counsellor
     is offered somebody who is gone; players still connected keep their place."""
-    import server.gateways.hub as hub_module
-
-    monkeypatch.setattr(hub_module, "ABANDON_AFTER", timedelta(seconds=0.3))
+    monkeypatch.setattr(seeded_client.app[HUB].core, "abandon_after", timedelta(seconds=0.3))
     bundle = await published_offer(seeded_client)
     gone = await connect_player(seeded_client)
     await gone.send(consent_frame(bundle, language="de"))
@@ -299,9 +298,14 @@ async def test_waiting_player_who_left_the_game_leaves_the_queue(
     update = await stays.expect("queue_update", timeout=5)
     assert update["position"] == 1
     hub = seeded_client.app[HUB]
+    states: list[str] = []
+    for _ in range(50):
+        async with seeded_client.app[DB].engine.connect() as c:
+            states = list((await c.execute(sa.text("SELECT state FROM help_request"))).scalars())
+        if "left" in states:
+            break
+        await asyncio.sleep(0.1)
     assert [r.session_id for r in hub.core.waiting()] == [stays.welcome["session_id"]]
-    async with seeded_client.app[DB].engine.connect() as c:
-        states = (await c.execute(sa.text("SELECT state FROM help_request"))).scalars().all()
     assert sorted(states) == ["left", "waiting"]
 
 
@@ -321,3 +325,61 @@ async def test_cancel_booking(seeded_client: TestClient) -> None:  # type: ignor
     assert (await player.expect("booking_cancelled"))["booking_id"] == booking_id
     again = await connect_player(seeded_client, player.token)
     assert again.welcome["state"]["phase"] == "idle"
+
+
+async def test_an_offer_to_a_player_who_goes_away_is_withdrawn(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """An offer card never stands for a player whose game has closed: it is withdrawn at once
+    and the counsellor's slot goes to the live player waiting behind."""
+    bundle = await published_offer(seeded_client)
+    staff = await connect_staff(seeded_client, "counsellor3")
+    gone = await connect_player(seeded_client)
+    await gone.send(consent_frame(bundle, kind="survivor", kind_required=True))
+    offer = await staff.expect("offer")
+    here = await connect_player(seeded_client)
+    await here.send(consent_frame(bundle, kind="survivor", kind_required=True))
+    await here.expect("queued")
+    await gone.ws.close()
+    expired = await staff.expect("offer_expired")
+    assert expired == {
+        "type": "offer_expired",
+        "offer_id": offer["offer_id"],
+        "reason": "player_gone",
+    }
+    nxt = await staff.expect("offer")
+    assert nxt["request_id"] != offer["request_id"] and nxt["player_online"] is True
+    await staff.close()
+
+
+async def test_a_requeued_conversation_whose_player_is_gone_is_dropped(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A player who closed the game mid-chat is not left 'waiting' when the counsellor drops:
+    the re-queued request falls under the same rule as any waiting player who left."""
+    core = seeded_client.app[HUB].core
+    monkeypatch.setattr(core, "grace", timedelta(seconds=0.2))
+    monkeypatch.setattr(core, "abandon_after", timedelta(seconds=0.6))
+    bundle = await published_offer(seeded_client)
+    staff = await connect_staff(seeded_client, "counsellor3")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
+    offer = await staff.expect("offer")
+    await staff.send({"type": "accept", "offer_id": offer["offer_id"]})
+    await staff.expect("matched")
+    await player.ws.close()
+    await staff.close()
+    states: list[str] = []
+    for _ in range(50):
+        async with seeded_client.app[DB].engine.connect() as c:
+            states = list((await c.execute(sa.text("SELECT state FROM help_request"))).scalars())
+        if states == ["left"]:
+            break
+        await asyncio.sleep(0.1)
+    assert states == ["left"]
+    assert core.waiting() == []
+    again = await connect_staff(seeded_client, "counsellor3")
+    with pytest.raises(TimeoutError):
+        await again.expect("offer", timeout=0.5)
+    await again.close()

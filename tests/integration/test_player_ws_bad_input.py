@@ -187,3 +187,25 @@ async def test_silent_socket_is_closed_after_the_hello_timeout(
     monkeypatch.setattr(player_gateway, "HELLO_TIMEOUT", 0.2)
     silent = await connect_player(seeded_client, hello=False)
     assert await silent.closed() == 4008
+
+
+async def test_choices_nobody_here_can_serve_are_refused_at_consent(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """A language no counsellor of this service speaks is answered ``no_counsellor`` at once
+    (nothing queued), instead of a wait in a queue nobody serves."""
+    from server.gateways.common import HUB
+    from tests.integration.test_handoff_support import (
+        connect_player,
+        consent_frame,
+        published_offer,
+    )
+
+    bundle = await published_offer(seeded_client)
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, language="tr"))
+    error = await player.expect("error")
+    assert error["code"] == "no_counsellor" and "language" in error["message"]
+    assert seeded_client.app[HUB].core.request_for_session(player.welcome["session_id"]) is None
+    await player.send(consent_frame(bundle, language="en"))
+    assert (await player.expect("queued"))["position"] == 1

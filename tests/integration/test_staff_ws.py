@@ -4,6 +4,7 @@ decline and supervisor requests."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import aiohttp
 import sqlalchemy as sa
@@ -11,11 +12,14 @@ from aiohttp.test_utils import TestClient
 
 from server.app import DB
 from server.gateways.common import HUB
+from tests.conftest import staff_login
 from tests.integration.test_handoff_support import (
+    Staff,
     connect_player,
     connect_staff,
     consent_frame,
     published_offer,
+    set_away_all,
 )
 
 
@@ -74,7 +78,8 @@ async def test_binary_and_invalid_utf8_close_the_staff_socket(seeded_client: Tes
 
 async def test_counsellor_cannot_write_into_a_colleagues_chat(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
     """Messages, ends and reads of someone else's conversation are refused; a supervisor
-    may read it, and that read is audited."""
+    may read it through the socket only under the transcript page's rule (once a supervisor
+    is requested), and that read is audited with the supervisor's address."""
     bundle = await published_offer(seeded_client)
     c3 = await connect_staff(seeded_client, "counsellor3")
     player = await connect_player(seeded_client)
@@ -84,14 +89,25 @@ async def test_counsellor_cannot_write_into_a_colleagues_chat(seeded_client: Tes
     conv = (await c3.expect("matched"))["conversation_id"]
     sup = await connect_staff(seeded_client, "supervisor1")
     await sup.send({"type": "resume", "conversation_id": conv, "last_seq": 0})
+    assert (await sup.expect("error"))["code"] == "not_your_conversation"
+    csrf = await staff_login(seeded_client, "counsellor3")
+    resp = await seeded_client.post(
+        f"/console/api/conversations/{conv}/supervisor", headers={"X-CSRF-Token": csrf}
+    )
+    assert resp.status == 201, await resp.text()
+    await sup.send({"type": "resume", "conversation_id": conv, "last_seq": 0})
     await sup.expect("resumed")
     async with seeded_client.app[DB].engine.connect() as c:
         audit = (
             await c.execute(
-                sa.text("SELECT action, target FROM audit_log WHERE target = :t"), {"t": conv}
+                sa.text(
+                    "SELECT action, target, ip FROM audit_log WHERE target = :t "
+                    "AND action = 'transcript_read'"
+                ),
+                {"t": conv},
             )
         ).all()
-    assert [tuple(a) for a in audit] == [("transcript_read", conv)]
+    assert [tuple(a) for a in audit] == [("transcript_read", conv, "127.0.0.1")]
     await sup.close()
     c2 = await connect_staff(seeded_client, "counsellor2")
     await c2.send({"type": "message", "conversation_id": conv, "client_id": "x", "text": "hi"})
@@ -147,12 +163,67 @@ async def test_decline_transfer_supervisor_and_referral(seeded_client: TestClien
     assert (await player.expect("ended"))["outcome"] == "referred"
     referred = await player.expect("referred")
     assert referred["organisation"]["name"] == "Partner X"
+    # Partner X has no counsellor on this server: a handover with its contact, never a wait.
+    assert referred["handover"] is True
+    assert referred["organisation"]["contact_url"] == "https://partner.example"
+    hub = seeded_client.app[HUB]
+    assert hub.core.request_for_session(player.welcome["session_id"]) is None
+    async with seeded_client.app[DB].engine.connect() as c:
+        orgs = (await c.execute(sa.text("SELECT organisation FROM help_request"))).scalars()
+        assert "partnerx" not in list(orgs)
+    for s in (c1, c2, sup):
+        await s.close()
+
+
+async def test_referral_to_a_partner_with_counsellors_here_queues_the_player(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """A partner that has a counsellor on this server gets the player in its own queue, which
+    that counsellor sees with its language and organisation (and the home counsellor not)."""
+    bundle = await published_offer(seeded_client)
+    async with seeded_client.app[DB].engine.begin() as c:
+        await c.execute(
+            sa.text(
+                "INSERT INTO partner_organisation (key, name, description, contact, url, "
+                "languages, active, created_at) VALUES ('partnery', 'Partner Y', '', '', "
+                "'https://y.example', '[\"en\"]', 1, CURRENT_TIMESTAMP)"
+            )
+        )
+        c4 = (
+            await c.execute(sa.text("SELECT id FROM staff_account WHERE username = 'counsellor2'"))
+        ).scalar_one()
+        await c.execute(
+            sa.text(
+                "INSERT INTO partner_membership (staff_id, partner_key) VALUES (:s, 'partnery')"
+            ),
+            {"s": c4},
+        )
+    partner = await connect_staff(seeded_client, "counsellor2")
+    await set_away_all(partner)
+    c1 = await connect_staff(seeded_client, "counsellor1")
+    player = await connect_player(seeded_client)
+    await player.send(consent_frame(bundle, kind="professional"))
+    offer = await c1.expect("offer")
+    await c1.send({"type": "accept", "offer_id": offer["offer_id"]})
+    conv = (await c1.expect("matched"))["conversation_id"]
+    await c1.send({"type": "refer", "conversation_id": conv, "organisation_id": "partnery"})
+    referred = await player.expect("referred")
+    assert referred["handover"] is False
     queued = await player.expect("queued")
     if queued["organisation"] is None:  # the first queued frame, never read so far
         queued = await player.expect("queued")
-    assert queued["organisation"]["id"] == "partnerx" and queued["estimate_seconds"] is None
-    for s in (c1, c2, sup):
-        await s.close()
+    assert queued["organisation"]["id"] == "partnery"
+    while True:
+        queue = await partner.expect("queue", timeout=5)
+        if queue["total"] == 1:
+            break
+    (item,) = queue["items"]
+    assert item["organisation"] == "partnery" and item["language"] == "en"
+    hub = seeded_client.app[HUB]
+    c1_id = c1.welcome["staff"]["id"]
+    assert hub.queue_snapshots([c1_id], datetime.now(UTC))[c1_id]["total"] == 0
+    await partner.close()
+    await c1.close()
 
 
 async def test_counsellor_sees_when_the_player_goes_and_returns(
@@ -194,6 +265,7 @@ async def test_staff_see_the_anonymous_queue(seeded_client: TestClient) -> None:
     assert set(item) == {
         "request_id",
         "organisation",
+        "language",
         "preferences",
         "waited_seconds",
         "offered",
@@ -286,3 +358,49 @@ async def test_a_last_message_sent_with_the_end_still_reaches_the_player_live(
     assert message["text"] == "Take care. The door stays open."
     assert (await player.expect("ended"))["outcome"] == "talked"
     await counsellor.close()
+
+
+async def test_status_belongs_to_a_sign_in(seeded_client: TestClient) -> None:  # type: ignore[type-arg]
+    """A counsellor who went away is away again after reconnecting under the same sign-in,
+    but a new sign-in starts available, as docs/PROTOCOL.md says."""
+    from tests.integration.test_staff_authority import open_console
+
+    first, cookie, _ = await open_console(seeded_client, "counsellor4")
+    await first.send({"type": "status", "status": "away"})
+    assert (await first.expect("status"))["status"] == "away"
+    await first.ws.close()
+    ws = await first.session.ws_connect(
+        seeded_client.make_url("/ws/staff"), headers={"Cookie": f"crossroads_session={cookie}"}
+    )
+    again = Staff(ws, first.session)
+    welcome = await again.expect("welcome")
+    assert welcome["staff"]["status"] == "away"
+    assert welcome["staff"]["signed_in_at"] == first.welcome["staff"]["signed_in_at"]
+    await again.close()
+    fresh = await connect_staff(seeded_client, "counsellor4")
+    assert fresh.welcome["staff"]["status"] == "available"
+    await fresh.close()
+
+
+async def test_a_counsellor_picks_a_waiting_player_they_can_serve(
+    seeded_client: TestClient,  # type: ignore[type-arg]
+) -> None:
+    """An away counsellor takes a waiting player from the queue with ``pick``; a request
+    they cannot serve (a language they do not speak) is refused as ``request_unavailable``."""
+    bundle = await published_offer(seeded_client)
+    c3 = await connect_staff(seeded_client, "counsellor3")  # survivor, English only
+    await set_away_all(c3)
+    german = await connect_player(seeded_client)
+    await german.send(consent_frame(bundle, language="de"))
+    de_request = (await german.expect("queued"))["request_id"]
+    english = await connect_player(seeded_client)
+    await english.send(consent_frame(bundle, language="en"))
+    en_request = (await english.expect("queued"))["request_id"]
+    await c3.send({"type": "pick", "request_id": de_request})
+    error = await c3.expect("error")
+    assert error["code"] == "request_unavailable" and error["ref"] == de_request
+    await c3.send({"type": "pick", "request_id": en_request})
+    matched = await c3.expect("matched")
+    assert matched["request_id"] == en_request
+    assert (await english.expect("matched"))["conversation_id"] == matched["conversation_id"]
+    await c3.close()

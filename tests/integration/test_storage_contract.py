@@ -8,11 +8,12 @@ import pytest
 import sqlalchemy as sa
 
 from server import content_api
-from server.auth import create_player_session, login, player_session_for_token
+from server.auth import LoginResult, create_player_session, player_session_for_token
 from server.demo import seed_organisation, seed_staff
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.migrate import schema_is_current
+from server.web.signin import sign_in
 
 
 async def test_migrations_reach_head_on_both_databases(any_database_url: str) -> None:
@@ -44,8 +45,10 @@ async def test_staff_login_and_publication_stack_behave_the_same(any_database_ur
         assert await seed_organisation(db, now)
         assert "counsellor1" in await seed_staff(db, now)
         assert await seed_staff(db, now) == []
-        result = await login(db, "counsellor1", "demo-counsellor1", now)
-        assert result.account.kind == "professional"
+        result = await sign_in(
+            db, "counsellor1", "demo-counsellor1", "", "test", now, hours=1, via="json"
+        )
+        assert isinstance(result, LoginResult) and result.account.kind == "professional"
         async with db.session() as session:
             a = await content_api.store_bundle(session, body=b'{"a":1}', now=now)
             assert await content_api.store_bundle(session, body=b'{"a":1}', now=now) == a

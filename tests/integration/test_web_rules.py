@@ -78,17 +78,23 @@ def test_only_same_site_paths_are_followed_after_sign_in() -> None:
 
 
 def test_pages_carry_no_inline_code_and_scripts_never_write_html() -> None:
-    """Templates have no inline script, style or event handler, and no script writes HTML."""
+    """Templates of the staff pages and of the ethics board have no inline script, style or
+    event handler, and no script (the console's modules included) writes HTML."""
     import re
     from pathlib import Path
 
+    import server.board
     import server.web
 
-    root = Path(server.web.__file__).parent
+    roots = [Path(server.web.__file__).parent, Path(server.board.__file__).parent]
     inline = re.compile(r"<script(?![^>]*\bsrc=)[^>]*>|\sstyle=|\son[a-z]+=", re.IGNORECASE)
-    for template in (root / "templates").glob("*.html"):
+    templates = [t for root in roots for t in (root / "templates").rglob("*.html")]
+    scripts = [s for root in roots for s in (root / "static").rglob("*.js")]
+    assert any("board" in t.parts for t in templates), "the board's templates were not read"
+    assert len(scripts) >= 3, scripts
+    for template in templates:
         assert not inline.search(template.read_text()), template.name
-    for script in (root / "static").glob("*.js"):
+    for script in scripts:
         code = "\n".join(
             line for line in script.read_text().splitlines() if not line.lstrip().startswith("//")
         )

@@ -38,6 +38,7 @@ def ensure_web_tables(settings: Settings) -> None:
             models.Debrief,
             models.SupervisorRequest,
             models.TotpUse,
+            models.RecoveryCode,
         )
     ]
     SQLModel.metadata.create_all(engine, tables=tables)

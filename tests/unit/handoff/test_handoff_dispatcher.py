@@ -317,3 +317,20 @@ def test_supervisor_can_move_a_conversation_whose_counsellor_dropped() -> None:
     assert d.requests["r1"].state is State.ACTIVE
     assert d.tick(T0 + timedelta(minutes=5)) == []  # no re-queue: the grace period is over
     d.check_invariants()
+
+
+def test_queue_view_lists_a_request_once_after_its_offer_expired() -> None:
+    """A request whose offer ran out is back in the queue once: the view shows it once."""
+    from datetime import timedelta
+
+    d = Dispatcher(offer_timeout=timedelta(seconds=30))
+    d.request("r1", "s1", Preferences(language="en"), T0)
+    d.counsellor_connected(
+        CounsellorProfile(
+            id=1, display_name="c", kind="professional", languages=frozenset({"en"}), capacity=1
+        ),
+        T0,
+    )
+    d.tick(T0 + timedelta(seconds=31))  # the offer expires; the counsellor is set away
+    ((reqs, total),) = d.queue_views([None], 10).values()
+    assert [r.id for r in reqs] == ["r1"] and total == 1

@@ -1,8 +1,9 @@
 """Hypothesis state-machine tests: the dispatcher's promises hold over random event sequences.
 
 Capacity is never exceeded, no player has two counsellors, nobody waits while a suitable
-counsellor is free, FIFO holds within a priority class, and every request ends in exactly one
-terminal state.
+counsellor is free, FIFO holds within a priority class, nobody is offered while their game is
+away and nobody stays queued long after it went, a counsellor whose role is removed holds
+nothing, and every request ends in exactly one terminal state.
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class DispatcherMachine(RuleBasedStateMachine):
         for e in events:
             if isinstance(e, Ended | Left | Referred):
                 self.terminal[e.request_id] += 1
-            if isinstance(e, Referred):
+            if isinstance(e, Referred) and e.new_request_id is not None:
                 self.created.append(e.new_request_id)
             if isinstance(e, OfferMade):
                 self._check_fifo(e)
@@ -68,7 +69,12 @@ class DispatcherMachine(RuleBasedStateMachine):
     def _check_fifo(self, offer: OfferMade) -> None:
         req = self.d.requests[offer.request_id]
         for other in self.d.requests.values():
-            if other.state is State.WAITING and other.bucket == req.bucket and other.key < req.key:
+            if (
+                other.state is State.WAITING
+                and other.offline_since is None  # a player who is away is skipped, by rule
+                and other.bucket == req.bucket
+                and other.key < req.key
+            ):
                 until = other.declined_by.get(offer.counsellor_id)
                 assert until is not None and until > self.now, "FIFO broken within priority"
 
@@ -190,10 +196,81 @@ class DispatcherMachine(RuleBasedStateMachine):
                 self.d.refer(req.conversation_id, org, f"r{self.n}", self.now, by=req.counsellor_id)  # type: ignore[attr-defined]
             )
 
-    @rule(seconds=st.integers(0, 200))
+    @rule(data=st.data(), handover=st.booleans())
+    def refer_or_hand_over(self, data: st.DataObject, handover: bool) -> None:
+        live = [r for r in self._live() if r.state is State.ACTIVE]  # type: ignore[attr-defined]
+        if live:
+            req: Any = data.draw(st.sampled_from(live))
+            org = "partner" if req.organisation == "home" else "home"
+            self.n += 1
+            new_id = None if handover else f"r{self.n}"
+            self._apply(
+                self.d.refer(req.conversation_id, org, new_id, self.now, by=req.counsellor_id)
+            )
+            if handover:
+                assert self.d.request_for_session(req.session_id) is None, "handover still queued"
+
+    @rule(data=st.data(), online=st.booleans())
+    def player_presence(self, data: st.DataObject, online: bool) -> None:
+        reqs = sorted(self.d.requests.values(), key=lambda r: r.id)
+        if reqs:
+            req = data.draw(st.sampled_from(reqs))
+            self._apply(self.d.player_presence(req.session_id, online=online, now=self.now))
+
+    @rule(cid=st.integers(1, 6))
+    def revoke(self, cid: int) -> None:
+        self._apply(self.d.counsellor_revoked(cid, self.now))
+        assert cid not in self.d.counsellors
+        for req in self.d.requests.values():
+            assert req.counsellor_id != cid, "a revoked counsellor still holds a request"
+        assert all(o.counsellor_id != cid for o in self.d.offers.values())
+
+    @rule(data=st.data(), cid=st.integers(1, 6))
+    def pick(self, data: st.DataObject, cid: int) -> None:
+        waiting = sorted(self.d.requests.values(), key=lambda r: r.id)
+        if waiting and cid in self.d.counsellors:
+            req = data.draw(st.sampled_from(waiting))
+            try:
+                self._apply(self.d.pick(req.id, cid, self.now))
+            except StateError as exc:
+                assert exc.code in ("request_unavailable", "caseload_full")
+
+    @rule(seconds=st.integers(0, 800))
     def advance(self, seconds: int) -> None:
         self.now += timedelta(seconds=seconds)
         self._apply(self.d.tick(self.now))
+        limit = self.now - self.d.abandon_after
+        for req in self.d.requests.values():
+            if req.state in (State.WAITING, State.OFFERED) and req.offline_since is not None:
+                assert req.offline_since > limit, "a gone player still waits"
+
+    @invariant()
+    def queue_views_show_only_what_the_viewer_can_serve(self) -> None:
+        ids: list[int | None] = [None, *self.d.counsellors]
+        limit = 3  # small, so the cut-off is exercised too
+        for viewer, (reqs, total) in self.d.queue_views(ids, limit).items():
+            # The indexed view equals the plain definition, computed the slow way.
+            expected = sorted(
+                (
+                    r
+                    for r in self.d.requests.values()
+                    if r.state in (State.WAITING, State.OFFERED)
+                    and self.d.serviceable(r.prefs, r.organisation)
+                    and (
+                        viewer is None
+                        or (
+                            self.d.counsellors[viewer].profile.capacity > 0
+                            and self.d.counsellors[viewer].profile.can_serve(
+                                r.prefs, r.organisation
+                            )
+                            and r.offline_since is None
+                        )
+                    )
+                ),
+                key=lambda r: r.key,
+            )
+            assert total == len(expected)
+            assert [r.id for r in reqs] == [r.id for r in expected[:limit]]
 
     @invariant()
     def core_rules(self) -> None:
@@ -202,7 +279,7 @@ class DispatcherMachine(RuleBasedStateMachine):
     @invariant()
     def nobody_waits_while_a_suitable_counsellor_is_free(self) -> None:
         for req in self.d.requests.values():
-            if req.state is not State.WAITING:
+            if req.state is not State.WAITING or req.offline_since is not None:
                 continue
             for c in self.d.counsellors.values():
                 if c.takes_new and c.profile.can_serve(req.prefs, req.organisation):

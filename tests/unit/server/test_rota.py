@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from server.rota import (
@@ -170,12 +170,17 @@ NOWS = st.one_of(
 @given(rotas(), HOURS, NOWS)
 def test_open_implies_hours_open_and_someone_rostered(r: Rota, hours: dict, now: datetime) -> None:  # type: ignore[type-arg]
     """Whenever a player may chat, the organisation is open and a counsellor is on the rota."""
-    if service_open(hours, BERLIN, r, now):
-        local = now.astimezone(ZoneInfo(BERLIN))
-        clock = local.strftime("%H:%M")  # "HH:MM" strings order like times; "24:00" is last
-        day = WEEKDAYS[local.weekday()]
-        assert any(a <= clock < b for a, b in hours.get(day, []))
-        assert rostered(r, BERLIN, now) or not r.defined
+    # Checked at ``now`` when open, else at the next opening: random instants are mostly
+    # closed, and a property guarded by ``if`` would pass without checking anything.
+    when = now if service_open(hours, BERLIN, r, now) else next_open(hours, BERLIN, r, now)
+    assume(when is not None)
+    assert when is not None and service_open(hours, BERLIN, r, when)
+    now = when
+    local = now.astimezone(ZoneInfo(BERLIN))
+    clock = local.strftime("%H:%M")  # "HH:MM" strings order like times; "24:00" is last
+    day = WEEKDAYS[local.weekday()]
+    assert any(a <= clock < b for a, b in hours.get(day, []))
+    assert rostered(r, BERLIN, now) or not r.defined
 
 
 @settings(max_examples=150, deadline=None)
@@ -183,10 +188,11 @@ def test_open_implies_hours_open_and_someone_rostered(r: Rota, hours: dict, now:
 def test_next_open_is_in_the_future_and_open(r: Rota, hours: dict, now: datetime) -> None:  # type: ignore[type-arg]
     """The announced next opening lies ahead, the service is open then and closed just before."""
     opening = next_open(hours, BERLIN, r, now)
-    if opening is not None:
-        assert opening > now
-        assert service_open(hours, BERLIN, r, opening)
-        assert not service_open(hours, BERLIN, r, opening - timedelta(seconds=1))
+    assume(opening is not None)
+    assert opening is not None
+    assert opening > now
+    assert service_open(hours, BERLIN, r, opening)
+    assert not service_open(hours, BERLIN, r, opening - timedelta(seconds=1))
 
 
 @settings(max_examples=60, deadline=None)

@@ -1,6 +1,6 @@
 """The organisation profile says where confidentiality ends, so the offer can say it truly.
 
-Revision ID: 0007_issue12
+Revision ID: 0007_confidentiality
 Revises: 0006_booking_reminder
 Create Date: 2026-12-04
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_issue12"
+revision: str = "0007_confidentiality"
 down_revision: str | None = "0006_booking_reminder"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
