@@ -190,6 +190,8 @@ def build_parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="staff accounts and organisation")
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
     _register_optional("server.cli_admin", "register", admin_sub)
+    _register_optional("server.reports.cli", "register", sub)
+    _register_optional("server.reports.simulate", "register", demo_sub)
     return parser
 
 

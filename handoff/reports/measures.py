@@ -72,6 +72,43 @@ class RequestRow:
     helped: bool | None = None
 
 
+#: Outcomes that count as a completed conversation (a counsellor ended it with an outcome);
+#: every other end (the player left or erased, nobody answered) counts as abandoned.
+COMPLETED_OUTCOMES: Final = frozenset({"talked", "referred", "no_response", "safeguarding"})
+
+
+@dataclass(frozen=True, slots=True)
+class MessageSummary:
+    """What a conversation's messages contribute to a :class:`RequestRow`."""
+
+    messages: int
+    counsellor_messages: int
+    answered: int
+    first_counsellor_at: datetime | None
+
+
+def summarise_messages(messages: Iterable[tuple[str, datetime]]) -> MessageSummary:
+    """Count a conversation's messages, given ``(sender, at)`` in sequence order.
+
+    A counsellor message counts as answered when the next message is the player's; so of two
+    counsellor messages in a row only the second can be answered (the pilot's response rate
+    asks whether a message drew a reply).
+    """
+    total = counsellor = answered = 0
+    first: datetime | None = None
+    previous: str | None = None
+    for sender, at in messages:
+        total += 1
+        if sender == "counsellor":
+            counsellor += 1
+            if first is None:
+                first = at
+        elif sender == "player" and previous == "counsellor":
+            answered += 1
+        previous = sender
+    return MessageSummary(total, counsellor, answered, first)
+
+
 @dataclass(frozen=True, slots=True)
 class Figure:
     """One measure over the grid of rows x weeks; the last row and column are the totals.
@@ -312,15 +349,18 @@ def build_report(
 
 
 __all__ = [
+    "COMPLETED_OUTCOMES",
     "NO_KIND",
     "OFFER_RESULTS",
     "REQUEST_ROWS",
     "Figure",
+    "MessageSummary",
     "OfferRow",
     "Report",
     "RequestRow",
     "build_report",
     "is_small",
     "iso_week",
+    "summarise_messages",
     "weeks_between",
 ]

@@ -24,8 +24,11 @@ from handoff.protocol import (
     Consent,
     Erase,
     ErrorCode,
+    Feedback,
     Hello,
     LeaveQueue,
+    ObjectiveAnswer,
+    ObjectivePropose,
     PlayerEnd,
     PlayerMessage,
     PlayerRead,
@@ -47,6 +50,7 @@ from server.gateways.common import (
 )
 from server.gateways.connections import WRITER_LIMIT, PlayerConnection
 from server.gateways.hub import Hub, new_id, utcnow
+from server.reports import objective
 
 log = logging.getLogger("crossroads.gateways.player")
 
@@ -248,6 +252,10 @@ async def _handle(hub: Hub, conn: PlayerConnection, frame: Any) -> None:
             partial(repo.update_booking, booking_id=frame.booking_id, state="cancelled")
         )
         await conn.send({"type": "booking_cancelled", "booking_id": frame.booking_id})
+    elif isinstance(frame, ObjectivePropose | ObjectiveAnswer | Feedback):
+        reply = await objective.player_frame(hub, sid, frame)
+        if reply is not None:
+            await conn.send(reply)
     elif isinstance(frame, Hello):
         raise StateError("already said hello", code="invalid_state")
 

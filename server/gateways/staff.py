@@ -25,6 +25,8 @@ from handoff.protocol import (
     RequestSupervisor,
     StaffEnd,
     StaffMessage,
+    StaffObjectiveAnswer,
+    StaffObjectivePropose,
     StaffRead,
     StaffResume,
     StaffStatus,
@@ -45,6 +47,7 @@ from server.gateways.common import (
 )
 from server.gateways.connections import WRITER_LIMIT, StaffConnection
 from server.gateways.hub import Hub, new_id, profile_for, utcnow
+from server.reports import objective
 
 log = logging.getLogger("crossroads.gateways.staff")
 
@@ -218,7 +221,9 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
             raise StateError("unknown counsellor", code="unknown_counsellor")
         await hub.execute(hub.core.set_status(sid, frame.status, now))
     elif isinstance(frame, Accept):
-        await hub.execute(hub.core.accept(frame.offer_id, sid, now))
+        events = hub.core.accept(frame.offer_id, sid, now)
+        await hub.execute(events)
+        await objective.after_accept(hub, events)
     elif isinstance(frame, Decline):
         await hub.execute(hub.core.decline(frame.offer_id, sid, now))
     elif isinstance(frame, StaffResume):
@@ -232,6 +237,8 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
     elif isinstance(frame, StaffEnd):
         holder = _holder(hub, conn, frame.conversation_id)
+        if frame.objective_met is not None:
+            await objective.mark_met(hub, frame.conversation_id, frame.objective_met)
         await hub.execute(
             hub.core.end(
                 frame.conversation_id,
@@ -253,6 +260,8 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         await hub.execute(
             hub.core.refer(frame.conversation_id, frame.organisation_id, new_id(), now, by=holder)
         )
+    elif isinstance(frame, StaffObjectivePropose | StaffObjectiveAnswer):
+        await objective.staff_frame(hub, sid, frame)
     elif isinstance(frame, RequestSupervisor):
         _holder(hub, conn, frame.conversation_id)
         await hub.to_supervisors(

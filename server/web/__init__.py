@@ -31,6 +31,7 @@ def setup(app: web.Application) -> None:
     import jinja2
 
     from server.chat.jobs import register_announce
+    from server.reports import web as reports_web
     from server.web import admin, console, login, rota, security, shifts, supervisor
     from server.web.common import JINJA_KEY
 
@@ -56,5 +57,6 @@ def setup(app: web.Application) -> None:
     supervisor.setup_routes(app)
     admin.setup_routes(app)
     rota.setup_routes(app)
+    reports_web.setup_routes(app)
     shifts.register_job()
     register_announce()  # service frames when the rota or hours open/close the chat

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from handoff.reports.measures import OfferRow, RequestRow, build_report, iso_week, weeks_between
+from handoff.reports.measures import (
+    OfferRow,
+    RequestRow,
+    build_report,
+    iso_week,
+    summarise_messages,
+    weeks_between,
+)
 
 MONDAY = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)  # 2026-W49
 
@@ -111,3 +118,15 @@ def test_rows_outside_the_range_are_ignored():
     rows = [RequestRow(MONDAY - timedelta(days=7), kind="peer", matched=True)] * 20
     report = build_report([], rows, start=date(2026, 11, 30), end=date(2026, 12, 6))
     assert report.figures["conversations"].at(None, None) == 0
+
+
+def test_response_counts_a_counsellor_message_answered_by_the_next_one():
+    """Of counsellor, counsellor, player, counsellor only the second counsellor message is
+    answered; the first counsellor message time is the wait's end."""
+    t = [MONDAY + timedelta(minutes=i) for i in range(5)]
+    summary = summarise_messages(
+        [("player", t[0]), ("counsellor", t[1]), ("counsellor", t[2]), ("player", t[3]),
+         ("counsellor", t[4])]
+    )
+    assert (summary.messages, summary.counsellor_messages, summary.answered) == (5, 3, 1)
+    assert summary.first_counsellor_at == t[1]
