@@ -125,8 +125,13 @@ def test_response_counts_a_counsellor_message_answered_by_the_next_one():
     answered; the first counsellor message time is the wait's end."""
     t = [MONDAY + timedelta(minutes=i) for i in range(5)]
     summary = summarise_messages(
-        [("player", t[0]), ("counsellor", t[1]), ("counsellor", t[2]), ("player", t[3]),
-         ("counsellor", t[4])]
+        [
+            ("player", t[0]),
+            ("counsellor", t[1]),
+            ("counsellor", t[2]),
+            ("player", t[3]),
+            ("counsellor", t[4]),
+        ]
     )
     assert (summary.messages, summary.counsellor_messages, summary.answered) == (5, 3, 1)
     assert summary.first_counsellor_at == t[1]
