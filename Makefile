@@ -29,6 +29,7 @@ run: $(STAMP)
 	mkdir -p var
 	CROSSROADS_DEV_MODE=true $(BIN)/crossroads db upgrade
 	CROSSROADS_DEV_MODE=true $(BIN)/crossroads demo seed
+	CROSSROADS_DEV_MODE=true $(BIN)/crossroads demo simulate --days 30 --seed 1 --if-empty
 	CROSSROADS_DEV_MODE=true $(BIN)/crossroads serve
 
 play: $(STAMP)
