@@ -15,7 +15,7 @@ count can be worked out by subtracting one published table from another.
 
 from __future__ import annotations
 
-import statistics
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -32,7 +32,6 @@ OFFER_RESULTS: Final = ("accepted", "declined", "expired", "withdrawn", "left")
 #: The smallest number of values a median or 90th percentile is shown over.
 MIN_FOR_PERCENTILE: Final = 8
 
-_Fn = Callable[[list[Any], bool], float | None]
 Unit = Literal["count", "share", "messages", "minutes", "seconds"]
 
 
@@ -166,33 +165,149 @@ def weeks_between(start: date, end: date) -> tuple[str, ...]:
     return tuple(out)
 
 
-class _Grid:
-    """Buckets of items per (row, week) entry, margins included (last index = total)."""
+@dataclass(slots=True)
+class OfferCell:
+    """Offers made to one kind in one week, and how many were accepted or declined."""
 
-    def __init__(self, rows: Sequence[str], weeks: Sequence[str]) -> None:
-        self.rows = tuple(rows)
-        self.weeks = tuple(weeks)
-        self._week_index = {w: i for i, w in enumerate(weeks)}
-        self.buckets: list[list[list[Any]]] = [
-            [[] for _ in range(len(weeks) + 1)] for _ in range(len(rows) + 1)
-        ]
+    n: int = 0
+    accepted: int = 0
+    declined: int = 0
 
-    def add(self, row: str, at: datetime, item: Any) -> None:
-        c = self._week_index.get(iso_week(at))
-        if c is None or row not in self.rows:
-            return
-        r = self.rows.index(row)
-        nr, nc = len(self.rows), len(self.weeks)
+    def merge(self, other: OfferCell) -> None:
+        self.n += other.n
+        self.accepted += other.accepted
+        self.declined += other.declined
+
+
+@dataclass(slots=True)
+class RequestCell:
+    """Finished requests asking for one kind (or none) in one week; how many left waiting."""
+
+    n: int = 0
+    left: int = 0
+
+    def merge(self, other: RequestCell) -> None:
+        self.n += other.n
+        self.left += other.left
+
+
+@dataclass(slots=True)
+class ConversationCell:
+    """Conversations delivered by one kind in one week, reduced to sums.
+
+    ``waits`` counts first-reply waits by their value rounded to ``WAIT_BIN_SECONDS``, so a
+    store can hand over the distribution without every row (the median and 90th percentile are
+    then exact to that resolution).
+    """
+
+    n: int = 0
+    completed: int = 0
+    agreed: int = 0
+    met: int = 0
+    helped_yes: int = 0
+    helped_answered: int = 0
+    messages: int = 0
+    minutes_sum: float = 0.0
+    minutes_n: int = 0
+    counsellor_messages: int = 0
+    answered: int = 0
+    waits: dict[float, int] = field(default_factory=dict)
+
+    def merge(self, other: ConversationCell) -> None:
+        for name in (
+            "n",
+            "completed",
+            "agreed",
+            "met",
+            "helped_yes",
+            "helped_answered",
+            "messages",
+            "minutes_sum",
+            "minutes_n",
+            "counsellor_messages",
+            "answered",
+        ):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for value, count in other.waits.items():
+            self.waits[value] = self.waits.get(value, 0) + count
+
+
+#: First-reply waits are taken to this resolution (seconds).
+WAIT_BIN_SECONDS: Final = 10
+
+
+def wait_bin(seconds: float) -> float:
+    """A wait rounded to the nearest ``WAIT_BIN_SECONDS`` (halves up, as stores compute it)."""
+    return float(WAIT_BIN_SECONDS * math.floor(seconds / WAIT_BIN_SECONDS + 0.5))
+
+
+#: (row label, week label) -> cell
+Cells = dict[tuple[str, str], Any]
+
+
+@dataclass(slots=True)
+class ReportCells:
+    """Everything a report is computed from: one cell per (row, week) and population."""
+
+    offers: dict[tuple[str, str], OfferCell] = field(default_factory=dict)
+    requests: dict[tuple[str, str], RequestCell] = field(default_factory=dict)
+    conversations: dict[tuple[str, str], ConversationCell] = field(default_factory=dict)
+
+
+def aggregate(offers: Iterable[OfferRow], requests: Iterable[RequestRow]) -> ReportCells:
+    """Reduce rows to cells: the definition every store's aggregation must agree with."""
+    cells = ReportCells()
+    for o in offers:
+        oc = cells.offers.setdefault((o.kind, iso_week(o.at)), OfferCell())
+        oc.n += 1
+        oc.accepted += o.result == "accepted"
+        oc.declined += o.result == "declined"
+    for q in requests:
+        week = iso_week(q.created_at)
+        rc = cells.requests.setdefault((q.wanted_kind or NO_KIND, week), RequestCell())
+        rc.n += 1
+        rc.left += q.left_waiting
+        if not (q.matched and q.kind is not None):
+            continue
+        c = cells.conversations.setdefault((q.kind, week), ConversationCell())
+        c.n += 1
+        c.completed += q.completed
+        c.agreed += q.objective_agreed
+        c.met += q.objective_agreed and q.objective_met
+        c.helped_answered += q.helped is not None
+        c.helped_yes += q.helped is True
+        c.messages += q.messages
+        if q.minutes is not None:
+            c.minutes_sum += q.minutes
+            c.minutes_n += 1
+        c.counsellor_messages += q.counsellor_messages
+        c.answered += q.answered
+        if q.first_reply_seconds is not None:
+            b = wait_bin(q.first_reply_seconds)
+            c.waits[b] = c.waits.get(b, 0) + 1
+    return cells
+
+
+def _grid(
+    cells: dict[tuple[str, str], Any], rows: Sequence[str], weeks: Sequence[str], new: Any
+) -> list[list[Any]]:
+    """Cells laid out as rows x weeks with margins (last row and column are totals)."""
+    grid = [[new() for _ in range(len(weeks) + 1)] for _ in range(len(rows) + 1)]
+    r_index = {r: i for i, r in enumerate(rows)}
+    w_index = {w: i for i, w in enumerate(weeks)}
+    nr, nc = len(rows), len(weeks)
+    for (row, week), cell in cells.items():
+        r, c = r_index.get(row), w_index.get(week)
+        if r is None or c is None:
+            continue
         for i, j in ((r, c), (r, nc), (nr, c), (nr, nc)):
-            self.buckets[i][j].append(item)
-
-    def counts(self) -> list[list[int]]:
-        return [[len(b) for b in row[:-1]] for row in self.buckets[:-1]]
+            grid[i][j].merge(cell)
+    return grid
 
 
-def _count_figure(key: str, population: str, grid: _Grid) -> Figure:
-    table = suppress_table(grid.counts())
-    nr, nc = len(grid.rows), len(grid.weeks)
+def _count_figure(key: str, grid: list[list[Any]], rows: tuple[str, ...]) -> Figure:
+    table = suppress_table([[cell.n for cell in row[:-1]] for row in grid[:-1]])
+    nr, nc = len(rows), len(grid[0]) - 1
     values = tuple(
         tuple(
             (
@@ -204,146 +319,131 @@ def _count_figure(key: str, population: str, grid: _Grid) -> Figure:
         )
         for r in range(nr + 1)
     )
-    return Figure(key, "count", population, grid.rows, values, table)
+    return Figure(key, "count", key, rows, values, table)
 
 
 def _derived(
     key: str,
     unit: Unit,
     population: Figure,
-    grid: _Grid,
-    fn: _Fn,
+    grid: list[list[Any]],
+    fn: Callable[[Any, bool], float | None],
 ) -> Figure:
     values = tuple(
-        tuple(
-            fn(grid.buckets[r][c], population.values[r][c] is not None)
-            for c in range(len(grid.weeks) + 1)
-        )
-        for r in range(len(grid.rows) + 1)
+        tuple(fn(cell, population.values[r][c] is not None) for c, cell in enumerate(row))
+        for r, row in enumerate(grid)
     )
-    return Figure(key, unit, population.key, grid.rows, values)
+    return Figure(key, unit, population.key, population.rows, values)
 
 
-def _share(test: Callable[[Any], bool], base: Callable[[Any], bool] | None = None) -> _Fn:
-    """A share of the items meeting ``test`` among those meeting ``base`` (default: all)."""
-
-    def fn(items: list[Any], published: bool) -> float | None:
-        pool = items if base is None else [i for i in items if base(i)]
-        if base is not None and not published:
-            return None
-        part = sum(1 for i in pool if test(i))
-        return rate(part, len(pool), published=published)
-
-    return fn
-
-
-def _mean(get: Callable[[RequestRow], float | None]) -> _Fn:
-    def fn(items: list[Any], published: bool) -> float | None:
-        vals = [v for i in items if (v := get(i)) is not None]
-        if not published or len(vals) < MIN_FOR_PERCENTILE:
-            return None
-        return statistics.fmean(vals)
-
-    return fn
-
-
-def _percentile(get: Callable[[RequestRow], float | None], q: int) -> _Fn:
-    def fn(items: list[Any], published: bool) -> float | None:
-        vals = sorted(v for i in items if (v := get(i)) is not None)
-        if not published or len(vals) < MIN_FOR_PERCENTILE:
-            return None
-        if q == 50:
-            return statistics.median(vals)
-        return statistics.quantiles(vals, n=10, method="inclusive")[q // 10 - 1]
-
-    return fn
-
-
-def _message_rate(items: list[Any], published: bool) -> float | None:
-    rows = [i for i in items if isinstance(i, RequestRow)]
-    sent = sum(r.counsellor_messages for r in rows)
-    if not published or sent == 0:
+def _mean(total: float, n: int, published: bool) -> float | None:
+    if not published or n < MIN_FOR_PERCENTILE:
         return None
-    return sum(r.answered for r in rows) / sent
+    return total / n
+
+
+def _quantile(hist: dict[float, int], q: float, published: bool) -> float | None:
+    """The ``q`` quantile of a histogram, interpolated like ``statistics.quantiles``'s
+    inclusive method (and the median for q = 0.5)."""
+    n = sum(hist.values())
+    if not published or n < MIN_FOR_PERCENTILE:
+        return None
+    pos = q * (n - 1)
+    rank = int(pos)
+    ordered = sorted(hist.items())
+
+    def value_at(k: int) -> float:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if k < seen:
+                return value
+        return ordered[-1][0]
+
+    lo, hi = value_at(rank), value_at(min(rank + 1, n - 1))
+    return lo + (hi - lo) * (pos - rank)
 
 
 def build_report(
-    offers: Iterable[OfferRow],
-    requests: Iterable[RequestRow],
+    offers: Iterable[OfferRow] = (),
+    requests: Iterable[RequestRow] = (),
     *,
     start: date,
     end: date,
     scope: str = "all",
+    cells: ReportCells | None = None,
 ) -> Report:
     """Compute every figure for the ISO weeks from ``start`` to ``end``, suppressed.
 
-    Rows outside those weeks are ignored. ``scope`` labels whose figures these are ("all", or a
+    Give rows (they are aggregated here) or ready ``cells`` (a store's aggregation). Anything
+    outside those weeks is ignored. ``scope`` labels whose figures these are ("all", or a
     counsellor's own); the caller decides which rows go in.
     """
     weeks = weeks_between(start, end)
-    offer_grid = _Grid(KINDS, weeks)
-    for o in offers:
-        offer_grid.add(o.kind, o.at, o)
-    request_grid = _Grid(REQUEST_ROWS, weeks)
-    conv_grid = _Grid(KINDS, weeks)
-    for q in requests:
-        request_grid.add(q.wanted_kind or NO_KIND, q.created_at, q)
-        if q.matched and q.kind is not None:
-            conv_grid.add(q.kind, q.created_at, q)
+    if cells is None:
+        cells = aggregate(offers, requests)
+    og = _grid(cells.offers, KINDS, weeks, OfferCell)
+    rg = _grid(cells.requests, REQUEST_ROWS, weeks, RequestCell)
+    cg = _grid(cells.conversations, KINDS, weeks, ConversationCell)
+    made = _count_figure("offers_made", og, KINDS)
+    asked = _count_figure("requests", rg, REQUEST_ROWS)
+    delivered = _count_figure("conversations", cg, KINDS)
 
-    made = _count_figure("offers_made", "offers", offer_grid)
-    asked = _count_figure("requests", "requests", request_grid)
-    delivered = _count_figure("conversations", "conversations", conv_grid)
+    def share(part: str, base: str | None = None) -> Callable[[Any, bool], float | None]:
+        def fn(cell: Any, published: bool) -> float | None:
+            whole = cell.n if base is None else getattr(cell, base)
+            return rate(getattr(cell, part), whole, published=published)
+
+        return fn
+
     figs = [
         made,
-        _derived(
-            "offers_accepted", "share", made, offer_grid, _share(lambda o: o.result == "accepted")
-        ),
-        _derived(
-            "offers_declined", "share", made, offer_grid, _share(lambda o: o.result == "declined")
-        ),
+        _derived("offers_accepted", "share", made, og, share("accepted")),
+        _derived("offers_declined", "share", made, og, share("declined")),
         asked,
-        _derived(
-            "abandoned_waiting", "share", asked, request_grid, _share(lambda q: q.left_waiting)
-        ),
+        _derived("abandoned_waiting", "share", asked, rg, share("left")),
         delivered,
         _derived(
-            "length_messages", "messages", delivered, conv_grid, _mean(lambda q: float(q.messages))
-        ),
-        _derived("length_minutes", "minutes", delivered, conv_grid, _mean(lambda q: q.minutes)),
-        _derived("response_rate", "share", delivered, conv_grid, _message_rate),
-        _derived("completed", "share", delivered, conv_grid, _share(lambda q: q.completed)),
-        _derived(
-            "objective_agreed", "share", delivered, conv_grid, _share(lambda q: q.objective_agreed)
+            "length_messages",
+            "messages",
+            delivered,
+            cg,
+            lambda c, p: _mean(c.messages, c.n, p),
         ),
         _derived(
-            "objective_met",
+            "length_minutes",
+            "minutes",
+            delivered,
+            cg,
+            lambda c, p: _mean(c.minutes_sum, c.minutes_n, p),
+        ),
+        _derived(
+            "response_rate",
             "share",
             delivered,
-            conv_grid,
-            _share(lambda q: q.objective_met, lambda q: q.objective_agreed),
+            cg,
+            lambda c, p: (
+                c.answered / c.counsellor_messages if p and c.counsellor_messages else None
+            ),
         ),
+        _derived("completed", "share", delivered, cg, share("completed")),
+        _derived("objective_agreed", "share", delivered, cg, share("agreed")),
+        _derived("objective_met", "share", delivered, cg, share("met", "agreed")),
         _derived(
             "wait_median_seconds",
             "seconds",
             delivered,
-            conv_grid,
-            _percentile(lambda q: q.first_reply_seconds, 50),
+            cg,
+            lambda c, p: _quantile(c.waits, 0.5, p),
         ),
         _derived(
             "wait_p90_seconds",
             "seconds",
             delivered,
-            conv_grid,
-            _percentile(lambda q: q.first_reply_seconds, 90),
+            cg,
+            lambda c, p: _quantile(c.waits, 0.9, p),
         ),
-        _derived(
-            "helped",
-            "share",
-            delivered,
-            conv_grid,
-            _share(lambda q: q.helped is True, lambda q: q.helped is not None),
-        ),
+        _derived("helped", "share", delivered, cg, share("helped_yes", "helped_answered")),
     ]
     return Report(start=start, end=end, weeks=weeks, figures={f.key: f for f in figs}, scope=scope)
 
@@ -353,14 +453,20 @@ __all__ = [
     "NO_KIND",
     "OFFER_RESULTS",
     "REQUEST_ROWS",
+    "ConversationCell",
     "Figure",
     "MessageSummary",
+    "OfferCell",
     "OfferRow",
+    "ReportCells",
+    "RequestCell",
     "Report",
     "RequestRow",
+    "aggregate",
     "build_report",
     "is_small",
     "iso_week",
     "summarise_messages",
+    "wait_bin",
     "weeks_between",
 ]

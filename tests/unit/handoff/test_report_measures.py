@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 from datetime import UTC, date, datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handoff.reports.measures import (
     OfferRow,
@@ -135,3 +139,18 @@ def test_response_counts_a_counsellor_message_answered_by_the_next_one():
     )
     assert (summary.messages, summary.counsellor_messages, summary.answered) == (5, 3, 1)
     assert summary.first_counsellor_at == t[1]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.integers(0, 120).map(lambda v: v * 10), min_size=8, max_size=60))
+def test_wait_percentiles_from_bins_match_the_exact_ones(waits):
+    """The median and 90th percentile taken from binned waits equal those of the raw values."""
+    rows = [
+        RequestRow(MONDAY, kind="peer", counsellor_id=2, matched=True, first_reply_seconds=w)
+        for w in waits
+    ] * 2
+    report = build_report([], rows, start=date(2026, 11, 30), end=date(2026, 12, 6))
+    values = sorted(w for w in waits for _ in range(2))
+    assert report.figures["wait_median_seconds"].at("peer", None) == statistics.median(values)
+    p90 = statistics.quantiles(values, n=10, method="inclusive")[8]
+    assert abs(report.figures["wait_p90_seconds"].at("peer", None) - p90) < 1e-9
