@@ -8,6 +8,8 @@
 //   last seen one, so nothing shows twice and nothing is skipped;
 // * drafts live in sessionStorage, so a reload or a restart keeps what was typed.
 
+import { endFields, objectiveChip, onObjective, prepareEndDialog } from "./objective.js";
+
 const root = document.getElementById("console-root");
 const csrfToken = document.querySelector('meta[name="csrf-token"]').content;
 const me = {
@@ -55,6 +57,8 @@ function prefChips(prefs) {
   if (prefs.gender) add(prefs.gender);
   if (prefs.age_band) add(prefs.age_band);
   if (prefs.format && prefs.format !== "chat") add(prefs.format.replace("_", " "));
+  const objective = objectiveChip(prefs); // objective.js
+  if (objective) box.append(objective);
   return box;
 }
 
@@ -221,6 +225,7 @@ function handleFrame(frame) {
     case "transferred": return onTransferred(frame);
     case "supervisor_requested": return onSupervisor(frame);
     case "bookings_soon": return onBookingsSoon(frame);
+    case "objective": return onObjective(frame, conversations.get(frame.conversation_id), send);
     case "resumed": return undefined;
     case "error": return onError(frame);
     default: return undefined;
@@ -772,6 +777,7 @@ async function convAction(conv, action) {
   dialogConv = conv;
   if (action === "end") {
     document.getElementById("end-form").reset();
+    prepareEndDialog(conv); // objective.js
     endDialog.showModal();
   } else if (action === "transfer") {
     const select = document.getElementById("transfer-to");
@@ -822,7 +828,7 @@ endDialog.addEventListener("close", () => {
   if (endDialog.returnValue !== "confirm" || !dialogConv) return;
   const chosen = endDialog.querySelector('input[name="outcome"]:checked');
   if (!chosen) return;
-  send({ type: "end", conversation_id: dialogConv.id, outcome: chosen.value });
+  send({ type: "end", conversation_id: dialogConv.id, outcome: chosen.value, ...endFields(dialogConv) });
 });
 
 transferDialog.addEventListener("close", () => {
