@@ -23,6 +23,8 @@ GENDERS = ("female", "male", "nonbinary")
 AGE_BANDS = ("18-25", "26-40", "41+")
 FORMATS = ("chat", "booking", "in_person")
 NO_PREF = "__none__"
+#: What the player may want from the talk (handoff/objective.py); optional, never pre-selected.
+OBJECTIVES = ("talk", "understand", "leave_group", "help_friend", "other")
 
 
 class PreferencesScene(PageScene):
@@ -40,6 +42,7 @@ class PreferencesScene(PageScene):
             "age_band": None,
             "language": None,
             "format": None,
+            "objective": None,
         }
         self.insist = False
         self.crisis = False
@@ -123,6 +126,7 @@ class PreferencesScene(PageScene):
             "language", self.languages(), lambda loc: tr(f"lang.{loc}"), no_pref=False
         )
         items += self._group("format", FORMATS, lambda f: tr(f"format.{f}"), no_pref=False)
+        items += self._group("objective", OBJECTIVES, lambda o: tr(f"objective.{o}"))
         items.append(Gap(6))
         if self.error:
             items.append(Text(self.error, "body", "danger_text"))
@@ -142,7 +146,7 @@ class PreferencesScene(PageScene):
 
     def choices_payload(self) -> dict[str, Any]:
         kind = self.value("kind")
-        return {
+        payload = {
             "kind": kind,
             "kind_required": bool(kind and self.insist),
             "gender": self.value("gender"),
@@ -151,6 +155,9 @@ class PreferencesScene(PageScene):
             "format": self.value("format") or "chat",
             "crisis": self.crisis,
         }
+        if self.value("objective"):  # sent only when the player picked one
+            payload["objective"] = self.value("objective")
+        return payload
 
     def next(self) -> None:
         missing = [g for g in ("language", "format") if self.choice[g] is None]
@@ -191,6 +198,10 @@ class ConfirmScene(PageScene):
             tr("confirm.language", value=tr(f"lang.{c['language']}")),
             tr("confirm.format", value=tr(f"format.{c['format']}")),
             tr("confirm.crisis", value=tr("common.yes") if c["crisis"] else tr("common.no")),
+            tr(
+                "confirm.objective",
+                value=tr(f"objective.{c['objective']}") if c.get("objective") else none,
+            ),
         ]
 
     def items(self) -> list[Item]:
@@ -228,3 +239,58 @@ class ConfirmScene(PageScene):
     def cancel(self) -> None:
         self.app.pop(self.prefs)
         self.close()
+
+
+class ObjectiveScene(PageScene):
+    """In the chat: suggest (again) what the talk is for; the counsellor agrees or not."""
+
+    name = "objective"
+    initial_focus = None
+
+    def __init__(self, app: GameApp) -> None:
+        super().__init__(app)
+        self.chosen: str | None = None
+
+    def _pick(self, value: str) -> Callable[[], None]:
+        def apply() -> None:
+            self.chosen = value
+            self.refresh()
+
+        return apply
+
+    def items(self) -> list[Item]:
+        tr = self.tr
+        return [
+            Text(tr("objective.title"), "title"),
+            Text(tr("objective.intro"), "body", "muted"),
+            Row(
+                [
+                    Button(
+                        tr(f"objective.{o}"),
+                        self._pick(o),
+                        marker="radio",
+                        selected=partial(lambda v: self.chosen == v, o),
+                        ident=f"objective_{o}",
+                    )
+                    for o in OBJECTIVES
+                ]
+            ),
+            Gap(6),
+            Row(
+                [
+                    Button(
+                        tr("objective.send"),
+                        self.send,
+                        kind="primary",
+                        enabled=lambda: self.chosen is not None,
+                        ident="send",
+                    ),
+                    Button(tr("objective.cancel"), self.close, ident="cancel"),
+                ]
+            ),
+        ]
+
+    def send(self) -> None:
+        if self.chosen is not None:
+            self.app.conversation.propose_objective(self.chosen)
+            self.close()
