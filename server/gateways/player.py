@@ -224,6 +224,7 @@ async def _handle(hub: Hub, conn: PlayerConnection, frame: Any) -> None:
         if row is None or row.session_id != sid:
             raise StateError("no such conversation", code="unknown_conversation")
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
+        await objective.replay(hub, conn, frame.conversation_id)
     elif isinstance(frame, Consent):
         await _consent(hub, conn, frame)
     elif isinstance(frame, LeaveQueue):

@@ -235,6 +235,7 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
         if row.counsellor_id != sid:
             await _audit_read(hub, sid, frame.conversation_id)
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
+        await objective.replay(hub, conn, frame.conversation_id)
     elif isinstance(frame, StaffEnd):
         holder = _holder(hub, conn, frame.conversation_id)
         if frame.objective_met is not None:

@@ -184,6 +184,15 @@ async def mark_met(hub: Hub, conversation_id: str, met: bool) -> None:
     await hub.store.submit(write)
 
 
+async def replay(hub: Hub, conn: Any, conversation_id: str) -> None:
+    """After a resume: the agreed objective and any open proposal again, so a reconnected
+    console or game shows where the agreement stands (a frame each, newest state)."""
+    state = await agreement(hub, conversation_id)
+    for p in (state.agreed, state.open):
+        if p is not None:
+            await conn.send(_frame(conversation_id, p))
+
+
 async def player_frame(hub: Hub, session_id: str, frame: Any) -> dict[str, Any] | None:
     """Handle a player's objective or feedback frame; returns a frame for the player, if any."""
     now = utcnow()

@@ -173,3 +173,49 @@ async def test_report_endpoints_enforce_roles(seeded_client: TestClient) -> None
     client.session.cookie_jar.clear()
     await staff_login(client, "author1")
     assert (await client.get("/reports/api")).status == 403
+
+
+async def test_objective_survives_a_reconnect_and_goes_with_erasure(
+    seeded_client: TestClient,
+) -> None:  # type: ignore[type-arg]
+    """A resuming console gets the agreed objective and the open proposal again; a stranger's
+    feedback on the conversation is refused; the player's erasure deletes every objective step
+    (their note included) but leaves the anonymous report counts."""
+    client = seeded_client
+    staff, player, conv, _ = await _matched(
+        client, "counsellor3", objective="help_friend", objective_note="my brother"
+    )
+    first = await staff.expect("objective")
+    await staff.send(
+        {
+            "type": "objective_answer",
+            "conversation_id": conv,
+            "proposal_id": first["proposal_id"],
+            "accept": True,
+        }
+    )
+    await staff.expect("objective")
+    await player.send({"type": "objective_propose", "objective": "talk"})
+    await staff.expect("objective")
+    await staff.close()
+
+    again = await connect_staff(client, "counsellor3")
+    await again.send({"type": "resume", "conversation_id": conv, "last_seq": 0})
+    agreed = await again.expect("objective")
+    open_ = await again.expect("objective")
+    assert (agreed["state"], agreed["note"]) == ("agreed", "my brother")
+    assert (open_["state"], open_["objective"]) == ("proposed", "talk")
+
+    stranger = await connect_player(client)
+    await stranger.send({"type": "feedback", "conversation_id": conv, "helped": False})
+    assert (await stranger.expect("error"))["code"] == "unknown_conversation"
+
+    await again.send({"type": "end", "conversation_id": conv, "outcome": "talked"})
+    await player.expect("ended")
+    await player.send({"type": "erase"})
+    await player.expect("erased")
+    async with client.app[DB].engine.connect() as c:
+        steps = (await c.execute(sa.text("SELECT COUNT(*) FROM objective_step"))).scalar()
+        reports = (await c.execute(sa.text("SELECT COUNT(*) FROM report_request"))).scalar()
+    assert steps == 0 and reports == 1
+    await again.close()
