@@ -6,7 +6,7 @@ import pygame
 
 from game.app import GameApp
 from game.conversation import Conversation, Phase
-from tests.game.driver import finish_text, frames, key, press, until
+from tests.game.driver import finish_text, frames, key, press, type_text, until
 from tests.game.fake_server import FakeServer
 
 
@@ -18,10 +18,15 @@ def _opt_in_with_objective(game: GameApp) -> None:
     press(game, "language_en")
     press(game, "format_chat")
     press(game, "objective_leave_group")
+    press(game, "objective_note")
+    assert game.top.name == "objective_note"
+    type_text(game, "my cousin's  group")
+    key(game, pygame.K_RETURN)
+    assert game.top.name == "preferences"
     press(game, "next")
     assert game.top.name == "confirm"
     texts = " ".join(game.top.panels()[0].texts())
-    assert "What you want from the talk: Get out of a group" in texts
+    assert "What you want from the talk: Get out of a group: “my cousin's group”" in texts
     press(game, "send")
 
 
@@ -41,7 +46,8 @@ def test_objective_pick_agree_suggest_and_feedback(
     until(game, lambda: game.organisation is not None)
     _opt_in_with_objective(game)
     until(game, lambda: game.conversation.phase == Phase.QUEUED)
-    assert server.frames_of("consent")[0]["choices"]["objective"] == "leave_group"
+    choices = server.frames_of("consent")[0]["choices"]
+    assert (choices["objective"], choices["objective_note"]) == ("leave_group", "my cousin's group")
     server.match()
     until(game, lambda: game.top.name == "chat")
 
@@ -87,6 +93,24 @@ def test_objective_pick_agree_suggest_and_feedback(
     game.conversation.answer_feedback(False)  # asked once: a second answer sends nothing
     frames(game, 5)
     assert len(server.frames_of("feedback")) == 1
+
+
+def test_no_objective_means_nothing_extra_is_sent(online_game: GameApp, server: FakeServer) -> None:
+    """A player who leaves the objective open sends no objective and cannot add a line."""
+    game = online_game
+    until(game, lambda: game.organisation is not None)
+    key(game, pygame.K_RETURN)
+    finish_text(game)
+    key(game, pygame.K_t)
+    press(game, "yes")
+    press(game, "objective_note")  # disabled until an objective is chosen
+    assert game.top.name == "preferences"
+    press(game, "language_en")
+    press(game, "format_chat")
+    press(game, "next")
+    press(game, "send")
+    until(game, lambda: bool(server.frames_of("consent")))
+    assert "objective" not in server.frames_of("consent")[0]["choices"]
 
 
 def test_skipping_feedback_sends_nothing() -> None:
