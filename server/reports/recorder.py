@@ -35,12 +35,15 @@ def record(
     """Submit the report writes for one event. ``write(fn, **values)`` queues ``fn(conn,
     **values)``; ``kind_of`` gives a counsellor's kind (None when unknown)."""
     if isinstance(e, OfferMade):
+        kind = kind_of(e.counsellor_id)
+        if kind is None:  # not a registered counsellor: no kind to count it under
+            return
         write(
             insert_offer,
             offer_id=e.offer_id,
             request_id=e.request_id,
             counsellor_id=e.counsellor_id,
-            kind=kind_of(e.counsellor_id) or "professional",
+            kind=kind,
             at=now,
         )
     elif isinstance(e, OfferExpired):
