@@ -20,7 +20,7 @@ on the row and column equations (tests/unit/handoff/test_report_suppression.py).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -81,33 +81,50 @@ def _bridges(hidden: set[tuple[int, int]]) -> list[tuple[int, int]]:
     """Suppressed entries that lie on no cycle of the line graph (these can be solved for).
 
     Nodes are ``("r", i)`` and ``("c", j)``; each hidden entry (i, j) is an edge between them.
-    An edge is a bridge when removing it disconnects its ends. Tables are small (kinds x
-    weeks), so a reachability check per edge is plenty.
+    Tarjan's bridge search (iterative depth-first search with low-links), linear in the
+    number of entries.
     """
-    out = []
-    for edge in sorted(hidden):
-        rest = hidden - {edge}
-        if not _connected(rest, ("r", edge[0]), ("c", edge[1])):
-            out.append(edge)
-    return out
-
-
-def _connected(edges: set[tuple[int, int]], start: tuple[str, int], goal: tuple[str, int]) -> bool:
-    adjacent: dict[tuple[str, int], list[tuple[str, int]]] = {}
-    for i, j in edges:
-        adjacent.setdefault(("r", i), []).append(("c", j))
-        adjacent.setdefault(("c", j), []).append(("r", i))
-    seen = {start}
-    todo = [start]
-    while todo:
-        node = todo.pop()
-        if node == goal:
-            return True
-        for nxt in adjacent.get(node, []):
-            if nxt not in seen:
-                seen.add(nxt)
-                todo.append(nxt)
-    return False
+    adjacent: dict[tuple[str, int], list[tuple[tuple[str, int], tuple[int, int]]]] = {}
+    for i, j in hidden:
+        adjacent.setdefault(("r", i), []).append((("c", j), (i, j)))
+        adjacent.setdefault(("c", j), []).append((("r", i), (i, j)))
+    order: dict[tuple[str, int], int] = {}
+    low: dict[tuple[str, int], int] = {}
+    found: list[tuple[int, int]] = []
+    for root in sorted(adjacent):
+        if root in order:
+            continue
+        order[root] = low[root] = len(order)
+        stack: list[
+            tuple[
+                tuple[str, int],
+                tuple[int, int] | None,
+                Iterator[tuple[tuple[str, int], tuple[int, int]]],
+            ]
+        ] = [(root, None, iter(adjacent[root]))]
+        while stack:
+            node, via, edges = stack[-1]
+            advanced = False
+            for nxt, edge in edges:
+                if edge == via:
+                    continue
+                if nxt in order:
+                    low[node] = min(low[node], order[nxt])
+                else:
+                    order[nxt] = low[nxt] = len(order)
+                    stack.append((nxt, edge, iter(adjacent[nxt])))
+                    advanced = True
+                    break
+            if advanced:
+                continue
+            stack.pop()
+            if stack:
+                parent = stack[-1][0]
+                low[parent] = min(low[parent], low[node])
+                if low[node] > order[parent]:
+                    assert via is not None
+                    found.append(via)
+    return sorted(found)
 
 
 def _component(edges: set[tuple[int, int]], start: tuple[str, int]) -> set[tuple[str, int]]:
