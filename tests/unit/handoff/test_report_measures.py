@@ -154,3 +154,43 @@ def test_wait_percentiles_from_bins_match_the_exact_ones(waits):
     assert report.figures["wait_median_seconds"].at("peer", None) == statistics.median(values)
     p90 = statistics.quantiles(values, n=10, method="inclusive")[8]
     assert abs(report.figures["wait_p90_seconds"].at("peer", None) - p90) < 1e-9
+
+
+ROWS = st.lists(
+    st.builds(
+        RequestRow,
+        created_at=st.sampled_from([MONDAY, MONDAY + timedelta(days=7)]),
+        wanted_kind=st.sampled_from([None, "peer", "former"]),
+        counsellor_id=st.just(1),
+        kind=st.sampled_from(["professional", "former", "survivor", "peer"]),
+        matched=st.booleans(),
+        left_waiting=st.booleans(),
+        first_reply_seconds=st.one_of(st.none(), st.floats(0, 900)),
+        messages=st.integers(0, 30),
+        counsellor_messages=st.integers(0, 15),
+        answered=st.integers(0, 10),
+        minutes=st.one_of(st.none(), st.floats(0, 90)),
+        completed=st.booleans(),
+        objective_agreed=st.booleans(),
+        objective_met=st.booleans(),
+        helped=st.one_of(st.none(), st.booleans()),
+    ),
+    max_size=120,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(ROWS)
+def test_no_figure_is_shown_over_a_withheld_population(rows):
+    """Whatever happened, no count from 1 to 7 is shown, and every share, mean or percentile
+    that is shown sits over a population count that is itself shown (and is at least 8)."""
+    report = build_report([], rows, start=date(2026, 11, 30), end=date(2026, 12, 13))
+    for fig in report.figures.values():
+        if fig.unit == "count":
+            assert all(v is None or v == 0 or v >= 10 for row in fig.values for v in row)
+            continue
+        population = report.figures[fig.population]
+        for r, row in enumerate(fig.values):
+            for c, value in enumerate(row):
+                if value is not None:
+                    assert population.values[r][c] is not None and population.values[r][c] >= 10
