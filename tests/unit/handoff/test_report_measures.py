@@ -5,7 +5,7 @@ from __future__ import annotations
 import statistics
 from datetime import UTC, date, datetime, timedelta
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from handoff.reports.measures import (
@@ -179,8 +179,39 @@ ROWS = st.lists(
 )
 
 
+#: Three survivor conversations hide themselves and, secondarily, the twelve professional ones:
+#: figures over those twelve must be withheld too.
+SECONDARY = [
+    RequestRow(
+        MONDAY,
+        kind="survivor",
+        counsellor_id=1,
+        matched=True,
+        messages=4,
+        minutes=5.0,
+        first_reply_seconds=30.0,
+        counsellor_messages=2,
+        answered=1,
+    )
+] * 3 + [
+    RequestRow(
+        MONDAY,
+        kind="professional",
+        counsellor_id=1,
+        matched=True,
+        messages=9,
+        minutes=20.0,
+        first_reply_seconds=60.0,
+        counsellor_messages=4,
+        answered=2,
+        completed=True,
+    )
+] * 12
+
+
 @settings(max_examples=150, deadline=None)
 @given(ROWS)
+@example(SECONDARY)
 def test_no_figure_is_shown_over_a_withheld_population(rows):
     """Whatever happened, no count from 1 to 7 is shown, and every share, mean or percentile
     that is shown sits over a population count that is itself shown (and is at least 8)."""
