@@ -129,9 +129,9 @@ def bench_db_appends(count: int) -> None:
                         ids.append(row.id)
                     await session.commit()
                 from game.narrative import Bundle, load_story
+                from game.paths import STORY
 
-                story = Path(__file__).resolve().parents[1] / "assets" / "story"
-                body = Bundle.from_story(load_story(story)).to_bytes()
+                body = Bundle.from_story(load_story(STORY)).to_bytes()
                 assert ids[0] is not None and ids[1] is not None
                 author = service.Staff(id=ids[0], roles=["author"])
                 reviewer = service.Staff(id=ids[1], roles=["reviewer"])

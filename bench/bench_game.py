@@ -23,6 +23,8 @@ os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from game.paths import STORY  # noqa: E402
+
 FIRST_FRAME_SNIPPET = """
 import time, sys, tempfile
 t0 = time.perf_counter()
@@ -59,7 +61,7 @@ def report(name: str, times: list[float]) -> None:
 
 
 def story_path() -> Path:
-    shipped = ROOT / "assets" / "story"
+    shipped = STORY
     return (
         shipped
         if (shipped / "story.yaml").exists()

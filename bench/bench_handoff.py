@@ -10,7 +10,10 @@
    flight leave it waiting on its clients).
 3. Latency p50/p99 at 2,000 msg/s across 1,000 conversations, both servers.
 4. Server RSS per idle, authenticated player socket.
-5. Crash: kill -9 the server under saturating load (200 conversations), restart, reconnect,
+5. Metrics cost: two servers, one counting metrics (and scraped every second) and one with
+   ``CROSSROADS_METRICS_ENABLED=false``, loaded in turn with 200 conversations x 8 messages in
+   flight, three rounds each; the median messages/s of each (goal: under 3% apart).
+6. Crash: kill -9 the server under saturating load (200 conversations), restart, reconnect,
    retry what was not acknowledged, read every conversation back: acknowledged messages
    lost or duplicated, seq gaps.
 
@@ -19,9 +22,10 @@ have a core. Run: ``.venv/bin/python bench/bench_handoff.py [--quick]``.
 
 Knobs (environment): BENCH_DEBUG=1 prints phase times and CPU per server thread and child
 process; BENCH_ONLY_FULL=1 skips the bare relay and the idle sockets; BENCH_SKIP_MATCHING=1
-skips part 1 and BENCH_SKIP_CRASH=1 part 5; BENCH_SATURATING=N lets only the first N
-conversations send in the saturation phase and BENCH_WINDOW=W sets the messages each keeps
-in flight (default all and 8; the first session measured N=200);
+skips part 1, BENCH_SKIP_METRICS=1 part 5 and BENCH_SKIP_CRASH=1 part 6;
+BENCH_SATURATING=N lets only the first N conversations send in the saturation phase and
+BENCH_WINDOW=W sets the messages each keeps in flight (default all and 8; the first session
+measured N=200);
 BENCH_SERVER_PREFIX="script.py" runs the server under a wrapper (e.g. a profiler that dumps
 its stats on SIGUSR1).
 """
@@ -675,6 +679,90 @@ async def bench_relay(conversations: int, seconds: float, idle: int) -> None:
             server.stop()
 
 
+METRICS_TOKEN = "bench-metrics-token-0123456789"
+
+
+async def bench_metrics_cost(conversations: int, seconds: float, rounds: int = 3) -> None:
+    """Messages/s with and without metrics, the two servers loaded in turn in one run."""
+    print(
+        f"[metrics] {conversations} conversations x {WINDOW} in flight, {rounds} rounds of "
+        f"{seconds:.0f} s per server; the counting server is scraped every second"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        servers: dict[str, FullServer] = {}
+        for label, enabled in (("without", "false"), ("with", "true")):
+            folder = Path(tmp) / label
+            folder.mkdir()
+            server = FullServer(folder, staff=50, tokens=conversations)
+            server.env["CROSSROADS_METRICS_ENABLED"] = enabled
+            server.env["CROSSROADS_METRICS_TOKEN"] = METRICS_TOKEN
+            server.prepare()
+            server.start()
+            servers[label] = server
+        try:
+            connector = aiohttp.TCPConnector(limit=0)
+            async with aiohttp.ClientSession(connector=connector) as http:
+                loads = {label: Load() for label in servers}
+                players = {
+                    label: await full_setup(server, http, loads[label], conversations)
+                    for label, server in servers.items()
+                }
+                rates: dict[str, list[float]] = {label: [] for label in servers}
+                cpu_per: dict[str, list[float]] = {label: [] for label in servers}
+                scrapes = 0
+
+                async def scraper(url: str) -> None:
+                    nonlocal scrapes
+                    headers = {"Authorization": f"Bearer {METRICS_TOKEN}"}
+                    while True:
+                        async with http.get(f"{url}/metrics", headers=headers) as response:
+                            assert response.status == 200, await response.text()
+                            await response.read()
+                        scrapes += 1
+                        await asyncio.sleep(1.0)
+
+                for _ in range(rounds):
+                    for label, server in servers.items():
+                        task = (
+                            asyncio.get_running_loop().create_task(scraper(server.url))
+                            if label == "with"
+                            else None
+                        )
+                        pid = server.proc.pid if server.proc else None
+                        cpu = server_cpu(pid)
+                        rates[label].append(
+                            await saturate(players[label], loads[label], seconds, pid)
+                        )
+                        used = server_cpu(pid) - cpu
+                        cpu_per[label].append(used * 1e6 / max(1, loads[label].delivered))
+                        if task is not None:
+                            task.cancel()
+                without = statistics.median(rates["without"])
+                with_metrics = statistics.median(rates["with"])
+                for label in servers:
+                    runs = ", ".join(f"{r:.0f}" for r in rates[label])
+                    median = statistics.median(rates[label])
+                    per = statistics.median(cpu_per[label])
+                    print(
+                        f"  {label:<8} metrics: {median:8.0f} msg/s ({runs}); server process "
+                        f"{per:.1f} us CPU per message"
+                    )
+                cpu_without = statistics.median(cpu_per["without"])
+                cpu_with = statistics.median(cpu_per["with"])
+                print(
+                    f"  cost of metrics on the chat path: "
+                    f"{(without - with_metrics) / without * 100:+.1f}% msg/s, "
+                    f"{(cpu_with - cpu_without) / cpu_without * 100:+.1f}% server CPU per "
+                    f"message (goal < 3%; {scrapes} scrapes during the counting server's runs; "
+                    "on a shared machine the CPU figure is the steadier one)"
+                )
+                for label in servers:
+                    await close_all(players[label])
+        finally:
+            for server in servers.values():
+                server.stop()
+
+
 async def bench_idle(server: FullServer, http: aiohttp.ClientSession, count: int) -> None:
     assert server.proc is not None
     pid = server.proc.pid
@@ -858,6 +946,8 @@ def main() -> None:
             idle=2000 if args.quick else 10_000,
         )
     )
+    if not os.environ.get("BENCH_SKIP_METRICS"):
+        asyncio.run(bench_metrics_cost(FEW_SENDERS, seconds=3.0 if args.quick else 5.0))
     if not os.environ.get("BENCH_SKIP_CRASH"):
         asyncio.run(bench_crash(conversations=200, seconds=2.0 if args.quick else 4.0))
     print(f"[bench_handoff] done in {time.perf_counter() - started:.0f} s")

@@ -17,6 +17,7 @@ sys.path.insert(0, str(REPO))
 from game.narrative import Bundle, Engine, load_story  # noqa: E402
 from game.narrative.autoplay import play_exhaustive, play_random  # noqa: E402
 from game.narrative.lint import lint_path  # noqa: E402
+from game.paths import STORY  # noqa: E402
 
 
 def best_of(n: int, fn: object) -> tuple[float, object]:
@@ -30,7 +31,7 @@ def best_of(n: int, fn: object) -> tuple[float, object]:
 
 
 def main() -> int:
-    story_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "assets" / "story"
+    story_dir = Path(sys.argv[1]) if len(sys.argv) > 1 else STORY
     if not (story_dir / "story.yaml").is_file():
         print(f"bench_narrative: no story at {story_dir}")
         return 1

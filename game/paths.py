@@ -1,5 +1,9 @@
 """Where the client keeps its files: shipped assets, and the player's own data directory.
 
+The shipped assets are the installed ``crossroads_assets`` package (the repository's assets/
+folder), found through importlib.resources, so an installed wheel works from any directory.
+The server reads the shipped story from here too: this module is their one home.
+
 The user data directory follows the XDG convention (~/.local/share/crossroads) and can be moved
 with CROSSROADS_GAME_HOME, which tests use to keep each run in a temporary folder.
 """
@@ -10,12 +14,16 @@ import os
 import sys
 from pathlib import Path
 
+import crossroads_assets
+
+#: The repository checkout (only for development tools that read tests/ or docs/).
 ROOT = Path(__file__).resolve().parent.parent
-ASSETS = ROOT / "assets"
-FONTS = ASSETS / "fonts"
-IMAGES = ASSETS / "images"
-I18N = ASSETS / "i18n"
-STORY = ASSETS / "story"
+ASSETS = crossroads_assets.root()
+FONTS = crossroads_assets.folder("fonts")
+IMAGES = crossroads_assets.folder("images")
+I18N = crossroads_assets.folder("i18n")
+SOUNDS = crossroads_assets.folder("sounds")
+STORY = crossroads_assets.folder("story")
 
 
 def user_data_dir() -> Path:

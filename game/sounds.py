@@ -13,9 +13,8 @@ import struct
 import wave
 from pathlib import Path
 
-from game.paths import ASSETS
+from game.paths import SOUNDS
 
-SOUNDS = ASSETS / "sounds"
 RATE = 22050
 
 

@@ -14,10 +14,11 @@ import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-from aiohttp import web
+from aiohttp import web, web_response
 
 from server import auth, content_api
 from server.errors import error_body, json_error, json_error_exception
+from server.logs import request_id_header, request_id_middleware
 from server.settings import Settings
 from server.storage.db import Database
 
@@ -32,7 +33,7 @@ HealthCheck = Callable[[], tuple[str, str | None]]
 HEALTH_CHECKS: web.AppKey[list[HealthCheck]] = web.AppKey("crossroads_health_checks", list)
 
 #: Feature areas, in the order they are set up. Each module exposes ``setup(app)``.
-FEATURES = ("server.web", "server.gateways", "server.board")
+FEATURES = ("server.web", "server.gateways", "server.board", "server.metrics", "server.openapi")
 
 __all__ = [
     "DB",
@@ -103,6 +104,21 @@ async def health_handler(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if ok else 503)
 
 
+#: The ``Server:`` header: the product only. aiohttp's default names the aiohttp and Python
+#: versions, which helps nobody but someone matching the server against known flaws.
+SERVER_HEADER = "Crossroads"
+
+
+def _hide_versions() -> None:
+    """Make aiohttp's default ``Server:`` value ours, for every response of this process.
+
+    A response signal would miss the answers aiohttp gives to malformed requests (400 before
+    any route or signal runs), so the default itself is replaced. aiohttp reads it from
+    ``aiohttp.web_response`` on each response; its HTTP client keeps its own copy.
+    """
+    web_response.SERVER_SOFTWARE = SERVER_HEADER  # type: ignore[attr-defined]
+
+
 def _database_ctx(settings: Settings) -> Callable[[web.Application], AsyncIterator[None]]:
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         db = Database(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
@@ -125,9 +141,13 @@ def create_app(settings: Settings | None = None) -> web.Application:
     settings.check_production_ready()
     # Request bodies up to 16 MiB: the largest is a content bundle uploaded on /board (the
     # narrative loader's own limit). WebSocket frames have their own, much smaller limit.
-    app = web.Application(middlewares=[error_middleware], client_max_size=16 * 1024**2)
+    app = web.Application(
+        middlewares=[request_id_middleware, error_middleware], client_max_size=16 * 1024**2
+    )
     app[SETTINGS] = settings
     app[HEALTH_CHECKS] = []
+    _hide_versions()
+    app.on_response_prepare.append(request_id_header)
     app.cleanup_ctx.append(_database_ctx(settings))
     app.router.add_get("/healthz", health_handler, name="healthz")
     auth.setup(app)

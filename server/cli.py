@@ -11,7 +11,6 @@ import asyncio
 import gc
 import importlib
 import importlib.util
-import logging
 import sys
 from collections.abc import Callable, Sequence
 
@@ -60,12 +59,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from aiohttp import web
 
     from server.app import create_app
+    from server.logs import AccessLogger, configure
     from server.storage.migrate import schema_is_current
 
     settings = _settings(args)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure(settings.log_level, settings.log_format)
     try:
         settings.check_production_ready()
     except InsecureSettingsError as exc:
@@ -81,6 +79,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         port=settings.port,
         print=None,
         shutdown_timeout=5.0,
+        access_log_class=AccessLogger,
     )
     return 0
 
@@ -190,6 +189,7 @@ def build_parser() -> argparse.ArgumentParser:
     admin = sub.add_parser("admin", help="staff accounts and organisation")
     admin_sub = admin.add_subparsers(dest="admin_command", metavar="ACTION", required=True)
     _register_optional("server.cli_admin", "register", admin_sub)
+    _register_optional("server.cli_backup", "register", sub)
     _register_optional("server.reports.cli", "register", sub)
     _register_optional("server.reports.simulate", "register", demo_sub)
     return parser

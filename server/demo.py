@@ -8,17 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from sqlmodel import select
 
+from game.paths import STORY
 from server.auth import hash_password
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.models import Organisation, StaffAccount
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-STORY_DIR = REPO_ROOT / "assets" / "story"
+#: The story the demo publishes: the one the installed game ships.
+STORY_DIR = STORY
 
 
 class DemoRefused(RuntimeError):

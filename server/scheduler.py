@@ -33,6 +33,8 @@ _APPS: dict[str, tuple[web.Application, asyncio.AbstractEventLoop]] = {}
 
 SCHEDULER: web.AppKey[BackgroundScheduler] = web.AppKey("crossroads_scheduler", BackgroundScheduler)
 _APP_ID: web.AppKey[str] = web.AppKey("crossroads_scheduler_app_id", str)
+#: Told of every run of a job on this app: (job name, succeeded) (the metrics count them).
+JOB_DONE: web.AppKey[Callable[[str, bool], None]] = web.AppKey("crossroads_job_done")
 
 #: Functions other areas register to add their recurring jobs: ``hook(scheduler, app)``.
 SETUP_HOOKS: list[Callable[[BackgroundScheduler, web.Application], None]] = []
@@ -75,10 +77,14 @@ def dispatch(name: str, **kwargs: Any) -> None:
         future: concurrent.futures.Future[Any] = asyncio.run_coroutine_threadsafe(
             fn(app, **kwargs), loop
         )
+        ok = False
         try:
             future.result(timeout=300)
+            ok = True
         except Exception:
             log.exception("scheduled job %r failed", name)
+        if JOB_DONE in app:
+            app[JOB_DONE](name, ok)
 
 
 def add_job(

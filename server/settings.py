@@ -61,6 +61,12 @@ class Settings(BaseSettings):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     scheduler_enabled: bool = True
     log_level: str = "INFO"
+    #: Bearer token a Prometheus scraper sends to ``GET /metrics``; unset, /metrics is 404.
+    metrics_token: str = Field(default="", pattern=r"^$|^\S{16,}$")
+    #: Count handoff events and writer commits (off only to measure what counting costs).
+    metrics_enabled: bool = True
+    #: ``json`` (one object per line, for a log shipper) or ``console`` (for a terminal).
+    log_format: Literal["json", "console"] = "console"
 
     @field_validator("allowed_origins", mode="before")
     @classmethod

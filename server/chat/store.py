@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -108,6 +109,8 @@ class ChatStore:
         #: Why the last write failed, if it failed for a reason of ours (disk, database, the
         #: writer process) rather than because of its data; None once a write succeeds.
         self.problem: str | None = None
+        #: Told of each successful commit: ("messages" or "state", items, seconds).
+        self.on_commit: Callable[[str, int, float], None] | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -286,6 +289,7 @@ class ChatStore:
             await self._commit_run(run)
 
     async def _commit_run(self, run: list[_Append | _Op]) -> None:
+        started = time.perf_counter()
         try:
             if isinstance(run[0], _Append):
                 results: list[Any] = await self._append_run(run)  # type: ignore[arg-type]
@@ -313,6 +317,9 @@ class ChatStore:
         self.batches += 1
         self.committed += len(run)
         self.problem = None
+        if self.on_commit is not None:
+            kind = "messages" if isinstance(run[0], _Append) else "state"
+            self.on_commit(kind, len(run), time.perf_counter() - started)
         # Answer the callers on the next loop turn, so the writer hands its next batch to
         # the database first: the acks and relays of this batch then overlap that commit.
         asyncio.get_running_loop().call_soon(_resolve_all, run, results)

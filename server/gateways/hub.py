@@ -132,6 +132,8 @@ class Hub:
         self._tick_task: asyncio.Task[None] | None = None
         self.closing = False
         self._tasks: set[asyncio.Task[None]] = set()
+        #: Observers of every batch of core events (the metrics count them).
+        self.on_events: list[Callable[[list[HandoffEvent]], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -360,6 +362,8 @@ class Hub:
         """Persist the events' changes (in core order), wait for the commit, then notify."""
         if not events:
             return
+        for observe in self.on_events:
+            observe(events)
         futures = self._persist(events)
         if futures:
             await asyncio.gather(*futures)

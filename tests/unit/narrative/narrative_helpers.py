@@ -6,10 +6,11 @@ import shutil
 from pathlib import Path
 
 from game.narrative import Bundle, load_story
+from game.paths import STORY
 
 REPO = Path(__file__).resolve().parents[3]
 STORY_MIN = REPO / "tests" / "fixtures" / "story_min"
-SHIPPED = REPO / "assets" / "story"
+SHIPPED = STORY
 TWEE = REPO / "tests" / "fixtures" / "twee"
 
 

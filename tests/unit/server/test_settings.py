@@ -83,3 +83,18 @@ def test_rotated_out_transcript_keys_come_comma_separated_and_are_checked(
     monkeypatch.setenv("CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS", f"{first},not-a-key")
     with pytest.raises(ValidationError, match="entry 2 of CROSSROADS_TRANSCRIPT_KEYS_PREVIOUS"):
         Settings(dev_mode=True)
+
+
+def test_metrics_token_and_log_format_are_checked(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A guessable metrics token or an unknown log format stops the server at start."""
+    monkeypatch.setenv("CROSSROADS_METRICS_TOKEN", "short")
+    with pytest.raises(ValidationError, match="metrics_token"):
+        Settings(dev_mode=True)
+    monkeypatch.setenv("CROSSROADS_METRICS_TOKEN", "a-long-enough-scrape-token")
+    monkeypatch.setenv("CROSSROADS_LOG_FORMAT", "xml")
+    with pytest.raises(ValidationError, match="log_format"):
+        Settings(dev_mode=True)
+    monkeypatch.setenv("CROSSROADS_LOG_FORMAT", "json")
+    settings = Settings(dev_mode=True)
+    assert settings.metrics_token == "a-long-enough-scrape-token"
+    assert settings.log_format == "json"
