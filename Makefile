@@ -29,6 +29,7 @@ run: $(STAMP)
 	mkdir -p var
 	CROSSROADS_DEV_MODE=true $(BIN)/crossroads db upgrade
 	CROSSROADS_DEV_MODE=true $(BIN)/crossroads demo seed
+	CROSSROADS_DEV_MODE=true $(BIN)/crossroads demo simulate --days 30 --seed 1 --if-empty
 	CROSSROADS_DEV_MODE=true $(BIN)/crossroads serve
 
 play: $(STAMP)
@@ -62,7 +63,8 @@ bench: $(STAMP)
 screenshots: $(STAMP) system-deps
 	SDL_VIDEODRIVER=dummy SDL_AUDIODRIVER=dummy $(BIN)/python -m game.screenshots --out docs/screenshots
 	CROSSROADS_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/python -m pytest -q \
-		tests/e2e/test_console_browser.py tests/e2e/test_board_browser.py
+		tests/e2e/test_console_browser.py tests/e2e/test_board_browser.py \
+		tests/e2e/test_reports_browser.py tests/e2e/test_objective_browser.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

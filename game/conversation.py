@@ -86,6 +86,11 @@ class Conversation:
     unseen: int = 0  # counsellor messages not yet seen in the chat scene
     replaying: bool = False
     choices: dict[str, Any] = field(default_factory=dict)
+    # the agreed objective (handoff/objective.py): the open proposal and the agreed one, as
+    # (proposal id, objective code, note, by); and the end-of-chat "Did this help?" question
+    objective_open: tuple[str, str, str | None, str] | None = None
+    objective_agreed: tuple[str, str, str | None, str] | None = None
+    feedback: str | None = None  # None: not asked; "ask": shown; "sent" / "skipped"
     _seqs: set[int] = field(default_factory=set)
     _by_client: dict[str, ChatLine] = field(default_factory=dict)
     _saved_marks: dict[str, Any] | None = None
@@ -166,6 +171,8 @@ class Conversation:
         self.booking_id = self.booked_slot = self.referred_to = self.referred_contact = None
         self._forget_reminder()
         self.counsellor_present = True
+        self.objective_open = self.objective_agreed = None
+        self.feedback = None
 
     def leave_queue(self) -> None:
         if self.phase in (Phase.REQUESTING, Phase.QUEUED) and self.net is not None:
@@ -207,6 +214,57 @@ class Conversation:
         self.phase = Phase.ENDED
         self.ended_by = "player"
         self.counsellor_typing = False
+
+    def propose_objective(self, objective: str) -> None:
+        """Suggest (again) what the talk is for; the counsellor agrees or not."""
+        if self.phase == Phase.MATCHED and self.net is not None:
+            self.net.send({"type": "objective_propose", "objective": objective})
+
+    def answer_objective(self, accept: bool) -> None:
+        """Agree (or not) to the counsellor's open proposal."""
+        if self.objective_open is None or self.net is None or self.phase != Phase.MATCHED:
+            return
+        self.net.send(
+            {"type": "objective_answer", "proposal_id": self.objective_open[0], "accept": accept}
+        )
+
+    def answer_feedback(self, helped: bool | None) -> None:
+        """Answer "Did this help?" once (None: skip; nothing is sent)."""
+        if self.feedback != "ask":
+            return
+        if helped is not None and self.net is not None and self.conversation_id:
+            self.net.send(
+                {"type": "feedback", "conversation_id": self.conversation_id, "helped": helped}
+            )
+        self.feedback = "skipped" if helped is None else "sent"
+
+    def _on_objective(self, frame: dict[str, Any]) -> str | None:
+        pid, code, by = (
+            _text(frame.get("proposal_id")),
+            _text(frame.get("objective")),
+            frame.get("by"),
+        )
+        state, note = frame.get("state"), frame.get("note")
+        if not pid or not code or by not in ("player", "counsellor"):
+            return None
+        if frame.get("conversation_id") != self.conversation_id:
+            return None
+        entry = (pid, code, note if isinstance(note, str) else None, str(by))
+        if state == "proposed":
+            self.objective_open = entry
+        elif state in ("agreed", "declined", "replaced"):
+            if self.objective_open is not None and self.objective_open[0] == pid:
+                self.objective_open = None
+            if state == "agreed":
+                self.objective_agreed = entry
+        else:
+            return None
+        if state != "replaced":
+            key = "agreed" if state == "agreed" else f"{state}_{by}"
+            self.lines.append(
+                ChatLine("system", f"@objective_{key}|{code}|{entry[2] or ''}", None, None)
+            )
+        return "objective"
 
     def erase(self) -> None:
         """Ask the server to erase everything this session sent, and forget it here."""
@@ -417,6 +475,9 @@ class Conversation:
             return None
         if kind == "matched":
             self.phase = Phase.MATCHED
+            if str(frame.get("conversation_id")) != self.conversation_id:
+                self.objective_open = self.objective_agreed = None
+                self.feedback = None
             self.conversation_id = str(frame.get("conversation_id"))
             c = _mapping(frame.get("counsellor"))
             self.counsellor = Counsellor(str(c.get("display_name", "")), _text(c.get("kind")))
@@ -440,7 +501,10 @@ class Conversation:
             if isinstance(seq, int):
                 self.read_upto = max(self.read_upto, seq)
             return None
+        if kind == "objective":
+            return self._on_objective(frame)
         if kind == "ended":
+            self.feedback = "ask" if self.counsellor is not None else None
             self.phase = Phase.ENDED
             self.ended_by = _text(frame.get("by"))
             self.outcome = _text(frame.get("outcome"))

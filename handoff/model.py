@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, Literal, get_args
 
 from handoff.exceptions import RemoteProtocolError
+from handoff.objective import OBJECTIVES
 
 Kind = Literal["professional", "former", "survivor", "peer"]
 Gender = Literal["female", "male", "nonbinary"]
@@ -57,6 +58,10 @@ class Preferences:
     age_band: AgeBand | None = None
     format: Format = "chat"
     crisis: bool = False
+    #: What the player wants from the talk (handoff.objective.OBJECTIVES), and a line of their
+    #: own; both optional, shown to the counsellor on the offer card.
+    objective: str | None = None
+    objective_note: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.language, str) or not (2 <= len(self.language) <= 8):
@@ -65,6 +70,9 @@ class Preferences:
         _check(self.gender, GENDERS, "gender", optional=True)
         _check(self.age_band, AGE_BANDS, "age_band", optional=True)
         _check(self.format, FORMATS, "format", optional=False)
+        _check(self.objective, OBJECTIVES, "objective", optional=True)
+        if self.objective_note is not None and self.objective is None:
+            raise RemoteProtocolError("objective_note needs an objective", code="invalid_field")
         if self.kind_required and self.kind is None:
             raise RemoteProtocolError("kind_required needs a kind", code="invalid_field")
 
@@ -83,6 +91,8 @@ class Preferences:
             "age_band": self.age_band,
             "format": self.format,
             "crisis": self.crisis,
+            "objective": self.objective,
+            "objective_note": self.objective_note,
         }
 
     @classmethod
@@ -96,6 +106,8 @@ class Preferences:
             age_band=data.get("age_band"),
             format=data.get("format", "chat"),
             crisis=bool(data.get("crisis", False)),
+            objective=data.get("objective"),
+            objective_note=data.get("objective_note"),
         )
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapte
 
 from handoff.exceptions import LocalProtocolError, RemoteProtocolError
 from handoff.model import AgeBand, Format, Gender, Kind
+from handoff.objective import MAX_NOTE_CHARS, ObjectiveCode
 
 PROTOCOL_VERSION: Final = 1
 MAX_FRAME_BYTES: Final = 16 * 1024
@@ -101,6 +102,7 @@ AnyOutcome = Literal[
     "talked", "referred", "no_response", "safeguarding", "player_ended", "erased", "left"
 ]
 Status = Literal["available", "away", "offline"]
+Note = Annotated[str, StringConstraints(min_length=1, max_length=MAX_NOTE_CHARS)]
 
 
 # --------------------------------------------------------------------------- shared parts
@@ -114,6 +116,10 @@ class Choices(_Frame):
     age_band: AgeBand | None = None
     format: Format = "chat"
     crisis: bool = False
+    #: What the player wants from the talk (optional; handoff.objective), and a line of
+    #: their own.
+    objective: ObjectiveCode | None = None
+    objective_note: Note | None = None
 
 
 class CounsellorInfo(_Frame):
@@ -183,6 +189,30 @@ class CancelBooking(_Frame):
     booking_id: Id
 
 
+class ObjectivePropose(_Frame):
+    """The player proposes a (revised) objective for their live conversation."""
+
+    type: Literal["objective_propose"]
+    objective: ObjectiveCode
+    note: Note | None = None
+
+
+class ObjectiveAnswer(_Frame):
+    """The player accepts or declines the counsellor's open proposal."""
+
+    type: Literal["objective_answer"]
+    proposal_id: Id
+    accept: bool
+
+
+class Feedback(_Frame):
+    """The optional, anonymous answer to "Did this help?" after a conversation ended."""
+
+    type: Literal["feedback"]
+    conversation_id: Id
+    helped: bool
+
+
 PlayerFrame: TypeAlias = Annotated[
     Hello
     | Consent
@@ -193,7 +223,10 @@ PlayerFrame: TypeAlias = Annotated[
     | PlayerRead
     | PlayerEnd
     | Erase
-    | CancelBooking,
+    | CancelBooking
+    | ObjectivePropose
+    | ObjectiveAnswer
+    | Feedback,
     Field(discriminator="type"),
 ]
 
@@ -250,6 +283,8 @@ class StaffEnd(_Frame):
     type: Literal["end"]
     conversation_id: Id
     outcome: Outcome
+    #: Whether the agreed objective was met (recorded only when one was agreed).
+    objective_met: bool | None = None
 
 
 class Transfer(_Frame):
@@ -269,6 +304,24 @@ class RequestSupervisor(_Frame):
     conversation_id: Id
 
 
+class StaffObjectivePropose(_Frame):
+    """The counsellor proposes a (revised) objective for one of their conversations."""
+
+    type: Literal["objective_propose"]
+    conversation_id: Id
+    objective: ObjectiveCode
+    note: Note | None = None
+
+
+class StaffObjectiveAnswer(_Frame):
+    """The counsellor accepts or declines the player's open proposal."""
+
+    type: Literal["objective_answer"]
+    conversation_id: Id
+    proposal_id: Id
+    accept: bool
+
+
 StaffFrame: TypeAlias = Annotated[
     StaffStatus
     | Accept
@@ -281,7 +334,9 @@ StaffFrame: TypeAlias = Annotated[
     | StaffEnd
     | Transfer
     | Refer
-    | RequestSupervisor,
+    | RequestSupervisor
+    | StaffObjectivePropose
+    | StaffObjectiveAnswer,
     Field(discriminator="type"),
 ]
 
@@ -526,6 +581,24 @@ class SupervisorRequested(_Frame):
     by_display_name: str
 
 
+class ObjectiveOut(_Frame):
+    """A proposal or its answer, sent to both sides of the conversation."""
+
+    type: Literal["objective"] = "objective"
+    conversation_id: str
+    proposal_id: str
+    objective: ObjectiveCode
+    note: str | None = None
+    by: Literal["player", "counsellor"]
+    state: Literal["proposed", "agreed", "declined", "replaced"]
+    at: str
+
+
+class FeedbackRecorded(_Frame):
+    type: Literal["feedback_recorded"] = "feedback_recorded"
+    conversation_id: str
+
+
 PlayerServerFrame: TypeAlias = Annotated[
     Welcome
     | Queued
@@ -545,6 +618,8 @@ PlayerServerFrame: TypeAlias = Annotated[
     | BookingCancelled
     | Erased
     | Resumed
+    | ObjectiveOut
+    | FeedbackRecorded
     | ErrorOut,
     Field(discriminator="type"),
 ]
@@ -565,6 +640,7 @@ StaffServerFrame: TypeAlias = Annotated[
     | SupervisorRequested
     | PlayerPresence
     | Resumed
+    | ObjectiveOut
     | ErrorOut,
     Field(discriminator="type"),
 ]
@@ -586,6 +662,9 @@ PLAYER_TYPES: Final = frozenset(
         "end",
         "erase",
         "cancel_booking",
+        "objective_propose",
+        "objective_answer",
+        "feedback",
     }
 )
 STAFF_TYPES: Final = frozenset(
@@ -602,6 +681,8 @@ STAFF_TYPES: Final = frozenset(
         "transfer",
         "refer",
         "request_supervisor",
+        "objective_propose",
+        "objective_answer",
     }
 )
 

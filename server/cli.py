@@ -208,6 +208,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         _register_optional("server.cli_admin", "register", admin_sub)
     if only is None:
         _register_optional("server.cli_backup", "register", sub)
+        _register_optional("server.reports.cli", "register", sub)
+        _register_optional("server.reports.simulate", "register", demo_sub)
     return parser
 
 

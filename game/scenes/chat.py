@@ -96,6 +96,7 @@ class ChatScene(Scene):
         if conv.phase != Phase.ENDED:
             # ending the chat and going back to the game are equal choices
             buttons.append(Button(tr("chat.end"), self.end_chat, ident="end", compact=True))
+        buttons += self._objective_buttons()
         erase_label = "chat.erase_confirm" if self.confirm_erase else "chat.erase"
         buttons.append(Button(tr(erase_label), self.erase, ident="erase", compact=True))
         buttons.append(
@@ -111,6 +112,7 @@ class ChatScene(Scene):
                 Text(self.title, "speaker", "accent"),
                 Text(self.state_text, "small", "muted"),
                 Row(buttons, 8, equal_first=2 if conv.phase != Phase.ENDED else 0),
+                *self._feedback_items(),
             ],
             padding=0,
             background=False,
@@ -170,8 +172,89 @@ class ChatScene(Scene):
             parts.insert(0, c.display_name if c else tr("chat.counsellor"))
         return " · ".join(p for p in parts if p)
 
+    def _objective_buttons(self) -> list[Item]:
+        """Agree or not to the counsellor's suggested objective; suggest one of ours."""
+        conv, tr = self.app.conversation, self.tr
+        if conv.phase != Phase.MATCHED:
+            return []
+        if conv.objective_open is not None and conv.objective_open[3] == "counsellor":
+            return [
+                Button(
+                    tr("chat.objective_agree"),
+                    self._agree,
+                    kind="primary",
+                    ident="objective_agree",
+                    compact=True,
+                ),
+                Button(
+                    tr("chat.objective_not_now"),
+                    self._not_now,
+                    ident="objective_not_now",
+                    compact=True,
+                ),
+            ]
+        return [
+            Button(
+                tr("chat.objective_suggest"), self._suggest, ident="objective_suggest", compact=True
+            )
+        ]
+
+    def _feedback_items(self) -> list[Item]:
+        """After the end: the optional, anonymous "Did this help?" (skippable, nothing chosen)."""
+        conv, tr = self.app.conversation, self.tr
+        if conv.feedback == "sent":
+            return [Text(tr("chat.feedback_thanks"), "small", "muted")]
+        if conv.feedback != "ask":
+            return []
+        return [
+            Text(tr("chat.feedback_question"), "body"),
+            Row(
+                [
+                    Button(
+                        tr("chat.feedback_yes"),
+                        lambda: self._feedback(True),
+                        ident="feedback_yes",
+                        compact=True,
+                    ),
+                    Button(
+                        tr("chat.feedback_no"),
+                        lambda: self._feedback(False),
+                        ident="feedback_no",
+                        compact=True,
+                    ),
+                    Button(
+                        tr("chat.feedback_skip"),
+                        lambda: self._feedback(None),
+                        ident="feedback_skip",
+                        compact=True,
+                    ),
+                ],
+                8,
+            ),
+        ]
+
+    def _agree(self) -> None:
+        self.app.conversation.answer_objective(True)
+
+    def _not_now(self) -> None:
+        self.app.conversation.answer_objective(False)
+
+    def _suggest(self) -> None:
+        from game.scenes.preferences import ObjectiveScene
+
+        self.app.push(ObjectiveScene(self.app))
+
+    def _feedback(self, helped: bool | None) -> None:
+        self.app.conversation.answer_feedback(helped)
+        self.refresh()
+
     def line_text(self, line: ChatLine) -> str:
-        """System notes made by the client are i18n keys starting with '@'."""
+        """System notes made by the client are i18n keys starting with '@' (an objective note
+        carries its objective code and the proposer's line after '|')."""
+        if line.sender == "system" and line.text.startswith("@objective_"):
+            key, code, note = (line.text[1:].split("|", 2) + ["", ""])[:3]
+            what = self.tr(f"objective.{code}") + (f": “{note}”" if note else "")
+            return self.tr(f"chat.sys_{key}", objective=what)
         if line.sender == "system" and line.text.startswith("@"):
             org = self.app.conversation.referred_to or ""
             contact = self.app.conversation.referred_contact or ""

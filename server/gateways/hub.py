@@ -45,6 +45,7 @@ from server.chat import repo
 from server.chat.service import Service
 from server.chat.store import ChatStore, Stored
 from server.gateways.connections import PlayerConnection, StaffConnection
+from server.reports.recorder import record as report_record
 from server.settings import Settings
 from server.storage.db import Database
 from server.storage.models import StaffAccount
@@ -463,7 +464,13 @@ class Hub:
                         outcome="left",
                         ended_by="player",
                     )
+            report_record(e, write, self._kind_of, now)
         return out
+
+    def _kind_of(self, counsellor_id: int) -> str | None:
+        """A registered counsellor's kind (for report rows)."""
+        c = self.core.counsellors.get(counsellor_id)
+        return c.profile.kind if c is not None else None
 
     async def _notify(self, e: HandoffEvent) -> None:
         now = utcnow()

@@ -24,8 +24,11 @@ from handoff.protocol import (
     Consent,
     Erase,
     ErrorCode,
+    Feedback,
     Hello,
     LeaveQueue,
+    ObjectiveAnswer,
+    ObjectivePropose,
     PlayerEnd,
     PlayerMessage,
     PlayerRead,
@@ -48,6 +51,7 @@ from server.gateways.common import (
 from server.gateways.connections import PlayerConnection
 from server.gateways.hub import Hub, new_id, profile_for, utcnow
 from server.gateways.masking import require_masked_frames
+from server.reports import objective
 
 log = logging.getLogger("crossroads.gateways.player")
 
@@ -218,6 +222,7 @@ async def _handle(hub: Hub, conn: PlayerConnection, frame: Any) -> None:
         if row is None or row.session_id != sid:
             raise StateError("no such conversation", code="unknown_conversation")
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
+        await objective.replay(hub, conn, frame.conversation_id)
     elif isinstance(frame, Consent):
         await _consent(hub, conn, frame)
     elif isinstance(frame, LeaveQueue):
@@ -246,6 +251,10 @@ async def _handle(hub: Hub, conn: PlayerConnection, frame: Any) -> None:
             partial(repo.update_booking, booking_id=frame.booking_id, state="cancelled")
         )
         await conn.send({"type": "booking_cancelled", "booking_id": frame.booking_id})
+    elif isinstance(frame, ObjectivePropose | ObjectiveAnswer | Feedback):
+        reply = await objective.player_frame(hub, sid, frame)
+        if reply is not None:
+            await conn.send(reply)
     elif isinstance(frame, Hello):
         raise StateError("already said hello", code="invalid_state")
 

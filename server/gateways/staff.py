@@ -26,6 +26,8 @@ from handoff.protocol import (
     RequestSupervisor,
     StaffEnd,
     StaffMessage,
+    StaffObjectiveAnswer,
+    StaffObjectivePropose,
     StaffRead,
     StaffResume,
     StaffStatus,
@@ -48,6 +50,7 @@ from server.gateways.common import (
 from server.gateways.connections import StaffConnection
 from server.gateways.hub import Hub, new_id, profile_for, utcnow
 from server.gateways.masking import require_masked_frames
+from server.reports import objective
 
 log = logging.getLogger("crossroads.gateways.staff")
 
@@ -239,7 +242,9 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
             raise StateError("unknown counsellor", code="unknown_counsellor")
         await hub.execute(hub.core.set_status(sid, frame.status, now))
     elif isinstance(frame, Accept):
-        await hub.execute(hub.core.accept(frame.offer_id, sid, now))
+        events = hub.core.accept(frame.offer_id, sid, now)
+        await hub.execute(events)
+        await objective.after_accept(hub, events)
     elif isinstance(frame, Decline):
         await hub.execute(hub.core.decline(frame.offer_id, sid, now))
     elif isinstance(frame, Pick):
@@ -255,8 +260,11 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
                 code="not_your_conversation",
             )
         await hub.resume(conn, frame.conversation_id, frame.last_seq)
+        await objective.replay(hub, conn, frame.conversation_id)
     elif isinstance(frame, StaffEnd):
         holder = _holder(hub, conn, frame.conversation_id)
+        if frame.objective_met is not None:
+            await objective.mark_met(hub, frame.conversation_id, frame.objective_met)
         await hub.execute(
             hub.core.end(
                 frame.conversation_id,
@@ -287,6 +295,8 @@ async def _handle(hub: Hub, conn: StaffConnection, frame: Any) -> None:
                 by=holder,
             )
         )
+    elif isinstance(frame, StaffObjectivePropose | StaffObjectiveAnswer):
+        await objective.staff_frame(hub, sid, frame)
     elif isinstance(frame, RequestSupervisor):
         _holder(hub, conn, frame.conversation_id)
         await hub.to_supervisors(

@@ -31,6 +31,7 @@ def setup(app: web.Application) -> None:
     import jinja2
 
     from server.chat.jobs import register_announce
+    from server.reports import web as reports_web
     from server.web import (
         admin,
         audit_page,
@@ -67,5 +68,6 @@ def setup(app: web.Application) -> None:
     audit_page.setup_routes(app)
     history.setup_routes(app)
     rota.setup_routes(app)
+    reports_web.setup_routes(app)
     shifts.register_job()
     register_announce()  # service frames when the rota or hours open/close the chat

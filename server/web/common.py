@@ -135,6 +135,8 @@ def nav_for(account: StaffAccount | None) -> list[tuple[str, str]]:
         links.append(("/admin/rota", "Rota"))
     if account.has_role("reviewer", "author"):
         links.append(("/board", "Ethics board"))
+    if account.has_role("supervisor", "reviewer", "counsellor", "admin"):
+        links.append(("/reports", "Reports"))
     if account.has_role("admin"):
         links.append(("/admin", "Administration"))
     links.append(("/account", "My account"))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlmodel import SQLModel
 
 import server.chat.rota_models  # noqa: F401  (rota tables, 0005)
+import server.reports.models  # noqa: F401  (report tables, 0007)
 import server.storage.models  # noqa: F401  (registers the foundation tables)
 
 config = context.config

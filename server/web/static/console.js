@@ -19,6 +19,7 @@ import { acceptOffer, declineOffer, onOffer, onQueue, removeOffer } from "./cons
 import { activate, ensureConversation, markEnded, onAck, onBookingsSoon, onEnded, onMatched, onMessage, onRead, onSupervisor, onTransferred, onTyping, saveDraft, systemLine } from "./console/conversations.js";
 import { loadCanned } from "./console/canned.js";
 import { loadHistory } from "./console/history.js";
+import { onObjective } from "./console/objective.js";
 
 function handleFrame(frame) {
   switch (frame.type) {
@@ -38,6 +39,7 @@ function handleFrame(frame) {
     case "transferred": return onTransferred(frame);
     case "supervisor_requested": return onSupervisor(frame);
     case "bookings_soon": return onBookingsSoon(frame);
+    case "objective": return onObjective(frame, conversations.get(frame.conversation_id), send);
     case "resumed": return undefined;
     case "error": return onError(frame);
     default: return undefined;

@@ -8,6 +8,7 @@ import { updateLoad } from "./status.js";
 import { loadNotes } from "./notes.js";
 import { loadCanned } from "./canned.js";
 import { desktopNotify, refreshCue } from "./notify.js";
+import { endFields, prepareEndDialog } from "./objective.js";
 
 const tabsEl = document.getElementById("tabs");
 const panelsEl = document.getElementById("panels");
@@ -392,6 +393,7 @@ export async function convAction(conv, action) {
   dialogConv = conv;
   if (action === "end") {
     document.getElementById("end-form").reset();
+    prepareEndDialog(conv);
     endDialog.showModal();
   } else if (action === "transfer") {
     const select = document.getElementById("transfer-to");
@@ -442,7 +444,7 @@ endDialog.addEventListener("close", () => {
   if (endDialog.returnValue !== "confirm" || !dialogConv) return;
   const chosen = endDialog.querySelector('input[name="outcome"]:checked');
   if (!chosen) return;
-  send({ type: "end", conversation_id: dialogConv.id, outcome: chosen.value });
+  send({ type: "end", conversation_id: dialogConv.id, outcome: chosen.value, ...endFields(dialogConv) });
 });
 
 transferDialog.addEventListener("close", () => {

@@ -1,6 +1,7 @@
 // Small DOM helpers (text only: chat text never goes through innerHTML) and the JSON API.
 
 import { KIND_LABELS, csrfToken } from "./state.js";
+import { objectiveChip } from "./objective.js";
 
 export function el(tag, className, text) {
   const node = document.createElement(tag);
@@ -34,6 +35,8 @@ export function prefChips(prefs) {
   if (prefs.gender) add(prefs.gender);
   if (prefs.age_band) add(prefs.age_band);
   if (prefs.format && prefs.format !== "chat") add(prefs.format.replace("_", " "));
+  const objective = objectiveChip(prefs);
+  if (objective) box.append(objective);
   return box;
 }
 
