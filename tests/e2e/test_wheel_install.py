@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -39,13 +40,31 @@ def _run(cmd: list[str], *, cwd: Path, env: dict[str, str]) -> str:
     return result.stdout
 
 
+def _clean_copy(target: Path) -> Path:
+    """The checkout's files that git knows of (tracked, or new and not ignored), as a release
+    build sees them: a ``build/`` folder left by an earlier build in the checkout would put its
+    stale files (a renamed migration, say) into the wheel."""
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=REPO,
+        capture_output=True,
+        check=True,
+    ).stdout.decode()
+    for name in filter(None, listed.split("\0")):
+        if (REPO / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(REPO / name, target / name)
+    return target
+
+
 def test_wheel_installs_seeds_serves_and_is_played(tmp_path: Path) -> None:
     """A newcomer's install of the wheel serves the demo and the installed game plays it."""
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    source = _clean_copy(tmp_path / "source")
     _run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(REPO)],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(source)],
         cwd=outside,
         env=env,
     )

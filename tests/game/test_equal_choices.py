@@ -7,6 +7,8 @@ their face as drawn on the screen.
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 
 from game.app import GameApp
@@ -19,7 +21,9 @@ def face(game: GameApp, ident: str) -> tuple[tuple[int, int], str, tuple[int, in
     """(size, font role, face colour on screen) of one button."""
     panel, button = find_button(game, ident)
     panel.ensure_visible(button)
-    frames(game, 1)
+    # no pointer over the window: one left over a button by an earlier test would tint it
+    with mock.patch("pygame.mouse.get_focused", return_value=False):
+        frames(game, 1)
     rect = panel.screen_rect(button)
     colour = game.screen.get_at((rect.centerx, rect.top + max(3, rect.height // 8)))
     return rect.size, button.role, (colour.r, colour.g, colour.b)

@@ -53,16 +53,21 @@ async def test_metrics_move_during_a_chat_without_player_data(
 
     bundle = await published_offer(client)
     player = await connect_player(client)
+    # a language no counsellor here speaks is refused at once, and never becomes a label
     stranger = await connect_player(client)
     await stranger.send(consent_frame(bundle, language="zz-evil"))
-    await stranger.expect("queued")
+    assert (await stranger.expect("error"))["code"] == "no_counsellor"
+    waiter = await connect_player(client)
+    await waiter.send(consent_frame(bundle, language="de"))
+    await waiter.expect("queued")
     text, waiting = await scrape(client)
+    # no counsellor who speaks German is connected yet, so the label does not name it
     assert (
         waiting[("crossroads_queue_length", ("kind=any", "language=other", "organisation=home"))]
         == 1
     )
     assert "zz-evil" not in text
-    assert waiting[("crossroads_sockets", ("side=player",))] == 2
+    assert waiting[("crossroads_sockets", ("side=player",))] == 3
 
     counsellor = await connect_staff(client, "counsellor3")
     await player.send(consent_frame(bundle, kind="survivor", kind_required=True))
