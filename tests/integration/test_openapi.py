@@ -122,7 +122,15 @@ def test_no_operation_answers_5xx_or_off_schema(
 
 
 #: Where the app's JSON routes live (the rest are HTML pages and forms).
-JSON_PREFIXES = ("/api/", "/auth/", "/healthz", "/metrics", "/console/api/", "/supervisor/api/")
+JSON_PREFIXES = (
+    "/api/",
+    "/auth/",
+    "/healthz",
+    "/metrics",
+    "/console/api/",
+    "/supervisor/api/",
+    "/reports/api",
+)
 
 
 def test_every_api_route_is_described() -> None:
