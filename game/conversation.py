@@ -83,6 +83,9 @@ class Conversation:
     ended_by: str | None = None
     outcome: str | None = None
     error: str | None = None
+    #: the stable code of the server's last error frame; the game words it in the player's
+    #: language where it knows the code, as the server's `message` is English
+    error_code: str | None = None
     unseen: int = 0  # counsellor messages not yet seen in the chat scene
     replaying: bool = False
     choices: dict[str, Any] = field(default_factory=dict)
@@ -135,7 +138,7 @@ class Conversation:
         if slot is not None:
             frame["slot"] = slot
         self.phase = Phase.REQUESTING
-        self.error = None
+        self.error = self.error_code = None
         if self.net is not None:
             self.net.send(frame)
         return frame
@@ -167,7 +170,7 @@ class Conversation:
         self._by_client.clear()
         self.last_seq = self.read_upto = self.seen_upto = self.unseen = 0
         self.counsellor_typing = False
-        self.ended_by = self.outcome = self.error = None
+        self.ended_by = self.outcome = self.error = self.error_code = None
         self.booking_id = self.booked_slot = self.referred_to = self.referred_contact = None
         self._forget_reminder()
         self.counsellor_present = True
@@ -514,6 +517,7 @@ class Conversation:
             ref = frame.get("ref")
             code = frame.get("code")
             self.error = str(frame.get("message") or code)
+            self.error_code = str(code) if code else None
             line = self._by_client.get(str(ref)) if ref else None
             if line is not None:
                 line.failed = self.error

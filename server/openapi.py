@@ -240,6 +240,59 @@ class SupervisorRequested(BaseModel):
     player_told: bool
 
 
+class PastConversation(BaseModel):
+    """One of the counsellor's own ended conversations (no text unless it matched a search)."""
+
+    conversation_id: str
+    started_at: str
+    ended_at: str | None
+    outcome: str | None
+    messages: int = Field(ge=0)
+    snippet: str | None = Field(
+        default=None, description="With ``q``: the matching text around the first hit."
+    )
+
+
+class PastConversations(BaseModel):
+    """A page of my ended conversations, newest first, and where the next page begins."""
+
+    conversations: list[PastConversation]
+    next_before: str | None = Field(description="``before`` for the next page, or null.")
+
+
+class ReportMeasure(BaseModel):
+    """One measure: a row per counsellor kind, then all rows; a column per week, then the
+    whole period. ``null`` is a withheld figure (docs/REPORTS.md)."""
+
+    unit: str = Field(description="count, share, messages, minutes or seconds.")
+    population: str
+    rows: list[str]
+    values: list[list[float | None]]
+
+
+class ReportSuppression(BaseModel):
+    """How small counts were withheld and the rest rounded."""
+
+    hidden: list[int] = Field(description="The withheld range of counts: [smallest, largest].")
+    round_to: int
+
+
+class ReportDocument(BaseModel):
+    """The reader's figures as the versioned exchange document (``crossroads-report``,
+    version 1): suppressed aggregates per kind and ISO week, no ids or free text."""
+
+    model_config = ConfigDict(populate_by_name=True)
+
+    format: str = Field(pattern="^crossroads-report$")
+    version: int
+    programme: str = Field(description="``all figures``, or ``own figures`` for a counsellor.")
+    from_: str = Field(alias="from", description="First day (YYYY-MM-DD).")
+    to: str = Field(description="Last day (YYYY-MM-DD).")
+    weeks: list[str] = Field(description="ISO week labels, e.g. 2026-W49.")
+    suppression: ReportSuppression
+    measures: dict[str, ReportMeasure]
+
+
 @dataclass(frozen=True)
 class Answer:
     """One documented response of an operation."""
@@ -559,7 +612,61 @@ OPERATIONS: tuple[Operation, ...] = (
     _staff("get", "/console/api/colleagues", "Colleagues to transfer to.", answer=Colleagues),
     _staff("get", "/console/api/partners", "Partner organisations.", answer=Partners),
     _staff("get", "/console/api/shift", "Shift and break advice for the counsellor."),
+    _staff(
+        "get",
+        "/console/api/history",
+        "My past conversations; with ``q``, a search over their text (each hit audited).",
+        {
+            "name": "q",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "Text to search for (at most 100 characters).",
+        },
+        {
+            "name": "before",
+            "in": "query",
+            "required": False,
+            "schema": {"type": "string"},
+            "description": "An ISO time: only conversations ended before it (paging).",
+        },
+        answer=PastConversations,
+    ),
     _staff("get", "/supervisor/api/state", "The supervisor board's live state."),
+    Operation(
+        "get",
+        "/reports/api",
+        "The evaluation figures as the export document: everyone's for supervisors, board "
+        "members and administrators, a counsellor's own for a counsellor.",
+        "staff",
+        {
+            200: Answer("The report document.", ReportDocument),
+            400: Answer(
+                "``from`` or ``to`` is not a date (``invalid_date``), the range ends before it "
+                "starts (``invalid_range``) or is over two years (``range_too_long``).",
+                ErrorBody,
+            ),
+            401: Answer("Not signed in.", ErrorBody),
+            403: Answer("Not allowed (a role that reads no reports, or origin).", ErrorBody),
+        },
+        security=STAFF,
+        parameters=(
+            {
+                "name": "from",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "First day, YYYY-MM-DD (default: four weeks before ``to``).",
+            },
+            {
+                "name": "to",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Last day, YYYY-MM-DD (default: today, UTC).",
+            },
+        ),
+    ),
     _staff(
         "get",
         "/supervisor/api/conversations/{conversation_id}/messages",

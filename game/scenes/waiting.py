@@ -17,6 +17,10 @@ from game.ui import Button, Gap, Item, Row, Text
 
 MAX_SLOTS_SHOWN = 12
 
+#: refusals the game explains in the player's own language, keyed by the server's stable error
+#: code (docs/PROTOCOL.md); any other refusal shows the server's own words
+REFUSAL_TEXTS = {"no_counsellor": "waiting.no_counsellor"}
+
 
 def local_slot(app_tr: Callable[..., str], iso: str) -> str:
     """An ISO time from the server as weekday and time in the player's own zone."""
@@ -68,7 +72,9 @@ class WaitingScene(PageScene):
                 Button(tr("waiting.cancel_booking"), self.cancel_booking, ident="cancel_booking")
             )
         elif conv.phase == Phase.NONE and conv.error:
-            out.append(Text(tr("waiting.refused", reason=conv.error), "body", "danger_text"))
+            known = REFUSAL_TEXTS.get(conv.error_code or "")
+            text = tr(known) if known else tr("waiting.refused", reason=conv.error)
+            out.append(Text(text, "body", "danger_text"))
         if conv.error and conv.phase not in (Phase.NONE,):
             out.append(Text(tr("waiting.error", reason=conv.error), "small", "danger_text"))
         return out

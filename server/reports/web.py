@@ -25,6 +25,9 @@ READERS = ("supervisor", "reviewer", "admin", "counsellor")
 ALL_FIGURES = ("supervisor", "reviewer", "admin")
 DEFAULT_DAYS = 28
 MAX_DAYS = 366 * 2
+#: The days a report may name: the ends of the calendar would overflow the day arithmetic of
+#: the queries (a 500), and no figures exist there anyway.
+EARLIEST, LATEST = date(1970, 1, 1), date(9998, 12, 31)
 
 
 class RangeError(ValueError):
@@ -43,6 +46,8 @@ def _range(request: web.Request) -> tuple[date, date]:
         start = date.fromisoformat(request.query["from"]) if request.query.get("from") else None
     except ValueError:
         raise RangeError("invalid_date", "From and to must be dates (YYYY-MM-DD).") from None
+    if any(d is not None and not EARLIEST <= d <= LATEST for d in (start, end)):
+        raise RangeError("invalid_date", f"From and to must lie between {EARLIEST} and {LATEST}.")
     end = end or datetime.now(UTC).date()
     start = start or end - timedelta(days=DEFAULT_DAYS - 1)
     if end < start:

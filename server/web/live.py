@@ -37,13 +37,24 @@ def presence(app: web.Application) -> dict[int, dict[str, Any]]:
 
 
 def queue_summary(app: web.Application, now: datetime) -> dict[str, Any]:
-    """``{"length": n, "longest_wait_seconds": s | None}`` over every waiting request."""
+    """``{"length": n, "away": m, "longest_wait_seconds": s | None}`` for the supervisor board.
+
+    ``length`` and the longest wait count only waiting players who are there: one whose game
+    is closed is never offered (the core's ``player_gone`` rule) and would make the queue look
+    longer than anyone can work. ``away`` says how many such players are still held, so the
+    figure stays truthful about both.
+    """
     hub = hub_of(app)
     if hub is None:
-        return {"length": 0, "longest_wait_seconds": None}
+        return {"length": 0, "away": 0, "longest_wait_seconds": None}
     waiting = hub.core.waiting()
-    longest = max((int((now - r.created_at).total_seconds()) for r in waiting), default=None)
-    return {"length": len(waiting), "longest_wait_seconds": longest}
+    there = [r for r in waiting if r.offline_since is None]
+    longest = max((int((now - r.created_at).total_seconds()) for r in there), default=None)
+    return {
+        "length": len(there),
+        "away": len(waiting) - len(there),
+        "longest_wait_seconds": longest,
+    }
 
 
 async def apply_capacity(app: web.Application, staff_id: int, capacity: int, now: datetime) -> None:

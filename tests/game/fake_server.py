@@ -73,6 +73,8 @@ class FakeServer:
         self.signer = Signer.generate("fake.crossroads.example/ethics-log")
         self.proof: str | None = None  # None: a genuine proof for the bundle served
         self.withdrawn = False  # True: nothing is published (503), as after an unpublish
+        #: an error frame to answer every live consent with (as the real server refuses one)
+        self.refuse_consent: dict[str, Any] | None = None
         self.tokens: dict[str, str] = {}
         self.received: list[dict[str, Any]] = []
         #: every HTTP request the game made: method, path, query, header names, body
@@ -304,6 +306,8 @@ class FakeServer:
                             {"type": "booked", "booking_id": "b1", "slot": frame.get("slot")}
                         )
                     )
+                elif self.refuse_consent is not None:
+                    await ws.send_bytes(msgpack.packb(self.refuse_consent))
                 elif not self.open_now:
                     await ws.send_bytes(
                         msgpack.packb(

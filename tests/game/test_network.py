@@ -262,6 +262,36 @@ def test_closed_service_offers_booking_in_local_time(home: Path) -> None:
         server.stop()
 
 
+def test_a_request_nobody_here_can_serve_is_explained_in_the_players_language(
+    home: Path,
+) -> None:
+    """A German player whose choices nobody on the service can take reads why in German, with
+    what to change and the helplines, not the server's English reason."""
+    server = FakeServer().start()
+    server.refuse_consent = {
+        "type": "error",
+        "code": "no_counsellor",
+        "message": "No counsellor of this service speaks that language. Choose other options.",
+        "ref": None,
+    }
+    game = make_app(server.url, home)
+    try:
+        game.settings.language = "de"
+        game.apply_settings()
+        until(game, lambda: game.organisation is not None)
+        opt_in(game)
+        until(game, lambda: game.conversation.phase == Phase.NONE and game.conversation.error)
+        frames(game, 2)
+        texts = " ".join(game.top.panels()[0].texts())
+        assert game.top.name == "waiting"
+        assert "Bei diesem Dienst kann niemand eine Anfrage mit diesen Angaben annehmen" in texts
+        assert "ohne auf einer Art zu bestehen" in texts and "Hilfetelefone" in texts
+        assert "No counsellor" not in texts and not server.queued
+    finally:
+        game.shutdown()
+        server.stop()
+
+
 def test_crisis_button_shows_helplines_at_once(online_game: GameApp) -> None:
     """'I need help now' shows the emergency contacts immediately and marks the request."""
     game = online_game

@@ -161,6 +161,9 @@ async def test_report_endpoints_enforce_roles(seeded_client: TestClient) -> None
     assert "Conversations delivered" in await page.text()
     bad = await client.get("/reports/api?from=2026-12-10&to=2026-12-01")
     assert bad.status == 400 and (await bad.json())["error"]["code"] == "invalid_range"
+    for edge in ("to=9999-12-31", "to=0001-01-01", "from=9999-12-31"):
+        bad = await client.get(f"/reports/api?{edge}")
+        assert bad.status == 400 and (await bad.json())["error"]["code"] == "invalid_date", edge
     await client.post("/logout", data={})
 
     client.session.cookie_jar.clear()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from aiohttp.test_utils import TestClient
 from sqlmodel import select
 
@@ -89,6 +91,36 @@ async def test_board_follows_queue_load_caps_and_shifts(web_client: TestClient) 
     assert shifts[0].ended_at is not None
     await counsellor.close()
     await player.ws.close()
+
+
+async def test_board_counts_waiting_players_who_are_there_and_says_how_many_are_away(
+    web_client: TestClient,  # noqa: F811
+) -> None:
+    """A supervisor sees the queue length of players who are there, and apart from it how many
+    waiting players have closed their game."""
+    client = web_client
+    bundle = await published_offer(client)
+    counsellor = await connect_staff(client, "counsellor1")
+    await counsellor.send({"type": "status", "status": "away"})
+    await counsellor.expect("status")
+    here, gone = await connect_player(client), await connect_player(client)
+    for player in (here, gone):
+        await player.send(consent_frame(bundle, language="en"))
+        await player.expect("queued")
+    await sign_in(client, "supervisor1")
+    state = await (await client.get("/supervisor/api/state")).json()
+    assert (state["queue"]["length"], state["queue"]["away"]) == (2, 0)
+
+    await gone.ws.close()
+    for _ in range(200):
+        state = await (await client.get("/supervisor/api/state")).json()
+        if state["queue"]["away"]:
+            break
+        await asyncio.sleep(0.01)
+    assert (state["queue"]["length"], state["queue"]["away"]) == (1, 1)
+    assert state["queue"]["longest_wait_seconds"] >= 0
+    await here.ws.close()
+    await counsellor.close()
 
 
 async def test_sign_out_everywhere_closes_live_consoles(web_client: TestClient) -> None:  # noqa: F811

@@ -88,6 +88,9 @@ function render(state) {
   if (rostered) rostered.textContent = state.rota_defined ? (state.rostered_now.join(", ") || "nobody") : "no rota";
   document.getElementById("stat-load").textContent = `${state.total_load} / ${Math.max(0, state.total_capacity - state.total_load)}`;
   document.getElementById("stat-queue").textContent = String(state.queue.length);
+  // players whose game is closed are held but never offered: shown apart, not in the count
+  const away = state.queue.away || 0;
+  document.getElementById("stat-queue-away").textContent = away ? `and ${away} away (game closed)` : "";
   document.getElementById("stat-wait").textContent = fmtWait(state.queue.longest_wait_seconds);
   document.getElementById("stat-wait-box").classList.toggle("attention", (state.queue.longest_wait_seconds || 0) > 600);
   document.getElementById("stat-queue-box").classList.toggle("attention", state.queue.length > 0 && state.total_capacity <= state.total_load);
