@@ -115,10 +115,13 @@ class ProposalState:
     checks: dict[int, list[dict[str, str]]] = field(default_factory=dict)
     acknowledged: dict[tuple[int, str, str], int] = field(default_factory=dict)
     published: bool = False
-    _excluded: tuple[int, dict[int, str]] | None = field(default=None, repr=False, compare=False)
-    _latest: tuple[int, dict[int, ReviewEntry]] = field(
-        default_factory=lambda: (0, {}), repr=False, compare=False
-    )
+    # Derived state, kept between calls (plain fields, not tuples: a long replay holds one
+    # ProposalState per proposal, and every object it holds is one more for the garbage
+    # collector to walk).
+    _excluded_at: int = field(default=-1, repr=False, compare=False)  # len(revisions) then
+    _excluded: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    _latest_at: int = field(default=0, repr=False, compare=False)  # len(reviews) folded in
+    _latest: dict[int, ReviewEntry] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def current(self) -> Revision:
@@ -145,14 +148,13 @@ class ProposalState:
         Kept until the next revision: every review and publish asks, and replaying a long
         log asks a great many times.
         """
-        cached = self._excluded
-        if cached is not None and cached[0] == len(self.revisions):
-            return cached[1]
+        if self._excluded_at == len(self.revisions):
+            return self._excluded
         reasons = {self.proposer: "proposed it (revision 1)"}
         for rev in self.revisions[1:]:
             if rev.by not in reasons:
                 reasons[rev.by] = f"co-author: wrote revision {rev.number}"
-        self._excluded = (len(self.revisions), reasons)
+        self._excluded_at, self._excluded = len(self.revisions), reasons
         return reasons
 
     def conflicted(self, staff_id: int | None) -> bool:
@@ -165,15 +167,15 @@ class ProposalState:
         Reviews only ever get appended, so the ones added since the last call are folded in:
         replaying a proposal with many reviews does not rescan them for every publish.
         """
-        folded, latest = self._latest
-        reviews = self.reviews
-        if folded > len(reviews):  # the list was replaced: start again
-            folded, latest = 0, {}
-        if folded < len(reviews):
-            for review in reviews[folded:]:
+        reviews, latest = self.reviews, self._latest
+        if self._latest_at > len(reviews):  # the list was replaced: start again
+            self._latest_at = 0
+            latest.clear()
+        if self._latest_at < len(reviews):
+            for review in reviews[self._latest_at :]:
                 if review.actor is not None:
                     latest[review.actor] = review
-            self._latest = (len(reviews), latest)
+            self._latest_at = len(reviews)
         return latest
 
     def latest_reviews(self) -> dict[int, ReviewEntry]:
