@@ -216,9 +216,11 @@ def verify_export(
             report.add(where, f"{_label(entry)} breaks rule {exc.code}: {exc.message}")
         if isinstance(entry, PublishEntry):
             report.publishes += 1
-            name = f"{entry.bundle_hash}.json"
-            if export.bundles and name not in export.bundles:
-                report.add(f"bundles/{name}", "published bundle is missing from the export")
+            if export.bundles and f"{entry.bundle_hash}.json" not in export.bundles:
+                report.add(
+                    f"bundles/{entry.bundle_hash}.json",
+                    "published bundle is missing from the export",
+                )
     report.size = tree.size
     report.root = tree.root()
 
