@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import tempfile
 import time
@@ -332,23 +333,41 @@ def bench_game_proof(signer: Signer) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bundle.tlog-proof"
         path.write_text(proof)
-        cold = [
-            float(
-                subprocess.run(
-                    [sys.executable, "-c", script, str(path), signer.verifier.vkey, digest],
-                    check=True,
-                    capture_output=True,
-                    text=True,
-                    cwd=Path(__file__).resolve().parents[1],
-                ).stdout.split()[-1]
-            )
-            for _ in range(5)
-        ]
+
+        def cold(env: dict[str, str], runs: int) -> float:
+            times = [
+                float(
+                    subprocess.run(
+                        [sys.executable, "-c", script, str(path), signer.verifier.vkey, digest],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                        cwd=Path(__file__).resolve().parents[1],
+                        env=env,
+                    ).stdout.split()[-1]
+                )
+                for _ in range(runs)
+            ]
+            return sorted(times)[runs // 2]
+
+        # As this shell runs Python; with PYTHONDONTWRITEBYTECODE set, every module the check
+        # imports is compiled from source each time. An installed game has its bytecode
+        # (pip compiles it), so that figure is measured too, with a cache warmed once.
+        as_is = cold(dict(os.environ), 5)
+        cached_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        cached_env["PYTHONPYCACHEPREFIX"] = str(Path(tmp) / "pycache")
+        cold(cached_env, 1)
+        cached = cold(cached_env, 5)
+    compiled = " (compiling from source)" if os.environ.get("PYTHONDONTWRITEBYTECODE") else ""
     print("game: checking the content proof (log of 5,000 entries)")
     print(f"  {'one check, warm (signature + 13-hash inclusion proof)':<58} {warm_ms:8.2f} ms")
     print(
         f"  {'first check at game start-up, verifier imports incl. (median)':<58} "
-        f"{sorted(cold)[2] * 1000:8.1f} ms (goal < 20 ms)"
+        f"{as_is * 1000:8.1f} ms{compiled} (goal < 20 ms)"
+    )
+    print(
+        f"  {'  the same with bytecode cached, as an installed game':<58} "
+        f"{cached * 1000:8.1f} ms (goal < 20 ms)"
     )
 
 

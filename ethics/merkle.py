@@ -28,6 +28,7 @@ __all__ = [
     "inclusion_proof",
     "inclusion_proof_from_hashes",
     "leaf_hash",
+    "leaf_hashes",
     "node_hash",
     "root",
     "root_from_hashes",
@@ -44,6 +45,12 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 def leaf_hash(data: bytes) -> bytes:
     """Return the RFC 6962 leaf hash ``SHA-256(0x00 || data)``."""
     return hashlib.sha256(_LEAF_PREFIX + bytes(data)).digest()
+
+
+def leaf_hashes(leaves: Iterable[bytes]) -> list[bytes]:
+    """``leaf_hash`` of every leaf, in order (a verifier hashes a whole log at once)."""
+    sha256, prefix = hashlib.sha256, _LEAF_PREFIX
+    return [sha256(prefix + bytes(data)).digest() for data in leaves]
 
 
 def node_hash(left: bytes, right: bytes) -> bytes:

@@ -9,6 +9,11 @@ is applied. The server calls ``apply`` before it appends an entry, so a forbidde
 reaches the log; ``ethics.verify`` replays an exported log through a fresh ``Board``, so a log
 that contains a forbidden step (say, a publish without quorum) is reported.
 
+Replaying a long log must cost the same for its last entry as for its first: ``apply`` looks
+up the proposal an entry names once and hands it to every rule, and a proposal keeps each
+reviewer's latest review as reviews arrive, so no rule ever scans earlier entries (the work
+per entry grows only with the number of board members who reviewed that proposal).
+
 The rules, in words (each is a row of ``RULES``):
 
 * Every step names a staff member, and proposals, reviews, acknowledgements and unpublishes carry
@@ -43,6 +48,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from ethics.entries import (
     AcknowledgementEntry,
@@ -81,6 +87,11 @@ class Policy:
         if not self.checklist:
             raise ValueError("the checklist must have at least one item")
 
+    @cached_property
+    def checklist_items(self) -> frozenset[str]:
+        """The checklist as a set: every review is compared with it."""
+        return frozenset(self.checklist)
+
 
 @dataclass
 class Revision:
@@ -104,7 +115,13 @@ class ProposalState:
     checks: dict[int, list[dict[str, str]]] = field(default_factory=dict)
     acknowledged: dict[tuple[int, str, str], int] = field(default_factory=dict)
     published: bool = False
-    _excluded: tuple[int, dict[int, str]] | None = field(default=None, repr=False, compare=False)
+    # Derived state, kept between calls (plain fields, not tuples: a long replay holds one
+    # ProposalState per proposal, and every object it holds is one more for the garbage
+    # collector to walk).
+    _excluded_at: int = field(default=-1, repr=False, compare=False)  # len(revisions) then
+    _excluded: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
+    _latest_at: int = field(default=0, repr=False, compare=False)  # len(reviews) folded in
+    _latest: dict[int, ReviewEntry] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def current(self) -> Revision:
@@ -131,50 +148,63 @@ class ProposalState:
         Kept until the next revision: every review and publish asks, and replaying a long
         log asks a great many times.
         """
-        cached = self._excluded
-        if cached is not None and cached[0] == len(self.revisions):
-            return cached[1]
+        if self._excluded_at == len(self.revisions):
+            return self._excluded
         reasons = {self.proposer: "proposed it (revision 1)"}
         for rev in self.revisions[1:]:
             if rev.by not in reasons:
                 reasons[rev.by] = f"co-author: wrote revision {rev.number}"
-        self._excluded = (len(self.revisions), reasons)
+        self._excluded_at, self._excluded = len(self.revisions), reasons
         return reasons
 
     def conflicted(self, staff_id: int | None) -> bool:
         """True for anyone who authored any revision (separation of duties)."""
         return staff_id is not None and staff_id in self.excluded()
 
+    def _latest_by_reviewer(self) -> dict[int, ReviewEntry]:
+        """Each reviewer's latest review (do not modify).
+
+        Reviews only ever get appended, so the ones added since the last call are folded in:
+        replaying a proposal with many reviews does not rescan them for every publish.
+        """
+        reviews, latest = self.reviews, self._latest
+        if self._latest_at > len(reviews):  # the list was replaced: start again
+            self._latest_at = 0
+            latest.clear()
+        if self._latest_at < len(reviews):
+            for review in reviews[self._latest_at :]:
+                if review.actor is not None:
+                    latest[review.actor] = review
+            self._latest_at = len(reviews)
+        return latest
+
     def latest_reviews(self) -> dict[int, ReviewEntry]:
         """Each reviewer's latest review on this proposal."""
-        latest: dict[int, ReviewEntry] = {}
-        for review in self.reviews:
-            if review.actor is not None:
-                latest[review.actor] = review
-        return latest
+        return dict(self._latest_by_reviewer())
 
     def approvers(self) -> list[int]:
         """Eligible members whose latest review approves the current bundle hash."""
         cur = self.current
+        excluded = self.excluded()
         return sorted(
             who
-            for who, r in self.latest_reviews().items()
+            for who, r in self._latest_by_reviewer().items()
             if r.decision == "approve"
             and r.bundle_hash == cur.bundle_hash
             and r.revision == cur.number
-            and not self.conflicted(who)
+            and who not in excluded
         )
 
     def vetoes(self) -> list[int]:
         """Members whose latest review is a veto (vetoes survive new revisions)."""
-        return sorted(w for w, r in self.latest_reviews().items() if r.decision == "veto")
+        return sorted(w for w, r in self._latest_by_reviewer().items() if r.decision == "veto")
 
     def rejections(self) -> list[int]:
         """Members whose latest review rejects the current revision."""
         cur = self.current.number
         return sorted(
             w
-            for w, r in self.latest_reviews().items()
+            for w, r in self._latest_by_reviewer().items()
             if r.decision == "reject" and r.revision == cur
         )
 
@@ -195,24 +225,29 @@ class ProposalState:
         """Error results of the current revision."""
         return [r for r in self.check_results() or [] if r["severity"] == "error"]
 
-    def blockers(self, policy: Policy) -> list[str]:
-        """Why the current revision cannot be published now (empty when it can)."""
+    def blockers(self, policy: Policy, approvers: list[int] | None = None) -> list[str]:
+        """Why the current revision cannot be published now (empty when it can).
+
+        ``approvers`` is ``self.approvers()`` when the caller has it already.
+        """
         reasons = []
         if self.published:
             reasons.append("already published")
         if self.check_results() is None:
             reasons.append("the automated checks have not run on this revision")
-        approvals = len(self.approvers())
+        approvals = len(self.approvers() if approvers is None else approvers)
         if approvals < policy.quorum:
             reasons.append(f"{approvals} of {policy.quorum} required approvals")
-        if self.vetoes():
-            reasons.append(f"vetoed by {len(self.vetoes())} member(s)")
-        if self.rejections():
-            reasons.append(f"changes requested by {len(self.rejections())} member(s)")
-        if self.errors():
-            reasons.append(f"{len(self.errors())} check error(s)")
-        if self.unacknowledged_flags():
-            reasons.append(f"{len(self.unacknowledged_flags())} unacknowledged flag(s)")
+        vetoes, rejections = len(self.vetoes()), len(self.rejections())
+        errors, flags = len(self.errors()), len(self.unacknowledged_flags())
+        if vetoes:
+            reasons.append(f"vetoed by {vetoes} member(s)")
+        if rejections:
+            reasons.append(f"changes requested by {rejections} member(s)")
+        if errors:
+            reasons.append(f"{errors} check error(s)")
+        if flags:
+            reasons.append(f"{flags} unacknowledged flag(s)")
         return reasons
 
 
@@ -234,8 +269,9 @@ class Board:
     def violations(self, entry: Entry) -> list[tuple[str, str]]:
         """Every broken rule for ``entry`` as (code, message); empty if it is allowed."""
         found = []
+        prop = self.proposal_for(entry)  # once per entry: most rules need it
         for rule in _rules_for(type(entry)):
-            message = rule.check(self, entry)
+            message = rule.check(self, entry, prop)
             if message:
                 found.append((rule.code, message))
                 if rule.stop:
@@ -266,7 +302,9 @@ class Board:
 
 # --- the rule table -------------------------------------------------------------------------
 
-Check = Callable[[Board, Entry], str | None]
+#: A rule's check: the board, the entry and the proposal the entry names (None when it names
+#: none or an unknown one); returns what is wrong, or None.
+Check = Callable[[Board, Entry, ProposalState | None], str | None]
 
 
 @dataclass(frozen=True)
@@ -280,26 +318,25 @@ class Rule:
     stop: bool = False  # later rules make no sense if this one fails
 
 
-def _needs_actor(board: Board, e: Entry) -> str | None:
+def _needs_actor(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     return "this step must name the staff member who takes it" if e.actor is None else None
 
 
-def _rationale(board: Board, e: Entry) -> str | None:
+def _rationale(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     text = str(getattr(e, "rationale", None) or getattr(e, "message", None) or "")
     if len(text.strip()) < board.policy.min_rationale:
         return f"a rationale of at least {board.policy.min_rationale} characters is required"
     return None
 
 
-def _proposal_known(board: Board, e: Entry) -> str | None:
-    if board.proposal_for(e) is None:
+def _proposal_known(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
+    if prop is None:
         return f"unknown proposal {getattr(e, 'proposal', None)!r}"
     return None
 
 
-def _revision_order(board: Board, e: Entry) -> str | None:
+def _revision_order(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert isinstance(e, ProposalEntry)
-    prop = board.proposals.get(e.proposal)
     if e.revision == 1:
         return None if prop is None else f"proposal {e.proposal!r} already exists"
     if prop is None:
@@ -309,9 +346,8 @@ def _revision_order(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _revision_changes_bundle(board: Board, e: Entry) -> str | None:
+def _revision_changes_bundle(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert isinstance(e, ProposalEntry)
-    prop = board.proposals.get(e.proposal)
     if prop is not None and e.revision > 1:
         if prop.published:
             return "a published proposal is closed; propose a new one"
@@ -321,8 +357,7 @@ def _revision_changes_bundle(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _current_hash(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _current_hash(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None
     cur = prop.current
     revision, bundle_hash = getattr(e, "revision", None), str(getattr(e, "bundle_hash", ""))
@@ -334,28 +369,24 @@ def _current_hash(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _checks_once(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _checks_once(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None and isinstance(e, CheckResultEntry)
     return "checks already recorded for this revision" if e.revision in prop.checks else None
 
 
-def _checks_first(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _checks_first(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None
     if prop.check_results() is None:
         return "the automated checks must be recorded before this revision is reviewed"
     return None
 
 
-def _not_published(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _not_published(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None
     return "this proposal is already published and closed" if prop.published else None
 
 
-def _not_conflicted(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _not_conflicted(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None
     if isinstance(e, ReviewEntry) and e.decision != "approve":
         return None
@@ -368,11 +399,11 @@ def _not_conflicted(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _checklist(board: Board, e: Entry) -> str | None:
+def _checklist(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert isinstance(e, ReviewEntry)
-    expected = set(board.policy.checklist)
-    given = set(e.checklist)
-    if given != expected:
+    expected = board.policy.checklist_items
+    if e.checklist.keys() != expected:
+        given = set(e.checklist)
         missing, unknown = sorted(expected - given), sorted(given - expected)
         return f"checklist must answer exactly: missing {missing}, unknown {unknown}"
     if e.decision == "approve" and not all(e.checklist.values()):
@@ -381,8 +412,7 @@ def _checklist(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _flag_exists(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _flag_exists(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None and isinstance(e, AcknowledgementEntry)
     flags = [
         r
@@ -396,14 +426,14 @@ def _flag_exists(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _publishable(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _publishable(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None and isinstance(e, PublishEntry)
-    blockers = prop.blockers(board.policy)
+    approvers = prop.approvers()
+    blockers = prop.blockers(board.policy, approvers)
     if blockers:
         return "cannot publish: " + "; ".join(blockers)
-    if sorted(e.approvals) != prop.approvers():
-        return f"publish lists approvers {sorted(e.approvals)} but the log shows {prop.approvers()}"
+    if sorted(e.approvals) != approvers:
+        return f"publish lists approvers {sorted(e.approvals)} but the log shows {approvers}"
     return None
 
 
@@ -422,13 +452,12 @@ def stale_base(board: Board, prop: ProposalState) -> str | None:
     )
 
 
-def _base_current(board: Board, e: Entry) -> str | None:
-    prop = board.proposal_for(e)
+def _base_current(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert prop is not None
     return stale_base(board, prop)
 
 
-def _unpublish_target(board: Board, e: Entry) -> str | None:
+def _unpublish_target(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert isinstance(e, UnpublishEntry)
     if not board.published:
         # Content published before the log started (e.g. first installation) may be withdrawn.
@@ -441,7 +470,7 @@ def _unpublish_target(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _key_chain(board: Board, e: Entry) -> str | None:
+def _key_chain(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert isinstance(e, KeyRotationEntry | KeyRecoveryEntry)
     if e.old_key != board.signing_key:
         return "a key rotation must name the key it replaces"
@@ -450,7 +479,7 @@ def _key_chain(board: Board, e: Entry) -> str | None:
     return None
 
 
-def _recovery_quorum(board: Board, e: Entry) -> str | None:
+def _recovery_quorum(board: Board, e: Entry, prop: ProposalState | None) -> str | None:
     assert isinstance(e, KeyRecoveryEntry)
     approvals = set(e.approvals)
     if len(approvals) != len(e.approvals):
