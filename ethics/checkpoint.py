@@ -49,6 +49,23 @@ def _raw_public(key: Ed25519PublicKey) -> bytes:
     return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
+def new_seed() -> bytes:
+    """A fresh random Ed25519 private key as its 32-byte seed (cryptography's OS-backed
+    generator); the log's signer and a witness's signer both start from one."""
+    from cryptography.hazmat.primitives import serialization
+
+    return Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.Raw,
+        serialization.PrivateFormat.Raw,
+        serialization.NoEncryption(),
+    )
+
+
+def public_of(seed: bytes) -> bytes:
+    """The raw 32-byte public key of a private key's seed."""
+    return _raw_public(Ed25519PrivateKey.from_private_bytes(seed).public_key())
+
+
 @dataclass(frozen=True)
 class Verifier:
     """A named Ed25519 public key that checks note signatures."""
@@ -107,21 +124,12 @@ class Signer:
     @classmethod
     def generate(cls, name: str) -> Signer:
         """A fresh random key (cryptography's OS-backed generator)."""
-        from cryptography.hazmat.primitives import serialization
-
-        key = Ed25519PrivateKey.generate()
-        seed = key.private_bytes(
-            serialization.Encoding.Raw,
-            serialization.PrivateFormat.Raw,
-            serialization.NoEncryption(),
-        )
-        return cls(name=_check_name(name), seed=seed)
+        return cls(name=_check_name(name), seed=new_seed())
 
     @property
     def verifier(self) -> Verifier:
         """The matching public key."""
-        key = Ed25519PrivateKey.from_private_bytes(self.seed)
-        return Verifier(name=self.name, public_key=_raw_public(key.public_key()))
+        return Verifier(name=self.name, public_key=public_of(self.seed))
 
     @property
     def skey(self) -> str:

@@ -21,13 +21,12 @@ import struct
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
 
-from ethics.checkpoint import _check_name, parse_note
+from ethics.checkpoint import _check_name, new_seed, parse_note, public_of
 from ethics.exceptions import SigningKeyError
 
 COSIGNATURE_TYPE = b"\x04"
@@ -111,20 +110,12 @@ class WitnessSigner:
     @classmethod
     def generate(cls, name: str) -> WitnessSigner:
         """A fresh random witness key."""
-        key = Ed25519PrivateKey.generate()
-        seed = key.private_bytes(
-            serialization.Encoding.Raw,
-            serialization.PrivateFormat.Raw,
-            serialization.NoEncryption(),
-        )
-        return cls(name=_check_name(name), seed=seed)
+        return cls(name=_check_name(name), seed=new_seed())
 
     @property
     def key(self) -> WitnessKey:
         """The matching public key."""
-        public = Ed25519PrivateKey.from_private_bytes(self.seed).public_key()
-        raw = public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-        return WitnessKey(name=self.name, public_key=raw)
+        return WitnessKey(name=self.name, public_key=public_of(self.seed))
 
     @property
     def skey(self) -> str:
