@@ -97,7 +97,7 @@ class Verifier:
     @classmethod
     def from_vkey(cls, text: str) -> Verifier:
         """Parse a verifier key string; raise SigningKeyError if it is malformed."""
-        name, kid, key = _split_key(text.strip(), "verifier key")
+        name, kid, key = split_key(text.strip(), "verifier key")
         if len(key) != 32:
             raise SigningKeyError("verifier key must hold a 32-byte Ed25519 public key")
         verifier = cls(name=name, public_key=key)
@@ -140,12 +140,7 @@ class Signer:
     @classmethod
     def from_skey(cls, text: str) -> Signer:
         """Parse a private key string; raise SigningKeyError if it is malformed."""
-        text = text.strip()
-        if not text.startswith("PRIVATE+KEY+"):
-            raise SigningKeyError("not a signing key (expected PRIVATE+KEY+...)")
-        name, kid, seed = _split_key(text[len("PRIVATE+KEY+") :], "signing key")
-        if len(seed) != 32:
-            raise SigningKeyError("signing key must hold a 32-byte Ed25519 seed")
+        name, kid, seed = split_skey(text, "signing key")
         signer = cls(name=name, seed=seed)
         if signer.verifier.key_id != kid:
             raise SigningKeyError("signing key id does not match its name and key")
@@ -156,7 +151,9 @@ class Signer:
         return Ed25519PrivateKey.from_private_bytes(self.seed).sign(text)
 
 
-def _split_key(text: str, what: str) -> tuple[str, bytes, bytes]:
+def split_key(text: str, what: str, key_type: bytes = ED25519_TYPE) -> tuple[str, bytes, bytes]:
+    """``name+hexid+base64(type||key)`` into (name, key id, key); the note verifier key and the
+    witness key differ only in their type byte (0x01 for notes, 0x04 for cosignatures)."""
     parts = text.split("+", 2)
     if len(parts) != 3:
         raise SigningKeyError(f"{what} must look like name+hexid+base64")
@@ -167,9 +164,20 @@ def _split_key(text: str, what: str) -> tuple[str, bytes, bytes]:
         raw = base64.b64decode(blob, validate=True)
     except (ValueError, binascii.Error) as exc:
         raise SigningKeyError(f"{what} has a malformed id or key: {exc}") from exc
-    if len(kid) != 4 or not raw or raw[:1] != ED25519_TYPE:
-        raise SigningKeyError(f"{what} is not an Ed25519 (type 0x01) key")
+    if len(kid) != 4 or not raw or raw[:1] != key_type:
+        raise SigningKeyError(f"{what} is not an Ed25519 (type 0x{key_type.hex()}) key")
     return name, kid, raw[1:]
+
+
+def split_skey(text: str, what: str, key_type: bytes = ED25519_TYPE) -> tuple[str, bytes, bytes]:
+    """``PRIVATE+KEY+name+hexid+base64(type||seed)`` into (name, key id, 32-byte seed)."""
+    text = text.strip()
+    if not text.startswith("PRIVATE+KEY+"):
+        raise SigningKeyError(f"not a {what} (expected PRIVATE+KEY+...)")
+    name, kid, seed = split_key(text[len("PRIVATE+KEY+") :], what, key_type)
+    if len(seed) != 32:
+        raise SigningKeyError(f"a {what} must hold a 32-byte Ed25519 seed")
+    return name, kid, seed
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ log. Keys are written as vkeys with type 0x04 (``name+hexid+base64(0x04 || key)`
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import struct
 from dataclasses import dataclass
@@ -26,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PublicKey,
 )
 
-from ethics.checkpoint import _check_name, new_seed, parse_note, public_of
+from ethics.checkpoint import _check_name, new_seed, parse_note, public_of, split_key, split_skey
 from ethics.exceptions import SigningKeyError
 
 COSIGNATURE_TYPE = b"\x04"
@@ -65,7 +64,7 @@ class WitnessKey:
     @classmethod
     def from_vkey(cls, text: str) -> WitnessKey:
         """Parse a witness vkey; raise SigningKeyError if it is not a type-0x04 key."""
-        name, kid, key = _split(text.strip(), "witness key")
+        name, kid, key = split_key(text.strip(), "witness key", COSIGNATURE_TYPE)
         if len(key) != 32:
             raise SigningKeyError("a witness key must hold a 32-byte Ed25519 public key")
         out = cls(name=name, public_key=key)
@@ -126,12 +125,7 @@ class WitnessSigner:
     @classmethod
     def from_skey(cls, text: str) -> WitnessSigner:
         """Parse a witness private key; raise SigningKeyError if malformed."""
-        text = text.strip()
-        if not text.startswith("PRIVATE+KEY+"):
-            raise SigningKeyError("not a witness signing key (expected PRIVATE+KEY+...)")
-        name, kid, seed = _split(text[len("PRIVATE+KEY+") :], "witness signing key")
-        if len(seed) != 32:
-            raise SigningKeyError("a witness signing key must hold a 32-byte Ed25519 seed")
+        name, kid, seed = split_skey(text, "witness signing key", COSIGNATURE_TYPE)
         out = cls(name=name, seed=seed)
         if out.key.key_id != kid:
             raise SigningKeyError("witness signing key id does not match its name and key")
@@ -146,22 +140,6 @@ class WitnessSigner:
         )
         blob = base64.b64encode(self.key.key_id + struct.pack(">Q", timestamp) + sig).decode()
         return f"{_PREFIX}{self.name} {blob}\n"
-
-
-def _split(text: str, what: str) -> tuple[str, bytes, bytes]:
-    parts = text.split("+", 2)
-    if len(parts) != 3:
-        raise SigningKeyError(f"{what} must look like name+hexid+base64")
-    name, hexid, blob = parts
-    _check_name(name)
-    try:
-        kid = bytes.fromhex(hexid)
-        raw = base64.b64decode(blob, validate=True)
-    except (ValueError, binascii.Error) as exc:
-        raise SigningKeyError(f"{what} has a malformed id or key: {exc}") from exc
-    if len(kid) != 4 or raw[:1] != COSIGNATURE_TYPE:
-        raise SigningKeyError(f"{what} is not an Ed25519 cosignature (type 0x04) key")
-    return name, kid, raw[1:]
 
 
 def add_cosignatures(note: str, lines: list[str]) -> str:

@@ -225,3 +225,23 @@ def test_content_proof_garbage_is_a_proof_error(junk: str) -> None:
     signer = Signer.generate(ORIGIN)
     with pytest.raises(ProofError):
         verify_content_proof(junk, bundle_hash("b"), [signer.verifier])
+
+
+def test_a_witness_key_never_passes_for_the_logs_key_or_the_other_way() -> None:
+    """An operator cannot hand a witness key in as the log's verifier key (or a log key in as
+    a witness's): the type byte of each key file is checked, for public and private keys."""
+    from ethics.checkpoint import Verifier
+    from ethics.exceptions import SigningKeyError
+
+    witness = WitnessSigner.generate("witness.example")
+    log = Signer.generate("log.example")
+    with pytest.raises(SigningKeyError, match="type 0x01"):
+        Verifier.from_vkey(witness.key.vkey)
+    with pytest.raises(SigningKeyError, match="type 0x04"):
+        WitnessKey.from_vkey(log.verifier.vkey)
+    with pytest.raises(SigningKeyError, match="type 0x01"):
+        Signer.from_skey(witness.skey)
+    with pytest.raises(SigningKeyError, match="type 0x04"):
+        WitnessSigner.from_skey(log.skey)
+    assert Signer.from_skey(log.skey) == log
+    assert WitnessSigner.from_skey(witness.skey) == witness
