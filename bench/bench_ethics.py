@@ -25,6 +25,7 @@ from ethics.exportdir import read_export, write_export  # noqa: E402
 from ethics.log import Log  # noqa: E402
 from ethics.review import CHECKLIST  # noqa: E402
 from ethics.verify import verify_export  # noqa: E402
+from server.cli_ethics import cycle_collection_paused  # noqa: E402
 
 ORIGIN = "bench.crossroads.example/ethics"
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -222,9 +223,10 @@ def main() -> None:
             root=root,
         )
         export, read_s = timed("read the export directory", read_export, out)
-        report, verify_s = timed(
-            "full verify: tree, signature, every entry, quorum replay", verify_export, export
-        )
+        with cycle_collection_paused():  # as `crossroads ethics verify` runs it
+            report, verify_s = timed(
+                "full verify: tree, signature, every entry, quorum replay", verify_export, export
+            )
     assert report.ok, report.problems[:3]
     print(f"  {'  -> verified publishes':<58} {report.publishes:8d}")
 

@@ -27,7 +27,6 @@ file). It never stops at the first problem and never raises on bad input. Checks
 from __future__ import annotations
 
 import base64
-import gc
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -148,28 +147,6 @@ def verify_export(
     witnesses: WitnessPolicy | None = None,
 ) -> Report:
     """Check everything that can be checked in an export; see the module docstring."""
-    # Python's cycle collector is paused while verifying: the replay keeps every review in
-    # the board it builds but creates no reference cycles (reference counting frees all it
-    # discards), yet each full collection the growing heap triggered walked every object in
-    # the process, found nothing to free and took a third of the time at 100,000 entries.
-    # Restored however verification ends, after the board is freed.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        return _verify(export, previous, trusted, accept_rotations, policy, witnesses)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _verify(
-    export: Export,
-    previous: str | None,
-    trusted: list[Verifier] | None,
-    accept_rotations: list[str] | tuple[str, ...],
-    policy: Policy | None,
-    witnesses: WitnessPolicy | None,
-) -> Report:
     report = Report()
     policy = policy or Policy()
     pinned = list(trusted or [])

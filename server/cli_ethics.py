@@ -11,14 +11,33 @@ and exits 1.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+
+@contextmanager
+def cycle_collection_paused() -> Iterator[None]:
+    """Pause Python's cycle collector around a long verification, and restore it however that
+    ends. The replay keeps every review in the board it builds but creates no reference
+    cycles (reference counting frees what it discards), yet each full collection the growing
+    heap triggers walks every object, frees nothing, and took a third of the time of verifying
+    100,000 entries. A process-wide setting, so it belongs to these one-shot commands, not to
+    the ``ethics`` core that a server could also call."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _fail(message: str) -> Exception:
@@ -257,14 +276,15 @@ def cmd_verify(args: argparse.Namespace) -> int:
         policy = Policy(quorum=args.quorum)
     except ValueError as exc:
         raise _fail(str(exc)) from exc
-    report = verify_export(
-        export,
-        previous=previous,
-        trusted=trusted,
-        accept_rotations=args.accept_rotation or [],
-        policy=policy,
-        witnesses=_witness_policy(args),
-    )
+    with cycle_collection_paused():
+        report = verify_export(
+            export,
+            previous=previous,
+            trusted=trusted,
+            accept_rotations=args.accept_rotation or [],
+            policy=policy,
+            witnesses=_witness_policy(args),
+        )
     if args.json:
         print(
             json.dumps(
@@ -469,14 +489,15 @@ def cmd_monitor(args: argparse.Namespace) -> int:
     notes = dict(kept.checkpoints) if kept else {}
     notes[f"{checkpoint.size:010d}-{len(notes)}.txt"] = note
     export = Export(entries=b"".join(e + b"\n" for e in old_lines + new_lines), checkpoints=notes)
-    report = verify_export(
-        export,
-        previous=previous,
-        trusted=trusted,
-        accept_rotations=args.accept_rotation or [],
-        policy=policy,
-        witnesses=witnesses,
-    )
+    with cycle_collection_paused():
+        report = verify_export(
+            export,
+            previous=previous,
+            trusted=trusted,
+            accept_rotations=args.accept_rotation or [],
+            policy=policy,
+            witnesses=witnesses,
+        )
     if not report.ok or report.newest_checkpoint != checkpoint:
         for problem in report.problems:
             print(f"PROBLEM {problem}")
