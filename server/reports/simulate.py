@@ -443,14 +443,19 @@ def cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _progress(done: int, total: int) -> None:
+    """A line redrawn in place on a terminal; in a log (``make run`` piped, systemd) one line
+    per ten days and the last, so the output stays readable."""
     import sys
 
-    print(
-        f"\rsimulating day {done} of {total}",
-        end="" if done < total else "\n",
-        file=sys.stderr,
-        flush=True,
-    )
+    if sys.stderr.isatty():
+        print(
+            f"\rsimulating day {done} of {total}",
+            end="" if done < total else "\n",
+            file=sys.stderr,
+            flush=True,
+        )
+    elif done % 10 == 0 or done == total:
+        print(f"simulating day {done} of {total}", file=sys.stderr, flush=True)
 
 
 async def _has_report_rows(settings: Any) -> bool:
